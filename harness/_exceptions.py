@@ -1,0 +1,59 @@
+"""The one exception tree of the harness.
+
+* AuthstageError
+  x ServerStartError          - a service did not become ready in time
+  x ConfigError               - a stack file, tenant, gateway or scenario could not be loaded
+    + ScenarioLoadError       - a scenario file is malformed (file, line, key)
+  x ScenarioStepError         - a scenario step did not observe what it expected
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AuthstageError",
+    "ConfigError",
+    "ScenarioLoadError",
+    "ScenarioStepError",
+    "ServerStartError",
+]
+
+
+class AuthstageError(Exception):
+    """Base class of every error the harness raises on purpose."""
+
+
+class ServerStartError(AuthstageError):
+    """A service did not start or did not answer its readiness check in time."""
+
+    def __init__(self, message: str, *, service: str = "") -> None:
+        super().__init__(message)
+        self.service = service
+
+
+class ConfigError(AuthstageError):
+    """A configuration document could not be loaded; the message names the file and the key."""
+
+    def __init__(self, message: str, *, path: str | None = None, key: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.key = key
+
+
+class ScenarioLoadError(ConfigError):
+    """A scenario file is malformed. Carries the file, the line and the offending key."""
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None, key: str | None = None) -> None:
+        location = f"{path}:{line}" if path and line else (path or "")
+        super().__init__(f"{location}: {message}" if location else message, path=path, key=key)
+        self.line = line
+
+
+class ScenarioStepError(AuthstageError):
+    """A step observed something other than what it expected."""
+
+    def __init__(self, message: str, *, step: Any = None, response: Any = None) -> None:
+        super().__init__(message)
+        self.step = step
+        self.response = response

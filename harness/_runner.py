@@ -1,0 +1,197 @@
+"""Run an ASGI app on a loopback port, in-process (a uvicorn server in a background thread).
+
+The socket is bound *before* the app is built, so an app that must know its own URL (an issuer, a
+resource identifier) can be given it; port 0 picks a free port without the bind/close/re-bind race.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import uvicorn
+
+from harness._exceptions import ServerStartError
+
+__all__ = ["ServerThread", "bind_socket", "is_loopback", "serve_main"]
+
+LOOPBACK = "127.0.0.1"
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and the name localhost."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def bind_socket(host: str = LOOPBACK, port: int = 0) -> socket.socket:
+    """Bind a listening TCP socket; port 0 lets the kernel pick a free port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError as exc:
+        sock.close()
+        raise ServerStartError(f"cannot bind {host}:{port}: {exc.strerror or exc}") from exc
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+class _QuietServer(uvicorn.Server):
+    """A uvicorn server that never installs signal handlers (it runs off the main thread)."""
+
+    def install_signal_handlers(self) -> None:  # uvicorn < 0.29
+        return None
+
+    def capture_signals(self):  # uvicorn >= 0.29
+        import contextlib
+
+        return contextlib.nullcontext()
+
+
+class ServerThread:
+    """One ASGI app served by uvicorn in a daemon thread.
+
+    Pass either ``app`` (an ASGI app) or ``build`` (``(base_url) -> ASGI app``); the second form lets
+    the app know the URL it will be reached at before it is built.
+    """
+
+    def __init__(
+        self,
+        app: Any = None,
+        *,
+        build: Callable[[str], Any] | None = None,
+        host: str = LOOPBACK,
+        port: int = 0,
+        name: str = "service",
+        sock: socket.socket | None = None,
+        log_level: str = "warning",
+    ) -> None:
+        self.name = name
+        self.sock = sock or bind_socket(host, port)
+        self.url = url_of(self.sock)
+        self.port: int = self.sock.getsockname()[1]
+        if (app is None) == (build is None):
+            raise TypeError("pass exactly one of app= or build=")
+        self.app = build(self.url) if build is not None else app
+        config = uvicorn.Config(
+            self.app,
+            log_level=log_level,
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=2,
+            ws="none",
+        )
+        self._server = _QuietServer(config)
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def _run(self) -> None:
+        try:
+            self._server.run(sockets=[self.sock])
+        except BaseException as exc:  # surfaced by start()
+            self._error = exc
+
+    def start(self, timeout: float = 15.0) -> ServerThread:
+        self._thread = threading.Thread(target=self._run, name=f"authstage-{self.name}", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if self._error is not None or not self._thread.is_alive():
+                raise ServerStartError(f"{self.name} failed to start: {self._error!r}", service=self.name)
+            if time.monotonic() > deadline:
+                self.stop()
+                raise ServerStartError(f"{self.name} not ready after {timeout:.1f}s", service=self.name)
+            time.sleep(0.002)
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._server.should_exit = True
+        if self._thread is not None and self._thread.is_alive():
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                self._server.force_exit = True
+                self._thread.join(timeout)
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    @property
+    def running(self) -> bool:
+        return bool(self._thread and self._thread.is_alive() and self._server.started)
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def warn_if_exposed(host: str, service: str) -> None:
+    if not is_loopback(host):
+        print(
+            f"authstage: WARNING: {service} listens on {host}, reachable beyond this machine. Demo secrets and "
+            "the /_authstage/ control plane are then exposed; pass --no-control-plane to turn the control plane off.",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def serve_main(
+    build: Callable[[str], Any],
+    *,
+    service: str,
+    host: str,
+    port: int,
+    json_line: bool,
+    ready: Callable[[str, Any], dict[str, Any]],
+    summary: Callable[[str, Any], str] | None = None,
+) -> int:
+    """Body of each service's ``python -m <service>``: serve until SIGINT/SIGTERM.
+
+    ``build(base_url)`` returns the app; once it answers, ``ready(base_url, app)`` is printed as one JSON
+    line (``--json``) or ``summary`` as text.
+    """
+    warn_if_exposed(host, service)
+    try:
+        server = ServerThread(build=build, host=host, port=port, name=service)
+        server.start()
+    except ServerStartError as exc:
+        print(f"{service}: {exc}", file=sys.stderr)
+        return 1
+    if json_line:
+        print(json.dumps(ready(server.url, server.app)), flush=True)
+    else:
+        print(summary(server.url, server.app) if summary else f"{service} listening on {server.url}", flush=True)
+    stop = threading.Event()
+
+    def _handler(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, _handler)
+    signal.signal(signal.SIGTERM, _handler)
+    while not stop.is_set() and server.running:
+        stop.wait(0.5)
+    server.stop()
+    return 0
