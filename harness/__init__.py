@@ -23,5 +23,5 @@ __all__ = [
 ]
 
 for _name in __all__:
-    setattr(globals()[_name], "__module__", "harness")
+    globals()[_name].__module__ = "harness"
 del _name

@@ -9,7 +9,9 @@ __all__ = ["main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="authstage", description="Local OAuth + MCP chain: IdP, gateway, MCP server.")
+    parser = argparse.ArgumentParser(
+        prog="authstage", description="Local OAuth + MCP chain: IdP, gateway, MCP server."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="start the stack and serve until Ctrl-C")
     up.add_argument("--host", default="127.0.0.1")

@@ -44,7 +44,9 @@ class ConfigError(AuthstageError):
 class ScenarioLoadError(ConfigError):
     """A scenario file is malformed. Carries the file, the line and the offending key."""
 
-    def __init__(self, message: str, *, path: str | None = None, line: int | None = None, key: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, path: str | None = None, line: int | None = None, key: str | None = None
+    ) -> None:
         location = f"{path}:{line}" if path and line else (path or "")
         super().__init__(f"{location}: {message}" if location else message, path=path, key=key)
         self.line = line

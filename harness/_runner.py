@@ -183,7 +183,9 @@ def serve_main(
     if json_line:
         print(json.dumps(ready(server.url, server.app)), flush=True)
     else:
-        print(summary(server.url, server.app) if summary else f"{service} listening on {server.url}", flush=True)
+        print(
+            summary(server.url, server.app) if summary else f"{service} listening on {server.url}", flush=True
+        )
     stop = threading.Event()
 
     def _handler(signum: int, frame: object) -> None:

@@ -1,0 +1,84 @@
+"""`python -m sample_mcp`: serve the sample MCP server until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from pydantic import ValidationError
+
+from sample_mcp.app import create_app
+from sample_mcp.settings import SampleAuth, SampleSettings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m sample_mcp", description="Sample MCP server with a `search` tool."
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port (0 = pick a free port)")
+    parser.add_argument("--json", action="store_true", help="print one JSON line once ready")
+    parser.add_argument("--config", help="YAML/JSON settings file (the stack file's `mcp:` section)")
+    parser.add_argument("--sessions", action="store_true", help="stateful sessions (Mcp-Session-Id) with SSE")
+    parser.add_argument("--auth-issuer", help="protect /mcp: expected token issuer")
+    parser.add_argument(
+        "--auth-audience", help="protect /mcp: expected token audience (this server's resource URL)"
+    )
+    parser.add_argument("--auth-scope", action="append", default=[], help="required scope (repeatable)")
+    parser.add_argument("--no-control-plane", action="store_true", help="do not serve /_authstage/")
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> SampleSettings:
+    settings = SampleSettings.from_file(args.config) if args.config else SampleSettings()
+    update: dict[str, Any] = {}
+    if args.sessions:
+        update["sessions"] = True
+    if args.no_control_plane:
+        update["control_plane"] = False
+    if args.auth_issuer or args.auth_audience:
+        if not (args.auth_issuer and args.auth_audience):
+            raise SystemExit("sample_mcp: --auth-issuer and --auth-audience go together")
+        update["auth"] = SampleAuth(
+            issuer=args.auth_issuer, audience=args.auth_audience, scopes=args.auth_scope
+        )
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        update["allowed_hosts"] = [*settings.allowed_hosts, f"{args.host}:*"]
+    return settings.model_copy(update=update)
+
+
+def run(argv: list[str] | None = None) -> int:
+    from harness._runner import serve_main
+
+    args = build_parser().parse_args(argv)
+    try:
+        settings = settings_from(args)
+    except (OSError, ValidationError) as exc:
+        print(f"sample_mcp: bad settings: {exc}", file=sys.stderr)
+        return 2
+
+    def ready(url: str, app: Any) -> dict[str, Any]:
+        return {"service": "sample_mcp", "url": url, "mcp_url": f"{url}/mcp"}
+
+    def summary(url: str, app: Any) -> str:
+        mode = "stateful SSE sessions" if settings.sessions else "stateless JSON"
+        auth = f", protected for audience {settings.auth.audience}" if settings.auth else ", unauthenticated"
+        return (
+            f"sample_mcp ready: MCP endpoint {url}/mcp ({mode}{auth}).\n"
+            f"Try: npx @modelcontextprotocol/inspector --cli {url}/mcp --transport http --method tools/list"
+        )
+
+    return serve_main(
+        lambda url: create_app(settings),
+        service="sample_mcp",
+        host=args.host,
+        port=args.port,
+        json_line=args.json,
+        ready=ready,
+        summary=summary,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(run())

@@ -1,0 +1,269 @@
+"""The sample MCP server as an ASGI app: streamable HTTP at `/mcp`, optional self-protection, control plane.
+
+MCP transport: https://modelcontextprotocol.io/specification/2025-11-25/basic/transports (SDK 2.3 session
+managers: stateless JSON by default, stateful SSE with `Mcp-Session-Id` when `sessions` is on).
+Protected-resource metadata: RFC 9728 §3 (https://www.rfc-editor.org/rfc/rfc9728#section-3), served at the
+path-inserted location of `/mcp` and at the root.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
+from starlette.authentication import AuthCredentials
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sample_mcp.auth import TokenVerifier
+from sample_mcp.control import MAX_BODY, Control, control_routes, decode_unverified, redact
+from sample_mcp.corpus import Corpus
+from sample_mcp.errors import AuthFailure
+from sample_mcp.settings import SampleSettings
+from sample_mcp.tools import build_server
+
+__all__ = ["create_app"]
+
+MCP_PATH = "/mcp"
+PRM_PATHS = ("/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource")
+
+
+class _State:
+    """Everything that changes when the config changes; read on every request."""
+
+    def __init__(self, settings: SampleSettings, base_url: str | None) -> None:
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self.security = TransportSecuritySettings(enable_dns_rebinding_protection=True)
+        self.http = httpx.AsyncClient(timeout=httpx.Timeout(5.0), follow_redirects=False)
+        self.control = Control(settings, on_change=self.apply)
+        self.verifier: TokenVerifier | None = None
+        self.apply(settings)
+
+    @property
+    def settings(self) -> SampleSettings:
+        return self.control.config
+
+    def apply(self, settings: SampleSettings) -> None:
+        self.security.allowed_hosts = list(settings.allowed_hosts)
+        self.security.allowed_origins = list(settings.allowed_origins)
+        self.verifier = (
+            TokenVerifier(settings.auth, http=self.http, now=self.control.clock.now)
+            if settings.auth
+            else None
+        )
+
+    def origin(self, scope: Scope) -> str:
+        if self.base_url:
+            return self.base_url
+        host = dict(scope["headers"]).get(b"host", b"127.0.0.1").decode("latin-1")
+        return f"{scope.get('scheme', 'http')}://{host}"
+
+
+def _challenge(failure: AuthFailure, metadata_url: str) -> str:
+    """RFC 6750 §3 challenge; error omitted when no credentials were sent (§3.1)."""
+    params = []
+    if failure.error:
+        params.append(f'error="{failure.error}"')
+        params.append(f'error_description="{failure.description}"')
+    if failure.scopes:
+        params.append(f'scope="{" ".join(failure.scopes)}"')
+    params.append(f'resource_metadata="{metadata_url}"')
+    return "Bearer " + ", ".join(params)
+
+
+class _RequireBearer:
+    """Verifies the bearer token for `/mcp` when self-protection is on; otherwise passes through."""
+
+    def __init__(self, app: ASGIApp, state: _State) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        verifier = self.state.verifier
+        if scope["type"] != "http" or verifier is None:
+            await self.app(scope, receive, send)
+            return
+        headers = [v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"]
+        auth = verifier.settings
+        scopes = tuple(auth.scopes)
+        if not headers:
+            result: Any = AuthFailure(401, None, "missing", "no Authorization header", scopes)
+        elif len(headers) > 1:
+            result = AuthFailure(
+                400, "invalid_request", "scheme", "more than one Authorization header", scopes
+            )
+        else:
+            scheme, _, token = headers[0].strip().partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                result = AuthFailure(
+                    401, "invalid_token", "scheme", f"scheme {scheme[:20]!r} is not Bearer", scopes
+                )
+            else:
+                result = await verifier.verify(token.strip())
+        if isinstance(result, AuthFailure):
+            scope.setdefault("state", {})["authstage_reason"] = result.reason
+            metadata_url = self.state.origin(scope) + PRM_PATHS[0]
+            body = {"error": result.error or "invalid_token", "error_description": result.description}
+            response = JSONResponse(
+                body,
+                status_code=result.status,
+                headers={"WWW-Authenticate": _challenge(result, metadata_url)},
+            )
+            await response(scope, receive, send)
+            return
+        scope["user"] = AuthenticatedUser(result)
+        scope["auth"] = AuthCredentials(result.scopes)
+        await self.app(scope, receive, send)
+
+
+class _MCPEndpoint:
+    """Picks the session manager for the current transport settings."""
+
+    def __init__(
+        self, managers: dict[tuple[bool, bool], StreamableHTTPSessionManager], state: _State
+    ) -> None:
+        self.managers = managers
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        settings = self.state.settings
+        manager = self.managers[(settings.sessions, settings.use_json)]
+        await manager.handle_request(scope, receive, send)
+
+
+class _RequestLog:
+    """Records every request outside `/_authstage/` in the control log (secrets redacted)."""
+
+    def __init__(self, app: ASGIApp, control: Control) -> None:
+        self.app = app
+        self.control = control
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/_authstage/"):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_body = bytearray()
+        response_body = bytearray()
+        response: dict[str, Any] = {"status": 500, "headers": {}}
+
+        async def receive_logged() -> Message:
+            message = await receive()
+            if message["type"] == "http.request" and len(request_body) < MAX_BODY:
+                request_body.extend(message.get("body", b"")[: MAX_BODY - len(request_body)])
+            return message
+
+        async def send_logged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response["status"] = message["status"]
+                response["headers"] = {
+                    k.decode("latin-1"): v.decode("latin-1") for k, v in message["headers"]
+                }
+            elif message["type"] == "http.response.body" and len(response_body) < MAX_BODY:
+                response_body.extend(message.get("body", b"")[: MAX_BODY - len(response_body)])
+            await send(message)
+
+        try:
+            await self.app(scope, receive_logged, send_logged)
+        finally:
+            self.control.record(self._entry(scope, request_body, response, response_body, started))
+
+    @staticmethod
+    def _entry(
+        scope: Scope, req: bytearray, response: dict[str, Any], resp: bytearray, started: float
+    ) -> dict[str, Any]:
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        tokens = []
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and (decoded := decode_unverified(token.strip())):
+            tokens.append({"where": "request.authorization", **decoded})
+        return {
+            "method": scope["method"],
+            "path": scope["path"],
+            "query": dict(httpx.QueryParams(scope.get("query_string", b"").decode("latin-1"))),
+            "status": response["status"],
+            "reason": scope.get("state", {}).get("authstage_reason"),
+            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+            "request": {"headers": redact(headers), "body": redact(_parse(bytes(req)))},
+            "response": {"headers": response["headers"], "body": redact(_parse(bytes(resp)))},
+            "tokens": tokens,
+        }
+
+
+def _parse(raw: bytes) -> Any:
+    if not raw:
+        return None
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text if len(raw) < MAX_BODY else text + "…[truncated]"
+
+
+def create_app(
+    settings: SampleSettings | None = None, *, base_url: str | None = None, corpus: Corpus | None = None
+) -> Starlette:
+    """The sample MCP server. `base_url` fixes the origin used in metadata; default: the request's Host."""
+    state = _State(settings or SampleSettings(), base_url)
+    server = build_server(lambda: state.settings, corpus or Corpus.load())
+    lowlevel = server._lowlevel_server  # the SDK's low-level Server behind MCPServer
+    managers = {
+        (sessions, use_json): StreamableHTTPSessionManager(
+            app=lowlevel, json_response=use_json, stateless=not sessions, security_settings=state.security
+        )
+        for sessions in (False, True)
+        for use_json in (False, True)
+    }
+
+    async def protected_resource(request: Request) -> Response:
+        auth = state.settings.auth
+        if auth is None:
+            return JSONResponse(
+                {"error": "not_found", "error_description": "this server is not protected"}, 404
+            )
+        return JSONResponse(
+            {
+                "resource": auth.resource or auth.audience,
+                "authorization_servers": [auth.issuer],
+                "scopes_supported": list(auth.scopes),
+                "bearer_methods_supported": ["header"],
+                "resource_name": state.settings.name,
+            }
+        )
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "service": "sample_mcp"})
+
+    endpoint = _RequireBearer(AuthContextMiddleware(_MCPEndpoint(managers, state)), state)
+    routes: list[Route] = [
+        Route(MCP_PATH, endpoint, methods=["GET", "POST", "DELETE"]),
+        *(Route(path, protected_resource, methods=["GET"]) for path in PRM_PATHS),
+        Route("/healthz", health, methods=["GET"]),
+    ]
+    if state.settings.control_plane:
+        routes.extend(control_routes(state.control))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            for manager in managers.values():
+                await stack.enter_async_context(manager.run())
+            stack.push_async_callback(state.http.aclose)
+            yield
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(_RequestLog, control=state.control)
+    app.state.control = state.control
+    app.state.mcp_server = server
+    return app

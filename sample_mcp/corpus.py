@@ -1,0 +1,98 @@
+"""The bundled offline corpus and its ranking (Okapi BM25 over title, text and tags)."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+__all__ = ["Corpus", "Document", "Hit"]
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:[_:.-][a-z0-9]+)*")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case words; `client_id`, `mcp:tools` and `rfc8707` stay whole, and their parts count too."""
+    tokens: list[str] = []
+    for match in _TOKEN.findall(text.lower()):
+        tokens.append(match)
+        parts = re.split(r"[_:.-]", match)
+        if len(parts) > 1:
+            tokens.extend(part for part in parts if part)
+    return tokens
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    title: str
+    text: str
+    url: str
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    title: str
+    snippet: str
+    url: str
+    score: float
+
+
+class Corpus:
+    """Documents plus a BM25 index; ranking is deterministic (ties break on id)."""
+
+    K1 = 1.2
+    B = 0.75
+
+    def __init__(self, documents: list[Document]) -> None:
+        self.documents = documents
+        self._terms = [
+            Counter(tokenize(f"{d.title} {d.title} {d.text} {' '.join(d.tags)}")) for d in documents
+        ]
+        self._lengths = [sum(c.values()) for c in self._terms]
+        self._avg = (sum(self._lengths) / len(self._lengths)) if documents else 1.0
+        df: Counter[str] = Counter()
+        for counts in self._terms:
+            df.update(counts.keys())
+        n = len(documents)
+        self._idf = {term: math.log(1 + (n - f + 0.5) / (f + 0.5)) for term, f in df.items()}
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Corpus:
+        if path is None:
+            raw = resources.files("sample_mcp").joinpath("data/corpus.json").read_text(encoding="utf-8")
+        else:
+            raw = Path(path).read_text(encoding="utf-8")
+        items = json.loads(raw)
+        return cls(
+            [Document(i["id"], i["title"], i["text"], i["url"], tuple(i.get("tags", ()))) for i in items]
+        )
+
+    def search(self, query: str, limit: int = 5) -> list[Hit]:
+        terms = list(dict.fromkeys(tokenize(query)))
+        scored: list[tuple[float, int]] = []
+        for index, counts in enumerate(self._terms):
+            score = 0.0
+            norm = self.K1 * (1 - self.B + self.B * self._lengths[index] / self._avg)
+            for term in terms:
+                tf = counts.get(term, 0)
+                if tf:
+                    score += self._idf[term] * tf * (self.K1 + 1) / (tf + norm)
+            if score > 0:
+                scored.append((score, index))
+        scored.sort(key=lambda item: (-item[0], self.documents[item[1]].id))
+        return [self._hit(self.documents[i], terms, score) for score, i in scored[:limit]]
+
+    @staticmethod
+    def _hit(doc: Document, terms: list[str], score: float) -> Hit:
+        sentences = _SENTENCE.split(doc.text)
+        best = max(sentences, key=lambda s: sum(1 for t in tokenize(s) if t in terms))
+        snippet = best if len(best) <= 200 else best[:197].rstrip() + "..."
+        return Hit(doc.id, doc.title, snippet, doc.url, round(score, 4))

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from harness import ServerStartError, ServerThread, bind_socket, is_loopback
+
+
+def hello_app(text: str = "hi") -> Starlette:
+    return Starlette(routes=[Route("/", lambda request: PlainTextResponse(text))])
+
+
+def test_serves_on_a_free_loopback_port_and_stops() -> None:
+    with ServerThread(hello_app()) as server:
+        assert server.url.startswith("http://127.0.0.1:") and server.port > 0
+        assert httpx.get(server.url).text == "hi"
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(server.url, timeout=1)
+
+
+def test_build_receives_the_url_before_the_app_exists() -> None:
+    with ServerThread(build=lambda url: hello_app(url)) as server:
+        assert httpx.get(server.url).text == server.url
+
+
+def test_app_and_build_are_exclusive() -> None:
+    with pytest.raises(TypeError):
+        ServerThread(hello_app(), build=lambda url: hello_app())
+
+
+def test_port_in_use_is_a_clear_error() -> None:
+    sock = bind_socket()
+    try:
+        with pytest.raises(ServerStartError, match="cannot bind"):
+            bind_socket(port=sock.getsockname()[1])
+    finally:
+        sock.close()
+
+
+def test_is_loopback() -> None:
+    assert (
+        is_loopback("127.0.0.1")
+        and is_loopback("::1")
+        and is_loopback("localhost")
+        and is_loopback("127.1.2.3")
+    )
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.1") and not is_loopback("example.com")
