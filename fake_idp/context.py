@@ -1,0 +1,134 @@
+"""Per-request view of the tenant (auth0-tenant.md §1.1 issuer rule): issuer, endpoint base, client lookup, clock.
+
+Issuer rule (auth0-tenant.md §1.1, DOC get-access-tokens.mdx: "Auth0 issues tokens with an issuer (iss)
+claim of whichever domain you used when requesting the token"):
+
+1. ``tenant.issuer`` set -> that string, verbatim (e.g. to reproduce a production issuer, or to drop the slash
+   everywhere); the endpoint URLs in discovery still point at the host that was called, so they stay reachable;
+2. else, if the request's ``Host`` matches one of ``tenant.host_aliases`` (custom domains) -> that alias
+   base URL plus ``/``;
+3. else ``http://<Host>/`` - the host the client called, with Auth0's trailing slash.
+
+``faults.issuer_trailing_slash`` / ``faults.issuer_override`` change only the ``iss`` claim of minted
+tokens, never discovery, which is exactly the mismatch gateways trip over.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from fastapi import Request
+
+from fake_idp.clock import Clock
+from fake_idp.keys import KeyRing
+from fake_idp.state import RuntimeState
+from fake_idp.tenant import Client, Tenant
+
+if TYPE_CHECKING:
+    from fake_idp.control import Control
+
+__all__ = ["Ctx", "base_for_host", "ctx_of", "issuer_for_host"]
+
+_HOST_RE = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
+
+
+def base_for_host(
+    tenant: Tenant, host: str | None, *, scheme: str = "http", fallback: str | None = None
+) -> str:
+    """``scheme://host`` the client called (a matching host alias supplies its own scheme); no trailing slash."""
+    if not host or not _HOST_RE.match(host):
+        host = urlsplit(fallback).netloc if fallback else "127.0.0.1"
+    for alias in tenant.host_aliases:
+        if urlsplit(alias).netloc.lower() == host.lower():
+            return alias.rstrip("/")
+    return f"{scheme}://{host}"
+
+
+def issuer_for_host(
+    tenant: Tenant, host: str | None, *, scheme: str = "http", fallback: str | None = None
+) -> str:
+    """The issuer for a request to ``host`` (see the module docstring)."""
+    if tenant.issuer:
+        return tenant.issuer
+    return base_for_host(tenant, host, scheme=scheme, fallback=fallback) + "/"
+
+
+@dataclass
+class Ctx:
+    control: Control
+    request: Request
+    issuer: str
+    base: str = ""
+
+    @property
+    def tenant(self) -> Tenant:
+        return self.control.tenant
+
+    @property
+    def state(self) -> RuntimeState:
+        return self.control.state
+
+    @property
+    def keys(self) -> KeyRing:
+        return self.control.keys
+
+    @property
+    def clock(self) -> Clock:
+        return self.control.clock
+
+    def now(self) -> float:
+        return self.control.clock.now()
+
+    def url(self, path: str) -> str:
+        """An endpoint URL on the host the client called (reachable even when ``tenant.issuer`` is fixed)."""
+        return (self.base or self.issuer.rstrip("/")) + path
+
+    @property
+    def token_iss(self) -> str:
+        f = self.tenant.faults
+        iss = f.issuer_override or self.issuer
+        if not f.issuer_trailing_slash:
+            iss = iss.rstrip("/")
+        return iss
+
+    @property
+    def userinfo_audience(self) -> str:
+        return self.issuer.rstrip("/") + "/userinfo"
+
+    def set_reason(self, text: str) -> None:
+        self.request.state.reason = text
+
+    def note(self, text: str) -> None:
+        """A remark for the log even on success (e.g. 'resource ignored')."""
+        notes = getattr(self.request.state, "notes", None)
+        if notes is None:
+            notes = []
+            self.request.state.notes = notes
+        notes.append(text)
+
+    # Clients ---------------------------------------------------------------------------------------------
+
+    def find_client(self, client_id: str | None) -> Client | None:
+        """A configured or dynamically registered client; ``faults.forgotten_clients`` are unknown."""
+        if not client_id or client_id in self.tenant.faults.forgotten_clients:
+            return None
+        for c in self.tenant.clients:
+            if c.client_id == client_id or (c.external_client_id and c.external_client_id == client_id):
+                return c
+        return self.state.registered_clients.get(client_id)
+
+    def security_mode(self, client: Client) -> str | None:
+        """None for first-party; 'strict' or 'permissive' for third-party apps."""
+        return client.security_mode(self.tenant.settings.dynamic_client_registration_security_mode)
+
+
+def ctx_of(request: Request) -> Ctx:
+    control: Control = request.app.state.control
+    scheme = request.url.scheme or "http"
+    base = base_for_host(
+        control.tenant, request.headers.get("host"), scheme=scheme, fallback=control.base_url
+    )
+    return Ctx(control=control, request=request, issuer=control.tenant.issuer or base + "/", base=base)

@@ -1,0 +1,148 @@
+"""The built-in demo tenant: a "new 2026 tenant" wired for the authstage chain (gateway -> sample MCP server).
+
+Compatibility profile on, strict DCR on, RFC 8414 alias, 2026 discovery, headless auto-approve (alice).
+The gateway API uses ``rfc9068_profile_authz`` - what Auth0's own MCP quickstart creates (DOC
+auth4genai create-mcp-api.mdx: ``token_dialect: rfc9068_profile_authz``, RS256, ``enforce_policies: true``) -
+so tokens carry ``aud`` (the gateway's allowedAudience check), ``client_id`` and ``permissions``.
+All ids and secrets are obviously fake.
+"""
+
+from __future__ import annotations
+
+from fake_idp.tenant import (
+    Api,
+    ApiScope,
+    Client,
+    ClientGrant,
+    Connection,
+    RefreshTokenSettings,
+    Tenant,
+    TenantSettings,
+    TokenExchangeAction,
+    TokenExchangeProfile,
+    User,
+)
+
+__all__ = ["DEMO_CLIENT_IDS", "DEMO_SUBJECT_TOKEN_TYPE", "demo_tenant"]
+
+# 32 alphanumerics like Auth0's client ids, but obviously fake.
+DEMO_CLIENT_IDS = {
+    "demo-m2m": "DEMOm2mClient0000000000000000001",
+    "gateway-outbound": "DEMOgatewayOutbound0000000000002",
+    "demo-cli": "DEMOcliNativeApp0000000000000003",
+}
+# The Custom Token Exchange profile type of the demo (reserved urn:ietf types cannot be profiles).
+DEMO_SUBJECT_TOKEN_TYPE = "urn:authstage:token-type:gateway-access-token"
+
+
+def demo_tenant(
+    *, gateway_resource: str = "http://127.0.0.1:8000/mcp", mcp_resource: str = "http://127.0.0.1:8001/mcp"
+) -> Tenant:
+    """The demo tenant; ``gateway_resource`` / ``mcp_resource`` become the two API identifiers (exact match)."""
+    ids = DEMO_CLIENT_IDS
+    return Tenant(
+        name="authstage-demo",
+        settings=TenantSettings(
+            friendly_name="authstage demo",
+            resource_parameter_profile="compatibility",
+            enable_dynamic_client_registration=True,
+            dynamic_client_registration_security_mode="strict",
+            discovery_profile="2026",
+            rfc8414_metadata="alias",
+            headless_auto_approve=True,
+            headless_default_user="alice@example.test",
+        ),
+        apis=[
+            Api(
+                name="authstage-gateway",
+                identifier=gateway_resource,
+                scopes=[
+                    ApiScope(value="mcp:tools", description="List and call tools through the gateway"),
+                    ApiScope(value="mcp:admin", description="Administer the gateway"),
+                ],
+                token_dialect="rfc9068_profile_authz",
+                enforce_policies=True,
+                allow_offline_access=True,
+            ),
+            Api(
+                name="sample-search",
+                identifier=mcp_resource,
+                scopes=[ApiScope(value="search:read", description="Search the sample corpus")],
+                token_dialect="rfc9068_profile_authz",
+                enforce_policies=True,
+            ),
+        ],
+        clients=[
+            Client(
+                name="demo-m2m",
+                client_id=ids["demo-m2m"],
+                client_secret="demo-secret-not-for-production-m2m-0001",
+                app_type="non_interactive",
+                grant_types=["client_credentials"],
+                token_endpoint_auth_method="client_secret_post",
+            ),
+            Client(
+                name="gateway-outbound",
+                client_id=ids["gateway-outbound"],
+                client_secret="demo-secret-not-for-production-gateway-0002",
+                app_type="non_interactive",
+                grant_types=["client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"],
+                token_endpoint_auth_method="client_secret_post",
+            ),
+            Client(
+                name="demo-cli",
+                client_id=ids["demo-cli"],
+                app_type="native",
+                grant_types=["authorization_code", "refresh_token"],
+                token_endpoint_auth_method="none",
+                callbacks=["http://127.0.0.1:8976/callback", "http://localhost:8976/callback"],
+                allowed_logout_urls=["http://127.0.0.1:8976/", "http://localhost:8976/"],
+                refresh_token=RefreshTokenSettings(rotation_type="rotating", expiration_type="expiring"),
+            ),
+        ],
+        client_grants=[
+            ClientGrant(client_id=ids["demo-m2m"], audience=gateway_resource, scope=["mcp:tools"]),
+            ClientGrant(client_id=ids["gateway-outbound"], audience=mcp_resource, scope=["search:read"]),
+            ClientGrant(
+                default_for="third_party_clients",
+                audience=gateway_resource,
+                scope=["mcp:tools"],
+                subject_type="user",
+            ),
+        ],
+        users=[
+            User(
+                user_id="auth0|alice",
+                email="alice@example.test",
+                password="demo-password-alice",
+                name="Alice Example",
+                nickname="alice",
+                permissions={
+                    "authstage-gateway": ["mcp:tools", "mcp:admin"],
+                    "sample-search": ["search:read"],
+                },
+            ),
+            User(
+                user_id="auth0|bob",
+                email="bob@example.test",
+                password="demo-password-bob",
+                name="Bob Example",
+                nickname="bob",
+                permissions={},
+            ),
+        ],
+        connections=[
+            Connection(
+                name="Username-Password-Authentication",
+                is_domain_connection=True,
+                enabled_clients=[ids["demo-cli"]],
+            )
+        ],
+        token_exchange_profiles=[
+            TokenExchangeProfile(
+                name="gateway-delegation",
+                subject_token_type=DEMO_SUBJECT_TOKEN_TYPE,
+                action=TokenExchangeAction(required_subject_audience=gateway_resource),
+            )
+        ],
+    )
