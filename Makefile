@@ -5,7 +5,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.authstage-installed
 
-.PHONY: up test install clean
+NODE_DIR := $(VENV)/node
+MCP_REMOTE := $(NODE_DIR)/node_modules/.bin/mcp-remote
+
+.PHONY: up test install clean node-tools
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +20,12 @@ install: $(STAMP)
 up: $(STAMP)
 	$(BIN)/authstage up $(ARGS)
 
-test: $(STAMP)
+# mcp-remote (a real MCP OAuth client) for the end-to-end test; only when npm is present.
+node-tools:
+	@if command -v npm >/dev/null 2>&1 && [ ! -x $(MCP_REMOTE) ]; then \
+		npm install --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error mcp-remote@0.15.1; fi
+
+test: $(STAMP) node-tools
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -1,7 +1,13 @@
-"""authstage harness: run the fake IdP, the fake gateway and the sample MCP server together."""
+"""authstage harness: run the fake IdP, the fake gateway and the sample MCP server together.
+
+The public surface is this module's ``__all__``; the implementation modules are private (``harness._stack``,
+``harness._clients``, ...), httpx-style, and `tests/test_exported_members.py` pins the surface.
+"""
 
 from __future__ import annotations
 
+from harness._clients import BrowserResult, HeadlessBrowser, MemoryTokenStorage, connect, oauth_provider
+from harness._config import StackFile, deep_merge
 from harness._exceptions import (
     AuthstageError,
     ConfigError,
@@ -10,18 +16,31 @@ from harness._exceptions import (
     ServerStartError,
 )
 from harness._runner import ServerThread, bind_socket, is_loopback
+from harness._stack import ProcessStack, Service, Stack
 
 __all__ = [
     "AuthstageError",
+    "BrowserResult",
     "ConfigError",
+    "HeadlessBrowser",
+    "MemoryTokenStorage",
+    "ProcessStack",
     "ScenarioLoadError",
     "ScenarioStepError",
     "ServerStartError",
     "ServerThread",
+    "Service",
+    "Stack",
+    "StackFile",
     "bind_socket",
+    "connect",
+    "deep_merge",
     "is_loopback",
+    "oauth_provider",
 ]
 
 for _name in __all__:
-    globals()[_name].__module__ = "harness"
-del _name
+    _obj = globals()[_name]
+    if getattr(_obj, "__module__", "").startswith("harness."):
+        _obj.__module__ = "harness"
+del _name, _obj

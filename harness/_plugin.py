@@ -1,5 +1,168 @@
-"""pytest plugin (entry point ``authstage``): fixtures that start the chain."""
+"""pytest plugin (entry point `authstage`): the chain as fixtures, and scenario files as test items.
+
+Fixtures:
+
+* ``authstage_stack`` — the demo stack, started once per test session (per xdist worker), in this process.
+  Shared: tests that change it should use ``authstage`` instead (or call ``stack.reset()``).
+* ``authstage`` — a factory: ``authstage(idp={...}, gateway={...}, mcp={...})`` starts a fresh, isolated stack
+  for one test, its sections deep-merged over the demo default (lists replaced); stopped after the test.
+* ``authstage_process_stack`` — the demo stack in a child process started with pytest-xprocess
+  (``authstage up --json``), for tests that want the services out of their process.
+
+Option ``--authstage-scenarios DIR`` collects every scenario file under DIR as test items (one per scenario
+and mode).
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness._stack import ProcessStack, Stack
+
+__all__ = ["authstage", "authstage_process_stack", "authstage_stack"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("authstage")
+    group.addoption(
+        "--authstage-scenarios",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="collect authstage scenario files (YAML) under DIR as tests, one per scenario and mode",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Scenario directories are collected even when they are not among the paths pytest was given.
+    for directory in config.getoption("authstage_scenarios") or []:
+        if directory not in config.args:
+            config.args.append(directory)
+
+
+@pytest.fixture(scope="session")
+def authstage_stack() -> Iterator[Stack]:
+    """The demo stack (IdP + gateway + sample MCP server), one per session/worker, on free loopback ports."""
+    stack = Stack().start()
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture
+def authstage() -> Iterator[Callable[..., Stack]]:
+    """Factory of isolated stacks: ``authstage(idp=..., gateway=..., mcp=..., config=path)``."""
+    stacks: list[Stack] = []
+
+    def start(config: str | Path | None = None, *, idp: dict[str, Any] | None = None,
+              gateway: dict[str, Any] | None = None, mcp: dict[str, Any] | None = None) -> Stack:
+        if config is not None and (idp or gateway or mcp):
+            raise TypeError("pass either config= or the idp/gateway/mcp sections, not both")
+        document = config if config is not None else {"idp": idp, "gateway": gateway, "mcp": mcp}
+        stack = Stack(document).start()
+        stacks.append(stack)
+        return stack
+
+    yield start
+    for stack in stacks:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def authstage_process_stack(request: pytest.FixtureRequest) -> Iterator[ProcessStack]:
+    """The demo stack in a child process, managed by pytest-xprocess (named per xdist worker)."""
+    try:
+        from xprocess import ProcessStarter
+    except ImportError:  # pragma: no cover - depends on the user's environment
+        pytest.fail("authstage_process_stack needs pytest-xprocess: pip install 'authstage[test]'")
+    xprocess = request.getfixturevalue("xprocess")
+    worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
+    name = f"authstage-{worker}"
+
+    class Starter(ProcessStarter):  # type: ignore[misc]
+        pattern = r'^\{"authstage"'
+        args = [sys.executable, "-m", "harness", "up", "--json", "--quiet"]  # noqa: RUF012 (xprocess API)
+        timeout = 60
+        max_read_lines = 200
+        terminate_on_interrupt = True
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # noqa: RUF012
+
+    _, log = xprocess.ensure(name, Starter, restart=True)
+    lines = [line for line in Path(log).read_text().splitlines() if line.startswith('{"authstage"')]
+    stack = ProcessStack()
+    stack.attach_manifest(json.loads(lines[-1]))
+    yield stack
+    stack._http and stack._http.close()
+    xprocess.getinfo(name).terminate()
+
+
+def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
+    roots = [Path(p).resolve() for p in parent.config.getoption("authstage_scenarios") or []]
+    if not roots or file_path.suffix not in (".yaml", ".yml"):
+        return None
+    resolved = file_path.resolve()
+    if not any(root == resolved or root in resolved.parents for root in roots):
+        return None
+    from harness._scenario import is_scenario_file
+
+    if not is_scenario_file(file_path):
+        return None
+    return ScenarioFile.from_parent(parent, path=file_path)
+
+
+def _replayer(config: pytest.Config) -> Any:
+    """One replayer (and so one stack) per session/worker for every collected scenario."""
+    from harness._replay import Replayer
+
+    replayer = getattr(config, "_authstage_replayer", None)
+    if replayer is None:
+        replayer = Replayer()
+        config._authstage_replayer = replayer  # type: ignore[attr-defined]
+        config.add_cleanup(replayer.close)
+    return replayer
+
+
+class ScenarioFile(pytest.File):
+    """A scenario YAML file: one item per mode (broken, fixed)."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        from harness._scenario import MODES, load_scenario
+
+        scenario = load_scenario(self.path)
+        for mode in MODES:
+            yield ScenarioItem.from_parent(self, name=f"{scenario.name}[{mode}]", scenario=scenario, mode=mode)
+
+
+class ScenarioItem(pytest.Item):
+    def __init__(self, *, scenario: Any, mode: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.scenario = scenario
+        self.mode = mode
+
+    def runtest(self) -> None:
+        run = _replayer(self.config).run(self.scenario, self.mode)
+        if not run.passed:
+            raise ScenarioMismatch(run)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, ScenarioMismatch):
+            run = excinfo.value.run
+            lines = [f"{self.scenario.title} ({self.mode}): the replay did not observe what the scenario expects"]
+            lines += [f"  - {problem}" for problem in run.problems]
+            return "\n".join(lines)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"scenario {self.scenario.name} [{self.mode}]"
+
+
+class ScenarioMismatch(Exception):
+    def __init__(self, run: Any) -> None:
+        super().__init__(run.problems)
+        self.run = run

@@ -38,7 +38,9 @@ def is_loopback(host: str) -> bool:
 def bind_socket(host: str = LOOPBACK, port: int = 0) -> socket.socket:
     """Bind a listening TCP socket; port 0 lets the kernel pick a free port."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP: asyncio only sets TCP_NODELAY on accepted sockets of a TCP-proto listener; with
+    # proto 0 every response waits ~40 ms for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host.strip("[]"), port))
@@ -112,9 +114,17 @@ class ServerThread:
         except BaseException as exc:  # surfaced by start()
             self._error = exc
 
-    def start(self, timeout: float = 15.0) -> ServerThread:
+    def launch(self) -> ServerThread:
+        """Start serving in the background without waiting (see `wait_ready`)."""
         self._thread = threading.Thread(target=self._run, name=f"authstage-{self.name}", daemon=True)
         self._thread.start()
+        return self
+
+    def start(self, timeout: float = 15.0) -> ServerThread:
+        return self.launch().wait_ready(timeout)
+
+    def wait_ready(self, timeout: float = 15.0) -> ServerThread:
+        assert self._thread is not None, "launch() first"
         deadline = time.monotonic() + timeout
         while not self._server.started:
             if self._error is not None or not self._thread.is_alive():

@@ -45,7 +45,9 @@ class _State:
     def __init__(self, settings: SampleSettings, base_url: str | None) -> None:
         self.base_url = base_url.rstrip("/") if base_url else None
         self.security = TransportSecuritySettings(enable_dns_rebinding_protection=True)
-        self.http = httpx.AsyncClient(timeout=httpx.Timeout(5.0), follow_redirects=False)
+        self.http = httpx.AsyncClient(
+            timeout=httpx.Timeout(5.0), follow_redirects=False, headers={"User-Agent": "authstage-sample-mcp/0.1"}
+        )
         self.control = Control(settings, on_change=self.apply)
         self.verifier: TokenVerifier | None = None
         self.apply(settings)

@@ -1,0 +1,73 @@
+"""`python -m fake_gateway --config FILE [--host 127.0.0.1] [--port N] [--json] [--no-control-plane]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from pydantic import ValidationError
+
+from fake_gateway.app import create_app
+from fake_gateway.settings import Gateway
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m fake_gateway", description="Fake AWS AgentCore MCP gateway."
+    )
+    parser.add_argument(
+        "--config",
+        required=True,
+        help="gateway document (JSON or YAML: get-gateway + targets + credentialProviders [+ emulator])",
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 = a free port")
+    parser.add_argument("--json", action="store_true", help="print one JSON ready line")
+    parser.add_argument("--no-control-plane", action="store_true", help="turn /_authstage/ off")
+    args = parser.parse_args(argv)
+    try:
+        gateway = Gateway.from_file(args.config)
+    except ValidationError as exc:
+        print(f"{args.config}: ValidationException", file=sys.stderr)
+        for err in exc.errors(include_url=False):
+            where = ".".join(str(p) for p in err["loc"])
+            print(f"  {where}: {err['msg']}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as exc:
+        print(f"{args.config}: {exc}", file=sys.stderr)
+        return 2
+    if args.no_control_plane:
+        gateway = Gateway.from_document(
+            {
+                **gateway.to_document(),
+                "emulator": {**gateway.emulator.model_dump(mode="json"), "controlPlane": False},
+            }
+        )
+
+    from harness._runner import serve_main  # the CLI may use the harness runner (services may not otherwise)
+
+    def ready(url: str, app: Any) -> dict[str, Any]:
+        return {
+            "service": "fake_gateway",
+            "url": url,
+            "mcp_url": f"{url}/mcp",
+            "prm_url": f"{url}/.well-known/oauth-protected-resource",
+        }
+
+    def summary(url: str, app: Any) -> str:
+        return f"fake_gateway {gateway.view.name!r} listening on {url} (MCP endpoint {url}/mcp)"
+
+    return serve_main(
+        lambda url: create_app(gateway, base_url=url),
+        service="fake_gateway",
+        host=args.host,
+        port=args.port,
+        json_line=args.json,
+        ready=ready,
+        summary=summary,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

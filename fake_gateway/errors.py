@@ -1,0 +1,276 @@
+"""Every exact string the fake AgentCore gateway sends, each with its source, and the exceptions that carry them.
+
+Sources are the sections of `shared/reference/agentcore-gateway.md` (the "sheet") and the public documents they
+cite. Tags: DOC (AWS developer guide / API reference), SAMPLE (awslabs sample repos), OBSERVED (a third-party
+capture of a real gateway), REPORTED, INFERRED (our default, behind a knob where it matters).
+
+Exception tree (one handler per app renders them, see `app.py`):
+
+* GatewayError
+  x AuthError            - 401/403 from the inbound authorizer, with WWW-Authenticate and the -32001 body
+  x JsonRpcHttpError     - a JSON-RPC error at a non-200 (or 200) HTTP status, before or during dispatch
+  x UnknownOperation     - any path the gateway does not serve: the Coral UnknownOperationException body
+* ConfigValidationError  - a gateway document failed validation (AWS ValidationException wording)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# --- Inbound authorizer (sheet §4.1, §4.2, §4.3) -----------------------------------------------------------
+
+# OBSERVED: zytbeyond/agentcore-tacnode-demo Archive_20250816/FINAL_AUTHENTICATION_EXPLANATION.md and
+# BharatDeepanTR/enhanced-it-helpdesk-mcp-server AUTHENTICATION-TROUBLESHOOTING.md; SAMPLE: awslabs/
+# amazon-bedrock-agentcore-samples 02-use-cases/04-SRE-agent/docs/auth.md ("HTTP 401 with Invalid Bearer token").
+# UNKNOWN: the User-Agent AgentCore sends to IdPs and targets is not documented (sheet §11). Ours names the
+# emulator, so a replay's traffic diagram can tell the gateway's calls from the client's.
+USER_AGENT = "authstage-gateway/0.1"
+
+INVALID_BEARER_TOKEN = "Invalid Bearer token"
+# OBSERVED (same captures): the JSON-RPC code of the 401 body.
+AUTH_ERROR_CODE = -32001
+# Sheet §4.2: the body when *no* token was sent is UNKNOWN for the gateway. The knob
+# `emulator.missingTokenMessage` picks one of these; default INVALID_BEARER_TOKEN.
+#  - "Missing Authentication Token": AgentCore *Runtime* capture (sheet §4.2, ref 70884643623) [OBSERVED, Runtime]
+#  - "Missing Bearer token": named in the issue brief, never found in a capture [UNKNOWN]
+MISSING_TOKEN_MESSAGES = ("Invalid Bearer token", "Missing Authentication Token", "Missing Bearer token")
+# Sheet §4.3: the 403 insufficient_scope body is UNKNOWN; INFERRED default (knob `insufficientScopeMessage`).
+INSUFFICIENT_SCOPE_MESSAGE = "Insufficient scope"
+# DOC gateway-inbound-auth "Scope advertisement in authentication challenges"; SAMPLE okta/entra gateway.md:
+#   www-authenticate: Bearer error="invalid_token", scope="access_as_user", resource_metadata="https://…"
+# Parameter order as observed: error, scope, resource_metadata. scope omitted when none configured [INFERRED].
+ERROR_INVALID_TOKEN = "invalid_token"
+ERROR_INSUFFICIENT_SCOPE = "insufficient_scope"
+# OBSERVED (tacnode, Aug 2025): `www-authenticate: Bearer resource_metadata="https://…"` — no error, no scope
+# (knob `legacyChallenge`).
+PRM_PATH = "/.well-known/oauth-protected-resource"
+# AWS_IAM gateways: the body for an unsigned / non-SigV4 request is UNKNOWN (sheet U15 reports only "401");
+# INFERRED: the -32001 shape with the Runtime's missing-credential text (sheet §4.2, ref 70884643623).
+IAM_AUTH_MESSAGE = "Missing Authentication Token"
+
+
+def bearer_challenge(error: str | None, scopes: list[str], resource_metadata: str) -> str:
+    """The WWW-Authenticate value in the observed parameter order (sheet §4.1)."""
+    params = []
+    if error:
+        params.append(f'error="{error}"')
+    if scopes:
+        params.append(f'scope="{" ".join(scopes)}"')
+    params.append(f'resource_metadata="{resource_metadata}"')
+    return "Bearer " + ", ".join(params)
+
+
+# --- Coral: every path the gateway does not serve (sheet §1, U12, U13) ------------------------------------
+
+# OBSERVED awslabs/agentcore-samples#1056: GET /.well-known/oauth-authorization-server -> this body.
+UNKNOWN_OPERATION_XML = "<UnknownOperationException/>"
+# OBSERVED awslabs/agentcore-samples#1056: POST /register -> this body.
+UNKNOWN_OPERATION_JSON: dict[str, Any] = {
+    "Output": {"__type": "com.amazon.coral.service#UnknownOperationException"}
+}
+# REPORTED (BharatDeepanTR "MCP Client Implementation Summary"): GET /mcp/tools -> 404 with the XML body.
+# The status of the other two captures was not given; INFERRED 404 for all.
+UNKNOWN_OPERATION_STATUS = 404
+
+# --- JSON-RPC errors of the MCP endpoint (sheet §4.4 "Emulator defaults [INFERRED]", MCP spec §1.8) ---------
+
+PARSE_ERROR = (-32700, "Parse error")  # INFERRED, HTTP 400
+INVALID_REQUEST = (-32600, "Invalid Request")  # INFERRED, HTTP 400
+METHOD_NOT_FOUND = (-32601, "Method not found")  # INFERRED, HTTP 200
+INVALID_PARAMS = (-32602, "Invalid params")  # JSON-RPC 2.0 §5.1; INFERRED, HTTP 200
+# INFERRED, HTTP 200. The text is the one a user reported (U14, kawanishi0117/agentcore-hands-on
+# docs/TROUBLESHOOTING.md: "Error: Unknown tool: kb_search"); -32602 is the MCP spec's code (server/tools).
+UNKNOWN_TOOL = (-32602, "Unknown tool: {name}")
+# DOC gateway-using-mcp-call "Errors": ResourceNotFoundError 404 "The specified tool does not exist."
+# (knob `unknownToolResponse: http404`; the JSON-RPC body around it is INFERRED).
+RESOURCE_NOT_FOUND_TEXT = "ResourceNotFoundError: The specified tool does not exist."
+# INFERRED, wording of the MCP Python SDK's streamable-HTTP server (mcp/server/streamable_http.py).
+UNSUPPORTED_MEDIA_TYPE = (-32600, "Unsupported Media Type: Content-Type must be application/json")
+NOT_ACCEPTABLE = (-32600, "Not Acceptable: Client must accept application/json")
+MISSING_SESSION = (-32600, "Bad Request: Missing session ID")  # DOC gateway-sessions: status 400
+UNKNOWN_SESSION = (-32600, "Not Found: Invalid or expired session ID")  # DOC gateway-sessions: status 404
+BATCH_NOT_SUPPORTED = (
+    -32600,
+    "Invalid Request: JSON-RPC batches are not supported",
+)  # MCP 2025-06-18 removed batching
+BODY_TOO_LARGE = (
+    -32600,
+    "Request body too large: {size} bytes exceeds the limit of {limit} bytes",
+)  # INFERRED, 413
+# REPORTED (sheet §6.1, id 61384950805): missing/unsupported MCP-Protocol-Version -> 400. Wording INFERRED (SDK's).
+UNSUPPORTED_VERSION_HEADER = (
+    -32600,
+    "Bad Request: Unsupported protocol version: {version}. Supported versions: {supported}",
+)
+# MCP 2026-07-28 (mcp_types.jsonrpc UNSUPPORTED_PROTOCOL_VERSION / HEADER_MISMATCH; mcp.shared.inbound wording).
+UNSUPPORTED_PROTOCOL_VERSION = (-32022, "Unsupported protocol version")
+# DOC gateway-using-mcp-list: initialize with a version outside supportedVersions (knob `unsupportedInitializeVersion: reject`).
+UNSUPPORTED_INITIALIZE_VERSION = (
+    -32602,
+    "Unsupported protocol version: {version}. Supported versions: {supported}",
+)
+METHOD_NOT_ALLOWED = (
+    -32600,
+    "Method Not Allowed",
+)  # INFERRED (sheet §6.3: 405 for GET /mcp), header Allow: POST
+
+# --- tools/call results (sheet §6.6, §8) ------------------------------------------------------------------
+
+# DOC gateway-debug-messages (exceptionLevel unset): the text of every target failure.
+INTERNAL_ERROR_TEXT = "An internal error occurred. Please retry later."
+# DOC use-gateway-with-policy: a default deny.
+POLICY_DEFAULT_DENY = (
+    "AuthorizeActionException - Tool Execution Denied: Tool call not allowed due to policy enforcement "
+    "[No policy applies to the request (denied by default).]"
+)
+# OBSERVED (sheet §8, ref 70884643623, policy id truncated in the source): an explicit forbid.
+POLICY_FORBID = (
+    "AuthorizeActionException - Tool Execution Denied: Tool call not allowed due to policy enforcement "
+    "[Policy evaluation denied due to {policy_id}]"
+)
+
+# --- The built-in search tool (sheet §6.5) -----------------------------------------------------------------
+
+SEARCH_TOOL_NAME = "x_amz_bedrock_agentcore_search"  # DOC gateway-using-mcp-semantic-search
+# SAMPLE (client-side replica in 01-gateway-search.ipynb); the server-side text is UNKNOWN (knob).
+SEARCH_TOOL_DESCRIPTION = (
+    "A special tool that returns a trimmed down list of tools given a context. Use this tool only when there are "
+    "many tools available and you want to get a subset that matches the provided context."
+)
+SEARCH_TOOL_INPUT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"query": {"type": "string", "description": "search query to use for finding tools"}},
+    "required": ["query"],
+}
+
+# --- initialize (sheet §6.1) -------------------------------------------------------------------------------
+
+# DOC gateway-sessions example; a real capture is UNKNOWN (knob `serverInfo`).
+SERVER_INFO = {"name": "agentcore-gateway", "version": "1.0.0"}
+KNOWN_MCP_VERSIONS = ("2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28")  # DOC gateway-using
+MODERN_VERSIONS = ("2026-07-28",)  # DOC: stateless, no initialize, server/discover
+
+# --- APPLICATION_LOGS (sheet §9, DOC observability-gateway-metrics) ----------------------------------------
+
+LOG_STARTED = "Started processing request with requestId: {request_id}"
+LOG_SUCCEEDED = "Successfully processed request with requestId: {request_id}"
+# The text for auth failures in the real logs is UNKNOWN; ours names the real reason.
+LOG_AUTH_FAILED = "Authorization failed for request with requestId: {request_id}: {reason}"
+LOG_FAILED = "Failed to process request with requestId: {request_id}: {reason}"
+
+# --- AWS ValidationException wording (config validation) ---------------------------------------------------
+
+# The Coral validation-message format, as AWS services print it (e.g. moto's Lambda `InvalidRoleFormat`
+# copies it; many user logs quote it): "1 validation error detected: Value 'x' at 'path' failed to satisfy
+# constraint: Member must satisfy regular expression pattern: <p>".
+VALUE_CONSTRAINT = "Value {value} at '{path}' failed to satisfy constraint: {constraint}"
+C_PATTERN = "Member must satisfy regular expression pattern: {pattern}"
+C_ENUM = "Member must satisfy enum value set: [{values}]"
+C_MIN_LEN = "Member must have length greater than or equal to {n}"
+C_MAX_LEN = "Member must have length less than or equal to {n}"
+C_MIN_VAL = "Member must have value greater than or equal to {n}"
+C_MAX_VAL = "Member must have value less than or equal to {n}"
+C_NOT_NULL = "Member must not be null"
+C_TYPE = "Member must be of type {type}"
+# botocore's client-side wording (botocore/validate.py), which AWS CLI users see, plus a difflib suggestion.
+UNKNOWN_MEMBER = 'Unknown parameter in {where}: "{name}", must be one of: {members}'
+UNION_COUNT = (
+    "Invalid number of parameters set for tagged union structure {where}. Can only set one of the following "
+    "keys: {members}"
+)
+# AgentCore's own rules (sheet §2). Messages for which the wording was not captured are INFERRED.
+DISCOVERY_URL_DEVGUIDE = "^.+/\\.well-known/openid-configuration$"  # DOC inbound-jwt-authorizer
+AT_LEAST_ONE_CHECK = (
+    "At least one of the fields is required for the configuration: allowed audiences, allowed clients, "
+    "allowed scopes, or required custom claims."
+)  # DOC inbound-jwt-authorizer (verbatim sentence)
+CLAIM_OPERATOR_STRING = (
+    "If InboundTokenClaimValueType equals STRING, claimMatchOperator must be EQUALS"  # DOC (reworded)
+)
+CLAIM_OPERATOR_ARRAY = "If InboundTokenClaimValueType equals STRING_ARRAY, claimMatchOperator can be CONTAINS or CONTAINS_ANY"  # DOC inbound-jwt-authorizer (reworded)
+CREDENTIAL_PROVIDER_MISSING = (
+    "Credential provider configurations is not defined"  # REPORTED U24 (Databricks #13)
+)
+
+
+# --- Exceptions ------------------------------------------------------------------------------------------
+
+
+class GatewayError(Exception):
+    """Base of every error the gateway renders as an HTTP response."""
+
+
+@dataclass
+class AuthError(GatewayError):
+    """401/403 from the authorizer. `reason` is ours (logs only); the client sees the observed shape."""
+
+    status: int
+    challenge: str
+    message: str
+    reason: str
+    id_form: str = "omit"
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"jsonrpc": "2.0"}
+        if self.id_form == "null":
+            body["id"] = None
+        elif self.id_form == "string-null":
+            body["id"] = "null"  # CopilotKit PR #6920: Runtime sends "id":"null" (a string)
+        body["error"] = {"code": AUTH_ERROR_CODE, "message": self.message}
+        return body
+
+
+@dataclass
+class JsonRpcHttpError(GatewayError):
+    """A JSON-RPC error object answered at `status` (200 for dispatch errors, 4xx before dispatch)."""
+
+    status: int
+    code: int
+    message: str
+    id: Any = None
+    data: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    reason: str | None = None
+
+    @classmethod
+    def of(
+        cls, status: int, pair: tuple[int, str], *, id: Any = None, reason: str | None = None, **fmt: Any
+    ) -> JsonRpcHttpError:
+        code, message = pair
+        return cls(status, code, message.format(**fmt) if fmt else message, id=id, reason=reason)
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.data is not None:
+            error["data"] = self.data
+        return {"jsonrpc": "2.0", "id": self.id, "error": error}
+
+
+@dataclass
+class UnknownOperation(GatewayError):
+    """Coral's answer for anything outside the emulated surface."""
+
+    method: str
+    path: str
+
+
+@dataclass
+class Issue:
+    """One validation problem: where (a JSON path) and what (AWS wording)."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path or '<root>'}: {self.message}"
+
+
+class ConfigValidationError(ValueError):
+    """`ValidationException`: the gateway document is not something AgentCore would accept."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        self.issues = issues
+        count = len(issues)
+        head = f"{count} validation error{'s' if count != 1 else ''} detected"
+        super().__init__("ValidationException: " + head + ": " + "; ".join(str(i) for i in issues))

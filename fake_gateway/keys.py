@@ -1,0 +1,133 @@
+"""The authorizer's view of the IdP: OIDC discovery (OpenID Connect Discovery 1.0 §4) and its JWKS (RFC 7517 §5).
+
+DOC inbound-jwt-authorizer: "the authorizer will use the configured discovery URL to fetch the public keys and
+authorization server endpoint to perform the JWT validation." Caching and the unknown-`kid` refetch are UNKNOWN
+for AgentCore (sheet §3); the knobs `jwksCacheSeconds` (default 1 h, the API Gateway JWT-authorizer analogy)
+and `jwksRefetchMinIntervalSeconds` bound them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from fake_gateway._aio import LoopLocal
+
+__all__ = ["KeyCache", "Keys", "fetch_keys_sync"]
+
+
+@dataclass
+class Keys:
+    discovery: dict[str, Any] | None
+    jwks: dict[str, Any] | None
+    error: str | None  # why discovery/JWKS are unavailable, in words
+
+
+def _check_discovery(url: str, response: httpx.Response) -> dict[str, Any]:
+    if response.status_code != 200:
+        raise ValueError(f"GET {url} answered HTTP {response.status_code}")
+    try:
+        document = response.json()
+    except ValueError as exc:
+        raise ValueError(f"GET {url} did not return JSON") from exc
+    if not isinstance(document, dict) or not isinstance(document.get("issuer"), str):
+        raise ValueError(f"the document at {url} has no 'issuer'")
+    if not isinstance(document.get("jwks_uri"), str):
+        raise ValueError(f"the document at {url} has no 'jwks_uri'")
+    return document
+
+
+def _check_jwks(url: str, response: httpx.Response) -> dict[str, Any]:
+    if response.status_code != 200:
+        raise ValueError(f"GET {url} (jwks_uri) answered HTTP {response.status_code}")
+    try:
+        document = response.json()
+    except ValueError as exc:
+        raise ValueError(f"GET {url} (jwks_uri) did not return JSON") from exc
+    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+        raise ValueError(f"the JWKS at {url} has no 'keys' array")
+    return document
+
+
+def fetch_keys_sync(
+    discovery_url: str,
+    *,
+    discovery: dict[str, Any] | None = None,
+    jwks: dict[str, Any] | None = None,
+    timeout: float = 10.0,
+) -> Keys:
+    """Blocking fetch for `explain_token`: whichever of the two documents the caller did not give."""
+    if discovery is not None and jwks is not None:
+        return Keys(discovery, jwks, None)
+    try:
+        with httpx.Client(timeout=timeout, follow_redirects=True) as client:
+            if discovery is None:
+                discovery = _check_discovery(discovery_url, client.get(discovery_url))
+            if jwks is None:
+                jwks = _check_jwks(discovery["jwks_uri"], client.get(discovery["jwks_uri"]))
+    except httpx.HTTPError as exc:
+        return Keys(
+            discovery, None, f"cannot reach the discovery/JWKS endpoint ({type(exc).__name__}: {exc})"
+        )
+    except (ValueError, KeyError) as exc:
+        return Keys(discovery, None, str(exc))
+    return Keys(discovery, jwks, None)
+
+
+class KeyCache:
+    """Discovery + JWKS for one discovery URL, cached for a TTL, with one rate-limited refetch on unknown kid."""
+
+    def __init__(
+        self,
+        http: Callable[[], httpx.AsyncClient],
+        *,
+        now: Callable[[], float],
+        ttl: Callable[[], float],
+        refetch_interval: Callable[[], float],
+    ) -> None:
+        self.http = http
+        self.now = now
+        self.ttl = ttl
+        self.refetch_interval = refetch_interval
+        self.url: str | None = None
+        self.keys = Keys(None, None, None)
+        self.fetched_at = -1e18
+        self.last_refetch = -1e18
+        self.fetches = {"discovery": 0, "jwks": 0}
+        self._lock = LoopLocal(asyncio.Lock)
+
+    def clear(self) -> None:
+        self.url, self.keys, self.fetched_at, self.last_refetch = None, Keys(None, None, None), -1e18, -1e18
+
+    async def _fetch(self, url: str) -> Keys:
+        try:
+            self.fetches["discovery"] += 1
+            discovery = _check_discovery(url, await self.http().get(url))
+            self.fetches["jwks"] += 1
+            jwks = _check_jwks(discovery["jwks_uri"], await self.http().get(discovery["jwks_uri"]))
+            keys = Keys(discovery, jwks, None)
+        except httpx.HTTPError as exc:
+            keys = Keys(None, None, f"cannot reach the discovery/JWKS endpoint ({type(exc).__name__}: {exc})")
+        except ValueError as exc:
+            keys = Keys(None, None, str(exc))
+        self.url, self.keys, self.fetched_at = url, keys, self.now()
+        return keys
+
+    async def get(self, url: str) -> Keys:
+        async with self._lock.get():
+            fresh = self.url == url and self.now() - self.fetched_at < (
+                self.ttl() if self.keys.error is None else self.refetch_interval()
+            )
+            return self.keys if fresh else await self._fetch(url)
+
+    async def refetch(self, url: str) -> Keys | None:
+        """Refetch after an unknown kid; None when the rate limit says not now."""
+        async with self._lock.get():
+            if self.now() - self.last_refetch < self.refetch_interval():
+                return None
+            self.last_refetch = self.now()
+            return await self._fetch(url)

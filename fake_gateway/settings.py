@@ -1,0 +1,535 @@
+"""The gateway settings model: the AWS `get-gateway` / `create-gateway` JSON shape plus one `emulator` section.
+
+Shapes: https://docs.aws.amazon.com/bedrock-agentcore-control/latest/APIReference/API_GetGateway.html (top level),
+API_GetGatewayTarget (each of `targets`), API_CreateOauth2CredentialProvider / API_CreateApiKeyCredentialProvider
+(each of `credentialProviders`), API_CreatePolicyEngine + API_CreatePolicy (each of `policyEngines`). A user
+pastes what AWS gave them; the AWS members are validated against botocore's service model (`validation.py`)
+and AgentCore's own rules (`rules.py`). Everything AWS leaves undocumented is a knob of `Emulator`, never mixed
+into the AWS members.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from fake_gateway.errors import (
+    INSUFFICIENT_SCOPE_MESSAGE,
+    INVALID_BEARER_TOKEN,
+    MISSING_TOKEN_MESSAGES,
+    SEARCH_TOOL_DESCRIPTION,
+    SERVER_INFO,
+)
+from fake_gateway.rules import match_policy_engine, provider_kind, provider_matches, validate_document
+
+__all__ = [
+    "ApiKeyProvider",
+    "ClaimRule",
+    "Emulator",
+    "Gateway",
+    "JwtConfig",
+    "McpConfig",
+    "OAuthProvider",
+    "Outbound",
+    "PolicyEngineSpec",
+    "PolicySpec",
+    "ServerInfo",
+    "TargetSpec",
+    "View",
+]
+
+Alg = Literal["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"]
+
+
+class ServerInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = SERVER_INFO["name"]
+    version: str = SERVER_INFO["version"]
+
+
+class Emulator(BaseModel):
+    """Knobs for what AWS leaves undocumented (sheet §11), plus emulator plumbing. Each default cites its basis."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # --- identity and the emulator itself
+    region: str = Field(
+        "us-east-1", description="Region for derived ARNs when the document has no gatewayArn."
+    )
+    accountId: str = Field("123456789012", pattern=r"^\d{12}$", description="Account for derived ARNs.")
+    publicUrl: str | None = Field(
+        None, description="Origin used in PRM/challenges; default: the request's Host."
+    )
+    prmResource: str | None = Field(None, description="Override the PRM `resource` (default `<origin>/mcp`).")
+    controlPlane: bool = Field(
+        True, description="Serve /_authstage/ (off: those paths answer like unknown paths)."
+    )
+    applicationLogFile: str | None = Field(
+        None, description="Also append APPLICATION_LOGS records here (JSON lines)."
+    )
+    logRecordsMax: int = Field(5000, ge=10, description="Records kept in memory per log.")
+
+    # --- inbound authorizer (sheet §3, §4: UNKNOWN/INFERRED facts)
+    missingTokenMessage: str = Field(
+        INVALID_BEARER_TOKEN,
+        description=f"401 body message when no token was sent (UNKNOWN; candidates: {list(MISSING_TOKEN_MESSAGES)}).",
+    )
+    errorId: Literal["omit", "null", "string-null"] = Field("omit", description="`id` of 401/403 bodies.")
+    issuerMismatchStatus: Literal[401, 403] = Field(
+        403, description="Status for an iss/key mismatch (REPORTED 403 insufficient_scope, U5/U6/U23)."
+    )
+    customClaimsFailureStatus: Literal[401, 403] = Field(
+        401, description="Status when a customClaims rule fails."
+    )
+    insufficientScopeMessage: str = Field(
+        INSUFFICIENT_SCOPE_MESSAGE, description="403 body message (UNKNOWN)."
+    )
+    legacyChallenge: bool = Field(False, description="Aug-2025 challenge: only resource_metadata (OBSERVED).")
+    algorithms: list[Alg] = Field(
+        default_factory=lambda: ["RS256"], min_length=1, description="Accepted JWS algs."
+    )
+    requireKid: bool = Field(False, description="Reject kid-less tokens even when the JWKS has one key.")
+    requireExp: bool = Field(True, description="Reject tokens without `exp`.")
+    leewaySeconds: float = Field(0, ge=0, le=3600, description="Clock skew allowed on exp/nbf.")
+    jwksCacheSeconds: float = Field(3600, ge=0, description="Discovery+JWKS cache TTL (API GW analogy: 1 h).")
+    jwksRefetchMinIntervalSeconds: float = Field(
+        5, ge=0, description="At most one refetch on unknown kid per this."
+    )
+    discoveryUrlRule: Literal["model", "devguide"] = Field(
+        "model",
+        description="model: botocore's DiscoveryUrl pattern; devguide: ^.+/\\.well-known/openid-configuration$",
+    )
+    authenticateOnlyMode: Literal["jwt", "sigv4"] = Field(
+        "jwt", description="AUTHENTICATE_ONLY per gateway-create-api (jwt) or gateway-inbound-auth (sigv4)."
+    )
+    iamPrincipalArn: str = Field(
+        "arn:aws:sts::123456789012:assumed-role/authstage-caller/authstage",
+        description="Principal assumed for a SigV4-shaped request (signatures are not verified).",
+    )
+
+    # --- MCP front (sheet §6)
+    defaultSupportedVersions: list[str] = Field(
+        default_factory=lambda: ["2025-03-26", "2025-06-18", "2025-11-25"],
+        description="supportedVersions when protocolConfiguration.mcp has none.",
+    )
+    missingProtocolVersionHeader: Literal["assume-2025-03-26", "reject"] = Field(
+        "assume-2025-03-26", description="MCP spec: assume 2025-03-26; REPORTED: 400."
+    )
+    unsupportedInitializeVersion: Literal["negotiate", "reject"] = Field(
+        "negotiate",
+        description="initialize with a version outside supportedVersions: negotiate down or -32602.",
+    )
+    serverInfo: ServerInfo = Field(
+        default_factory=ServerInfo, description="initialize serverInfo (DOC example)."
+    )
+    toolsPageSize: int = Field(100, ge=1, le=10000, description="tools/list page size (UNKNOWN).")
+    unknownToolResponse: Literal["jsonrpc", "http404"] = Field(
+        "jsonrpc", description="jsonrpc: 200 -32602 'Unknown tool: x'; http404: DOC ResourceNotFoundError."
+    )
+    targetToolErrors: Literal["mask", "pass-through"] = Field(
+        "mask", description="A target result with isError: masked like any target failure, or passed through."
+    )
+    searchToolDescription: str = Field(
+        SEARCH_TOOL_DESCRIPTION, description="Search tool description (UNKNOWN)."
+    )
+    searchMaxResults: int = Field(10, ge=1, le=100, description="DOC: up to 10 results.")
+    maxRequestBytes: int = Field(1_048_576, ge=1024, description="Larger bodies get 413 (UNKNOWN limit).")
+    strictAccept: bool = Field(False, description="406 unless Accept allows JSON (SDK servers are strict).")
+
+    # --- targets and outbound credentials (sheet §7)
+    allowHttpLoopbackEndpoints: bool = Field(
+        True, description="Accept http://127.0.0.1 target/IdP endpoints."
+    )
+    enforceTargetAuthMatrix: bool = Field(
+        False, description="Reject outbound auth AWS does not offer for mcpServer."
+    )
+    targetTimeoutSeconds: float = Field(30, gt=0, description="Per target call.")
+    syncOnStartup: bool = Field(True, description="Synchronize DEFAULT targets when the app starts.")
+    retryFailedSync: bool = Field(True, description="Retry a FAILED target's sync on the next tools/list.")
+    outboundTokenRefreshMarginSeconds: float = Field(
+        60, ge=0, description="Refresh cached target tokens early."
+    )
+    apiKeyDefaultParameterName: str = Field("Authorization", description="credentialParameterName default.")
+
+
+def _hash10(seed: str, alphabet_upper: bool = False) -> str:
+    text = base64.b32encode(hashlib.sha256(seed.encode()).digest()).decode().rstrip("=")
+    text = "".join(c for c in text if c.isalnum())[:10]
+    return text.upper() if alphabet_upper else text.lower()
+
+
+# --- typed views of the validated AWS document ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimRule:
+    claim: str
+    value_type: str  # STRING | STRING_ARRAY
+    operator: str  # EQUALS | CONTAINS | CONTAINS_ANY
+    value: str | None
+    values: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class JwtConfig:
+    discovery_url: str
+    audiences: tuple[str, ...] | None
+    clients: tuple[str, ...] | None
+    scopes: tuple[str, ...] | None
+    scope_mapping: dict[str, str]
+    claims: tuple[ClaimRule, ...]
+    authenticate_only: bool = False
+
+    @property
+    def advertised_scopes(self) -> list[str]:
+        return [self.scope_mapping.get(s, s) for s in self.scopes or ()]
+
+
+@dataclass(frozen=True)
+class McpConfig:
+    versions: tuple[str, ...]
+    instructions: str | None
+    search: bool
+    session_timeout: int | None
+    streaming: bool
+    paginate: bool
+
+
+@dataclass(frozen=True)
+class OAuthProvider:
+    name: str
+    vendor: str
+    token_endpoint: str | None
+    discovery_url: str | None
+    client_id: str | None
+    client_secret: str | None
+    auth_method: str  # client_secret_basic | client_secret_post
+
+
+@dataclass(frozen=True)
+class ApiKeyProvider:
+    name: str
+    api_key: str | None
+
+
+@dataclass(frozen=True)
+class Outbound:
+    kind: str  # none | OAUTH | API_KEY | GATEWAY_IAM_ROLE | CALLER_IAM_CREDENTIALS | JWT_PASSTHROUGH
+    grant: str | None = None
+    scopes: tuple[str, ...] = ()
+    custom: dict[str, str] = field(default_factory=dict)
+    oauth: OAuthProvider | None = None
+    api_key: ApiKeyProvider | None = None
+    location: str = "HEADER"
+    parameter: str = "Authorization"
+    prefix: str | None = None
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    name: str
+    target_id: str
+    kind: str  # mcpServer | lambda | openApiSchema | ... (only mcpServer is served)
+    endpoint: str | None
+    listing_mode: str
+    outbound: Outbound
+    description: str | None
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    policy_id: str
+    name: str
+    statement: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class PolicyEngineSpec:
+    arn: str
+    mode: str  # ENFORCE | LOG_ONLY
+    policies: tuple[PolicySpec, ...]
+
+
+@dataclass(frozen=True)
+class View:
+    name: str
+    gateway_id: str
+    arn: str
+    region: str
+    account: str
+    authorizer_type: str
+    jwt: JwtConfig | None
+    mcp: McpConfig
+    debug: bool
+    targets: tuple[TargetSpec, ...]
+    policy: PolicyEngineSpec | None
+
+    def target(self, name: str) -> TargetSpec | None:
+        return next((t for t in self.targets if t.name == name), None)
+
+
+class Gateway(BaseModel):
+    """One gateway: AWS members at the top level (validated against the service model), plus our sections."""
+
+    model_config = ConfigDict(extra="allow")
+
+    targets: list[dict[str, Any]] = Field(default_factory=list)
+    credentialProviders: list[dict[str, Any]] = Field(default_factory=list)
+    policyEngines: list[dict[str, Any]] = Field(default_factory=list)
+    emulator: Emulator = Field(default_factory=Emulator)
+
+    _view: View = PrivateAttr()
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _validate_aws(cls, data: Any, handler: Any) -> Any:
+        errors: list[InitErrorDetails] = []
+        model = None
+        try:
+            model = handler(data)
+        except ValidationError as exc:
+            errors.extend(
+                InitErrorDetails(
+                    type=PydanticCustomError("config", "{msg}", {"msg": e["msg"]}),
+                    loc=e["loc"],
+                    input=e.get("input"),
+                )
+                for e in exc.errors(include_url=False)
+            )
+        if isinstance(data, dict):
+            raw_emulator = data.get("emulator") if isinstance(data.get("emulator"), dict) else {}
+            for issue in validate_document(data, raw_emulator):
+                errors.append(
+                    InitErrorDetails(
+                        type=PydanticCustomError("ValidationException", "{msg}", {"msg": issue.message}),
+                        loc=(issue.path,) if issue.path else (),
+                        input=None,
+                    )
+                )
+        if errors:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        return model
+
+    def model_post_init(self, context: Any) -> None:
+        self._view = _build_view(self)
+
+    # --- loading and saving
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> Gateway:
+        if not isinstance(document, dict):
+            raise TypeError("a gateway document is a JSON object")
+        return cls.model_validate(document)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Gateway:
+        """A JSON or YAML file (JSON is YAML)."""
+        data = yaml.safe_load(Path(path).read_text())
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: a gateway document is a mapping, not {type(data).__name__}")
+        return cls.from_document(data)
+
+    def to_document(self) -> dict[str, Any]:
+        """The whole document as JSON-able data (AWS members first); round-trips through from_document."""
+        aws = dict(self.model_extra or {})
+        doc: dict[str, Any] = json.loads(json.dumps(aws, default=str))
+        if self.targets:
+            doc["targets"] = self.targets
+        if self.credentialProviders:
+            doc["credentialProviders"] = self.credentialProviders
+        if self.policyEngines:
+            doc["policyEngines"] = self.policyEngines
+        doc["emulator"] = self.emulator.model_dump(mode="json")
+        return doc
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_document(), **kwargs)
+
+    @property
+    def view(self) -> View:
+        """Typed, resolved view of the AWS members (read-only)."""
+        return self._view
+
+    def aws(self, key: str, default: Any = None) -> Any:
+        return (self.model_extra or {}).get(key, default)
+
+
+def _build_view(gateway: Gateway) -> View:
+    extra = gateway.model_extra or {}
+    knobs = gateway.emulator
+    name = str(extra.get("name", "gateway"))
+    gateway_id = str(extra.get("gatewayId") or f"{name.lower()}-{_hash10(name)}")
+    arn = str(
+        extra.get("gatewayArn")
+        or f"arn:aws:bedrock-agentcore:{knobs.region}:{knobs.accountId}:gateway/{gateway_id}"
+    )
+    parts = arn.split(":")
+    region = parts[3] if len(parts) > 5 and parts[3] else knobs.region
+    account = parts[4] if len(parts) > 5 and parts[4] else knobs.accountId
+    authorizer_type = str(extra.get("authorizerType", "NONE"))
+
+    jwt = None
+    config = extra.get("authorizerConfiguration") or {}
+    raw = config.get("customJWTAuthorizer") if isinstance(config, dict) else None
+    if isinstance(raw, dict) and authorizer_type in ("CUSTOM_JWT", "AUTHENTICATE_ONLY"):
+        rules = []
+        for rule in raw.get("customClaims") or []:
+            match = rule["authorizingClaimMatchValue"]
+            value = match["claimMatchValue"]
+            lst = value.get("matchValueStringList")
+            rules.append(
+                ClaimRule(
+                    rule["inboundTokenClaimName"],
+                    rule["inboundTokenClaimValueType"],
+                    match["claimMatchOperator"],
+                    value.get("matchValueString"),
+                    tuple(lst) if lst is not None else None,
+                )
+            )
+
+        def opt(key: str) -> tuple[str, ...] | None:
+            return tuple(raw[key]) if raw.get(key) else None
+
+        jwt = JwtConfig(
+            raw["discoveryUrl"],
+            opt("allowedAudience"),
+            opt("allowedClients"),
+            opt("allowedScopes"),
+            dict(raw.get("advertisedScopeMapping") or {}),
+            tuple(rules),
+            authenticate_only=authorizer_type == "AUTHENTICATE_ONLY",
+        )
+
+    protocol = extra.get("protocolConfiguration") or {}
+    mcp = protocol.get("mcp") or {} if isinstance(protocol, dict) else {}
+    session = mcp.get("sessionConfiguration")
+    mcp_view = McpConfig(
+        versions=tuple(mcp.get("supportedVersions") or knobs.defaultSupportedVersions),
+        instructions=mcp.get("instructions"),
+        search=mcp.get("searchType") == "SEMANTIC",
+        session_timeout=int(session.get("sessionTimeoutInSeconds") or 3600)
+        if isinstance(session, dict)
+        else None,
+        streaming=bool((mcp.get("streamingConfiguration") or {}).get("enableResponseStreaming")),
+        paginate=not mcp.get("disableMcpListToolsPagination", False),
+    )
+
+    targets = tuple(_target_view(t, gateway) for t in gateway.targets)
+    policy = None
+    engine_ref = extra.get("policyEngineConfiguration")
+    if isinstance(engine_ref, dict) and engine_ref.get("arn"):
+        engine = match_policy_engine(gateway.policyEngines, engine_ref["arn"])
+        policies = []
+        for doc in (engine or {}).get("policies") or []:
+            definition = doc.get("definition") or {}
+            statement = (definition.get("cedar") or definition.get("policy") or {}).get("statement")
+            if not statement:
+                continue
+            pname = str(doc["name"])
+            policies.append(
+                PolicySpec(
+                    str(doc.get("policyId") or f"{pname}-{_hash10(pname)}"),
+                    pname,
+                    statement,
+                    doc.get("enforcementMode", "ACTIVE") != "LOG_ONLY",
+                )
+            )
+        policy = PolicyEngineSpec(engine_ref["arn"], engine_ref.get("mode", "ENFORCE"), tuple(policies))
+
+    return View(
+        name,
+        gateway_id,
+        arn,
+        region,
+        account,
+        authorizer_type,
+        jwt,
+        mcp_view,
+        extra.get("exceptionLevel") == "DEBUG",
+        targets,
+        policy,
+    )
+
+
+def _target_view(doc: dict[str, Any], gateway: Gateway) -> TargetSpec:
+    name = str(doc["name"])
+    config = doc.get("targetConfiguration") or {}
+    mcp = config.get("mcp") or {}
+    kind = next(iter(mcp), None) or next(iter(config), "unknown")
+    server = mcp.get("mcpServer") or {}
+    outbound = Outbound("none")
+    for cred in doc.get("credentialProviderConfigurations") or []:
+        outbound = _outbound_view(cred, gateway)
+    return TargetSpec(
+        name,
+        str(doc.get("targetId") or _hash10(name, alphabet_upper=True)),
+        kind,
+        server.get("endpoint"),
+        server.get("listingMode", "DEFAULT"),
+        outbound,
+        doc.get("description"),
+    )
+
+
+def _outbound_view(cred: dict[str, Any], gateway: Gateway) -> Outbound:
+    kind = cred["credentialProviderType"]
+    inner = cred.get("credentialProvider") or {}
+    if kind == "OAUTH":
+        block = inner["oauthCredentialProvider"]
+        provider = _find_provider(gateway, block["providerArn"])
+        return Outbound(
+            kind,
+            grant=block.get("grantType", "CLIENT_CREDENTIALS"),
+            scopes=tuple(block.get("scopes") or ()),
+            custom=dict(block.get("customParameters") or {}),
+            oauth=_oauth_view(provider),
+        )
+    if kind == "API_KEY":
+        block = inner["apiKeyCredentialProvider"]
+        provider = _find_provider(gateway, block["providerArn"]) or {}
+        return Outbound(
+            kind,
+            api_key=ApiKeyProvider(str(provider.get("name", "")), provider.get("apiKey")),
+            location=block.get("credentialLocation", "HEADER"),
+            parameter=block.get("credentialParameterName") or gateway.emulator.apiKeyDefaultParameterName,
+            prefix=block.get("credentialPrefix"),
+        )
+    return Outbound(kind)
+
+
+def _find_provider(gateway: Gateway, reference: str) -> dict[str, Any] | None:
+    return next((p for p in gateway.credentialProviders if provider_matches(p, reference)), None)
+
+
+def _oauth_view(doc: dict[str, Any] | None) -> OAuthProvider | None:
+    if doc is None or provider_kind(doc) != "oauth2":
+        return None
+    config_union = doc.get("oauth2ProviderConfigInput") or doc.get("oauth2ProviderConfigOutput") or {}
+    config: dict[str, Any] = next(iter(config_union.values()), {}) if config_union else {}
+    discovery = config.get("oauthDiscovery") or {}
+    metadata = discovery.get("authorizationServerMetadata") or {}
+    methods = metadata.get("tokenEndpointAuthMethods") or []
+    explicit = config.get("clientAuthenticationMethod")
+    if explicit in ("CLIENT_SECRET_POST", "CLIENT_SECRET_BASIC"):
+        method = explicit.lower()
+    else:
+        # RFC 6749 §2.3.1: servers MUST support basic; the first listed method otherwise.
+        method = methods[0] if methods else "client_secret_basic"
+    return OAuthProvider(
+        name=str(doc["name"]),
+        vendor=str(doc.get("credentialProviderVendor", "CustomOauth2")),
+        token_endpoint=metadata.get("tokenEndpoint") or config.get("tokenEndpoint"),
+        discovery_url=discovery.get("discoveryUrl"),
+        client_id=config.get("clientId"),
+        client_secret=config.get("clientSecret"),
+        auth_method=method,
+    )

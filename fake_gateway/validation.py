@@ -1,0 +1,279 @@
+"""Validate a pasted AgentCore document against the `bedrock-agentcore-control` service model shipped in botocore.
+
+API reference: https://docs.aws.amazon.com/bedrock-agentcore-control/latest/APIReference/ (CreateGateway,
+GetGateway, CreateGatewayTarget, GetGatewayTarget, CreateOauth2CredentialProvider, CreateApiKeyCredentialProvider,
+CreatePolicyEngine, CreatePolicy). The shapes, required members, enums, patterns, lengths, ranges and tagged
+unions all come from the model (`botocore.session.get_session().get_service_model(...)`); nothing is re-typed
+here. A document may be a create request *or* a get response: the members of both are accepted, and a member
+is required only when both require it. AgentCore's own rules on top live in `rules.py`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import botocore.session
+from botocore.model import Shape, StructureShape
+
+from fake_gateway.errors import (
+    C_ENUM,
+    C_MAX_LEN,
+    C_MAX_VAL,
+    C_MIN_LEN,
+    C_MIN_VAL,
+    C_NOT_NULL,
+    C_PATTERN,
+    C_TYPE,
+    UNION_COUNT,
+    UNKNOWN_MEMBER,
+    VALUE_CONSTRAINT,
+    Issue,
+)
+
+__all__ = ["DocShape", "Hook", "doc_shape", "service_model", "validate"]
+
+SERVICE = "bedrock-agentcore-control"
+
+# A hook replaces the model check of one named shape: it returns the issues it found, or None to fall back
+# to the model (used where the emulator deliberately widens AWS: http loopback endpoints, provider names).
+Hook = Callable[[Any, str], "list[Issue] | None"]
+
+
+@functools.lru_cache(maxsize=1)
+def service_model() -> Any:
+    return botocore.session.get_session().get_service_model(SERVICE)
+
+
+@dataclass(frozen=True)
+class DocShape:
+    """A synthetic structure: the union of the members of several model shapes."""
+
+    name: str
+    members: Mapping[str, Shape]
+    required: frozenset[str]
+
+
+def doc_shape(
+    name: str,
+    shapes: Iterable[tuple[str, str]],
+    *,
+    required: Iterable[str] | None = None,
+    drop: Iterable[str] = (),
+) -> DocShape:
+    """Merge `(operation, "input"|"output")` shapes; required = intersection unless given."""
+    model = service_model()
+    members: dict[str, Shape] = {}
+    req: set[str] | None = None
+    for operation, side in shapes:
+        op = model.operation_model(operation)
+        shape = op.input_shape if side == "input" else op.output_shape
+        for key, member in shape.members.items():
+            members.setdefault(key, member)
+        req = set(shape.required_members) if req is None else req & set(shape.required_members)
+    for key in drop:
+        members.pop(key, None)
+    required_set = set(required) if required is not None else (req or set())
+    return DocShape(name, members, frozenset(required_set - set(drop)))
+
+
+@functools.lru_cache(maxsize=512)
+def _regex(pattern: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
+
+
+def _show(value: Any, sensitive: bool) -> str:
+    if value is None:
+        return "null"
+    if sensitive:
+        return "'[redacted]'"
+    if isinstance(value, list):
+        return (
+            f"'[{len(value)} item{'s' if len(value) != 1 else ''}]'"  # containers may hold secrets: size only
+        )
+    if isinstance(value, dict):
+        return "'{...}'"
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    if len(text) > 120:
+        text = text[:117] + "..."
+    return f"'{text}'"
+
+
+def _constraint(path: str, value: Any, constraint: str, sensitive: bool = False) -> Issue:
+    return Issue(
+        path, VALUE_CONSTRAINT.format(value=_show(value, sensitive), path=path, constraint=constraint)
+    )
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str | None:
+    """The closest real member name (case-insensitive exact match first, then difflib)."""
+    options = list(candidates)
+    for option in options:
+        if option.lower() == name.lower():
+            return option
+    close = difflib.get_close_matches(name, options, n=1, cutoff=0.5)
+    if close:
+        return close[0]
+    lowered = {o.lower(): o for o in options}
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.5)
+    return lowered[close[0]] if close else None
+
+
+class _Walker:
+    def __init__(self, hooks: Mapping[str, Hook]) -> None:
+        self.hooks = hooks
+        self.issues: list[Issue] = []
+
+    def structure(
+        self,
+        value: Any,
+        members: Mapping[str, Shape],
+        required: Iterable[str],
+        path: str,
+        name: str,
+        union: bool,
+        extra: Iterable[str] = (),
+    ) -> None:
+        if not isinstance(value, dict):
+            self.issues.append(_constraint(path, value, C_TYPE.format(type="structure (a JSON object)")))
+            return
+        for key, item in value.items():
+            if key not in members:
+                self.issues.append(Issue(_join(path, key), self._unknown(key, members, path or name, extra)))
+                continue
+            if item is None:
+                continue
+            self.check(item, members[key], _join(path, key))
+        for key in sorted(required):
+            if value.get(key) is None:
+                self.issues.append(_constraint(_join(path, key), None, C_NOT_NULL))
+        if union and all(key in members for key in value):
+            present = [k for k in members if value.get(k) is not None]
+            if len(present) != 1:
+                self.issues.append(
+                    Issue(path, UNION_COUNT.format(where=path or name, members=", ".join(members)))
+                )
+
+    def _unknown(self, key: str, members: Mapping[str, Shape], where: str, extra: Iterable[str] = ()) -> str:
+        names = [*members, *extra]
+        message = UNKNOWN_MEMBER.format(where=where, name=key, members=", ".join(names))
+        close = suggest(key, names)
+        if close:
+            return f"{message}. Did you mean '{close}'?"
+        # A member of a nested structure pasted one level too high: a forgotten wrapper.
+        for wrapper, shape in members.items():
+            if isinstance(shape, StructureShape) and key in shape.members:
+                return f"{message}. '{key}' belongs inside '{wrapper}': {{\"{wrapper}\": {{\"{key}\": ...}}}}"
+        return message
+
+    def check(self, value: Any, shape: Shape, path: str) -> None:
+        hook = self.hooks.get(shape.name)
+        if hook is not None:
+            found = hook(value, path)
+            if found is not None:
+                self.issues.extend(found)
+                return
+        meta = shape.metadata
+        sensitive = bool(meta.get("sensitive"))
+        kind = shape.type_name
+        if kind == "structure":
+            if meta.get("document"):
+                return
+            assert isinstance(shape, StructureShape)
+            self.structure(
+                value, shape.members, shape.required_members, path, shape.name, bool(meta.get("union"))
+            )
+        elif kind == "list":
+            if not isinstance(value, list):
+                self.issues.append(_constraint(path, value, C_TYPE.format(type="list (a JSON array)")))
+                return
+            self._length(value, meta, path, sensitive, len(value))
+            for index, item in enumerate(value):
+                self.check(item, shape.member, f"{path}[{index}]")  # type: ignore[attr-defined]
+        elif kind == "map":
+            if not isinstance(value, dict):
+                self.issues.append(_constraint(path, value, C_TYPE.format(type="map (a JSON object)")))
+                return
+            self._length(value, meta, path, sensitive, len(value))
+            for key, item in value.items():
+                self.check(key, shape.key, f"{path}.{key}")  # type: ignore[attr-defined]
+                self.check(item, shape.value, f"{path}.{key}")  # type: ignore[attr-defined]
+        elif kind == "string":
+            if not isinstance(value, str):
+                self.issues.append(_constraint(path, value, C_TYPE.format(type="string"), sensitive))
+                return
+            enum = getattr(shape, "enum", None)
+            if enum and value not in enum:
+                self.issues.append(_constraint(path, value, C_ENUM.format(values=", ".join(enum)), sensitive))
+                return
+            self._length(value, meta, path, sensitive, len(value))
+            pattern = meta.get("pattern")
+            regex = _regex(pattern) if pattern else None
+            if regex is not None and not regex.fullmatch(value):
+                self.issues.append(_constraint(path, value, C_PATTERN.format(pattern=pattern), sensitive))
+        elif kind in ("integer", "long"):
+            if isinstance(value, bool) or not isinstance(value, int):
+                self.issues.append(_constraint(path, value, C_TYPE.format(type="integer")))
+                return
+            if "min" in meta and value < meta["min"]:
+                self.issues.append(_constraint(path, value, C_MIN_VAL.format(n=meta["min"])))
+            if "max" in meta and value > meta["max"]:
+                self.issues.append(_constraint(path, value, C_MAX_VAL.format(n=meta["max"])))
+        elif kind in ("float", "double"):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                self.issues.append(_constraint(path, value, C_TYPE.format(type="number")))
+        elif kind == "boolean":
+            if not isinstance(value, bool):
+                self.issues.append(_constraint(path, value, C_TYPE.format(type="boolean")))
+        elif kind == "timestamp":
+            if isinstance(value, bool) or not isinstance(value, str | int | float):
+                self.issues.append(
+                    _constraint(path, value, C_TYPE.format(type="timestamp (ISO 8601 or epoch)"))
+                )
+        elif kind == "blob" and not isinstance(value, str):
+            self.issues.append(_constraint(path, value, C_TYPE.format(type="blob (base64 string)")))
+
+    def _length(self, value: Any, meta: Mapping[str, Any], path: str, sensitive: bool, size: int) -> None:
+        if "min" in meta and size < meta["min"]:
+            self.issues.append(_constraint(path, value, C_MIN_LEN.format(n=meta["min"]), sensitive))
+        if "max" in meta and size > meta["max"]:
+            self.issues.append(_constraint(path, value, C_MAX_LEN.format(n=meta["max"]), sensitive))
+
+
+def validate(
+    value: Any,
+    shape: DocShape | Shape,
+    path: str = "",
+    *,
+    hooks: Mapping[str, Hook] | None = None,
+    extra_members: Iterable[str] = (),
+) -> list[Issue]:
+    """All model violations of `value` (a JSON value) against `shape`; `extra_members` are skipped keys."""
+    walker = _Walker(hooks or {})
+    if isinstance(shape, DocShape):
+        if isinstance(value, dict):
+            skip = set(extra_members)
+            value = {k: v for k, v in value.items() if k not in skip}
+        walker.structure(
+            value, shape.members, shape.required, path, shape.name, union=False, extra=extra_members
+        )
+    else:
+        walker.check(value, shape, path)
+    return walker.issues
+
+
+def shape(name: str) -> Shape:
+    """A named shape of the model (e.g. `CustomJWTAuthorizerConfiguration`)."""
+    return service_model().shape_for(name)

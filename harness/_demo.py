@@ -1,0 +1,194 @@
+"""The built-in demo stack: the three default documents wired together, the apps, the manifest, the summary."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from harness._exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from harness._stack import Stack
+
+__all__ = ["build_apps", "demo_documents", "manifest", "summary"]
+
+GATEWAY_OUTBOUND_CLIENT = "gateway-outbound"
+DEFAULT_USER = "alice@example.test"
+
+
+def demo_documents(variables: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """The demo default of each section, as the documents a stack file's sections merge over."""
+    from fake_gateway import demo_gateway
+    from fake_idp import demo_tenant
+    from sample_mcp import SampleAuth, SampleSettings
+
+    tenant = demo_tenant(gateway_resource=variables["gateway.mcp_url"], mcp_resource=variables["mcp.mcp_url"])
+    outbound = tenant.client_by_name(GATEWAY_OUTBOUND_CLIENT)
+    assert outbound is not None and outbound.client_secret
+    gateway = demo_gateway(
+        discovery_url=variables["idp.discovery_url"],
+        target_endpoint=variables["mcp.mcp_url"],
+        token_endpoint=variables["idp.token_endpoint"],
+        client_id=outbound.client_id,
+        client_secret=outbound.client_secret,
+        audience=variables["gateway.mcp_url"],
+        target_audience=variables["mcp.mcp_url"],
+    )
+    mcp = SampleSettings(
+        auth=SampleAuth(issuer=variables["idp.issuer"], audience=variables["mcp.mcp_url"], scopes=["search:read"])
+    )
+    return {
+        "idp": tenant.model_dump(mode="json", exclude_none=True),
+        "gateway": gateway.to_document(),
+        "mcp": mcp.model_dump(mode="json", exclude_none=True),
+    }
+
+
+def _validation(section: str, exc: Exception) -> ConfigError:
+    if isinstance(exc, ValidationError):
+        lines = [f"  {section}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)]
+        return ConfigError(f"invalid `{section}` section:\n" + "\n".join(lines), key=section)
+    return ConfigError(f"invalid `{section}` section: {exc}", key=section)
+
+
+def build_apps(documents: dict[str, dict[str, Any]], variables: dict[str, str], *, control_plane: bool = True) -> dict[str, Any]:
+    """Validate the three documents into their models and build the three ASGI apps."""
+    from fake_gateway import Gateway
+    from fake_gateway import create_app as gateway_app
+    from fake_idp import Tenant
+    from fake_idp import create_app as idp_app
+    from sample_mcp import SampleSettings
+    from sample_mcp import create_app as mcp_app
+
+    try:
+        tenant = Tenant.load(_control_plane(documents["idp"], control_plane, "control_plane"), source="idp")
+    except (ValidationError, ValueError) as exc:
+        raise _validation("idp", exc) from exc
+    try:
+        gateway = Gateway.from_document(_control_plane(documents["gateway"], control_plane, "controlPlane"))
+    except (ValidationError, ValueError) as exc:
+        raise _validation("gateway", exc) from exc
+    try:
+        settings = SampleSettings.model_validate({**documents["mcp"], **({} if control_plane else {"control_plane": False})})
+    except ValidationError as exc:
+        raise _validation("mcp", exc) from exc
+    return {
+        "idp": idp_app(tenant, base_url=variables["idp.url"]),
+        "gateway": gateway_app(gateway, base_url=variables["gateway.url"]),
+        "mcp": mcp_app(settings, base_url=variables["mcp.url"]),
+    }
+
+
+def _control_plane(document: dict[str, Any], enabled: bool, knob: str) -> dict[str, Any]:
+    """`--no-control-plane`: set each service's own knob (the IdP spells it snake_case, the AWS-shaped gateway camelCase)."""
+    if enabled:
+        return document
+    emulator = dict(document.get("emulator") or {})
+    emulator[knob] = False
+    return {**document, "emulator": emulator}
+
+
+def manifest(stack: Stack) -> dict[str, Any]:
+    """The one JSON line `authstage up --json` prints: URLs, issuer, demo clients and users with credentials."""
+    tenant = stack.documents.get("idp", {})
+    clients = {
+        client["name"]: {
+            key: client[key]
+            for key in ("client_id", "client_secret", "app_type", "grant_types", "token_endpoint_auth_method", "callbacks")
+            if client.get(key) is not None
+        }
+        for client in tenant.get("clients", [])
+    }
+    users = {
+        user["email"]: {"password": user.get("password"), "user_id": user.get("user_id")}
+        for user in tenant.get("users", [])
+        if user.get("email")
+    }
+    apis = {api["name"]: api["identifier"] for api in tenant.get("apis", [])}
+    idp, gateway, mcp = stack.idp, stack.gateway, stack.mcp
+    return {
+        "authstage": "0.1.0",
+        "services": {
+            "idp": {"url": idp.url, **idp.urls},
+            "gateway": {"url": gateway.url, **gateway.urls},
+            "mcp": {"url": mcp.url, **mcp.urls},
+        },
+        "idp": {"url": idp.url, "issuer": idp.issuer, "discovery_url": idp.discovery_url},
+        "gateway": {"url": gateway.url, "mcp_url": gateway.mcp_url, "prm_url": gateway.prm_url},
+        "mcp": {"url": mcp.url, "mcp_url": mcp.mcp_url},
+        "apis": apis,
+        "clients": clients,
+        "users": users,
+        "default_user": tenant.get("settings", {}).get("headless_default_user") or DEFAULT_USER,
+    }
+
+
+def _browser_command() -> str:
+    """The `authstage-browser` executable next to this interpreter (what `BROWSER=` must name)."""
+    import shutil
+    import sys
+    from pathlib import Path
+
+    sibling = Path(sys.executable).with_name("authstage-browser")
+    return str(sibling) if sibling.exists() else shutil.which("authstage-browser") or "authstage-browser"
+
+
+def summary(stack: Stack) -> str:
+    """What `authstage up` prints for a person: URLs, credentials, a curl that works, client snippets."""
+    info = stack.manifest
+    m2m = info["clients"].get("demo-m2m", {})
+    gateway_mcp = stack.gateway.mcp_url
+    token_cmd = (
+        f"TOKEN=$(curl -s {stack.idp.token_endpoint} -d grant_type=client_credentials "
+        f"-d client_id={m2m.get('client_id', '')} -d client_secret={m2m.get('client_secret', '')} "
+        f"--data-urlencode audience={gateway_mcp} | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')"
+    )
+    list_cmd = (
+        f"curl -s {gateway_mcp} -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' "
+        "-H 'Accept: application/json, text/event-stream' -H 'MCP-Protocol-Version: 2025-11-25' "
+        "-d '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}'"
+    )
+    users = ", ".join(f"{email} / {u['password']}" for email, u in info["users"].items())
+    claude = {"mcpServers": {"authstage": {"type": "http", "url": gateway_mcp}}}
+    kiro = {"mcpServers": {"authstage": {"url": gateway_mcp}}}
+    remote = {
+        "mcpServers": {
+            "authstage": {
+                "command": "npx",
+                "args": ["-y", "mcp-remote@0.15", gateway_mcp, "8976", "--host", "127.0.0.1"],
+                "env": {"BROWSER": _browser_command()},
+            }
+        }
+    }
+    lines = [
+        "authstage is up (Ctrl-C stops it)",
+        "",
+        f"  IdP (Auth0-style)      {stack.idp.url}    issuer {stack.idp.issuer}",
+        f"                         discovery {stack.idp.discovery_url}",
+        f"  Gateway (AgentCore)    {gateway_mcp}",
+        f"                         protected-resource metadata {stack.gateway.prm_url}",
+        f"  MCP server (sample)    {stack.mcp.mcp_url}   (behind the gateway as target `search-server`)",
+        "",
+        "  Clients:",
+        *(
+            f"    {name:<17} client_id={c.get('client_id')}"
+            + (f"  client_secret={c['client_secret']}" if c.get("client_secret") else "  (public, PKCE)")
+            for name, c in info["clients"].items()
+        ),
+        f"  Users: {users}  (headless login as {info['default_user']}; DCR on)",
+        "",
+        "  Mint a token and list the tools through the gateway:",
+        f"    {token_cmd}",
+        f"    {list_cmd}",
+        "",
+        "  Claude Code:  claude mcp add --transport http authstage " + shlex.quote(gateway_mcp),
+        "    .mcp.json:  " + json.dumps(claude),
+        "  Kiro (.kiro/settings/mcp.json): " + json.dumps(kiro),
+        "  mcp-remote (stdio bridge; BROWSER= logs in headlessly as the demo user): " + json.dumps(remote),
+        "",
+        "  Requests (service, method, path, status, why it was refused):",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,85 @@
+"""`authstage explain`: the gateway's own authorizer checks, run on one token, each with its reason and fix.
+
+The checks are `fake_gateway.explain_token` — the same decision code the emulated gateway runs on every request —
+applied to either a pasted gateway config (e.g. `aws bedrock-agentcore-control get-gateway` output) or the
+running stack's gateway. Discovery document and JWKS come from files (offline) or from the `discoveryUrl`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from harness._exceptions import AuthstageError
+
+__all__ = ["explain", "render_checks"]
+
+MARK = {True: "PASS", False: "FAIL", None: "skip"}
+
+
+def _gateway_from_running(manifest_file: str | None) -> tuple[dict[str, Any], str]:
+    from harness._cli import _running_manifest
+
+    manifest = _running_manifest(manifest_file)
+    if manifest is None:
+        raise AuthstageError(
+            "no gateway to explain against: pass --gateway-config FILE (your real AWS gateway JSON works), "
+            "or start `authstage up` first"
+        )
+    url = manifest["services"]["gateway"]["url"]
+    try:
+        document = httpx.get(f"{url}/_authstage/config", timeout=5).raise_for_status().json()
+    except httpx.HTTPError as exc:
+        raise AuthstageError(f"cannot read the running gateway's config at {url}: {exc}") from exc
+    return document, f"running gateway {manifest['services']['gateway']['mcp_url']}"
+
+
+def explain(
+    token: str,
+    *,
+    gateway_config: str | None,
+    discovery: str | None,
+    jwks: str | None,
+    manifest: str | None,
+    load: Callable[[str], Any],
+) -> tuple[list[dict[str, Any]], str]:
+    from fake_gateway import Gateway, explain_token
+
+    if gateway_config:
+        try:
+            document = load(gateway_config)
+        except OSError as exc:
+            raise AuthstageError(f"cannot read {gateway_config}: {exc.strerror}") from exc
+        source = f"gateway config {gateway_config}"
+    else:
+        document, source = _gateway_from_running(manifest)
+    if not isinstance(document, dict):
+        raise AuthstageError(f"{source}: expected a JSON/YAML object")
+    try:
+        gateway = Gateway.from_document(document)
+    except ValueError as exc:
+        raise AuthstageError(f"{source} is not a valid gateway: {exc}") from exc
+    offline = {"discovery": load(discovery) if discovery else None, "jwks": load(jwks) if jwks else None}
+    try:
+        checks = explain_token(token, gateway, discovery=offline["discovery"], jwks=offline["jwks"])
+    except (httpx.HTTPError, OSError, ValueError) as exc:
+        raise AuthstageError(
+            f"cannot fetch the IdP's discovery document or JWKS ({exc}); pass --discovery FILE and --jwks FILE to "
+            "explain offline"
+        ) from exc
+    return [check.to_dict() for check in checks], source
+
+
+def render_checks(checks: list[dict[str, Any]], source: str) -> str:
+    lines = [f"Checks of the gateway's CUSTOM_JWT authorizer ({source}):", ""]
+    width = max((len(check["name"]) for check in checks), default=10)
+    for check in checks:
+        lines.append(f"  {MARK[check['passed']]:<4}  {check['name']:<{width}}  {check['reason']}")
+        if check.get("fix") and check["passed"] is False:
+            lines.append(f"        {'':<{width}}  fix: {check['fix']}")
+    failed = [check["name"] for check in checks if check["passed"] is False]
+    lines.append("")
+    lines.append("Result: " + ("accepted" if not failed else "rejected by " + ", ".join(failed)))
+    return "\n".join(lines)

@@ -1,0 +1,408 @@
+"""The stack: fake IdP + fake gateway + sample MCP server, wired as the real thing, on loopback.
+
+Wiring of the demo default (ARCHITECTURE.md "The stack file and the manifest"): the IdP tenant has an API whose
+identifier is the gateway's resource URL (`<gateway>/mcp`); the gateway's `discoveryUrl` points at the IdP and
+its `allowedAudience` is that resource URL; its one MCP server target `search-server` is the sample server,
+reached with the gateway's own client-credentials token for the sample server's audience (`<mcp>/mcp`), which
+the sample server verifies itself. Every control call goes over HTTP (`/_authstage/`), so an in-process stack
+and a subprocess stack (`ProcessStack`) behave the same.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from mcp import ClientSession
+
+from harness._clients import connect, oauth_provider
+from harness._config import SECTIONS, StackFile, deep_merge, render, stack_variables, tenant_variables
+from harness._exceptions import AuthstageError, ConfigError, ServerStartError
+from harness._runner import LOOPBACK, ServerThread, bind_socket, url_of, warn_if_exposed
+
+__all__ = ["ProcessStack", "Service", "Stack"]
+
+DEFAULT_CLIENT = "demo-m2m"
+
+
+class Service:
+    """One running service as the stack sees it: its URLs and its control plane."""
+
+    def __init__(self, name: str, url: str, stack: Stack, **urls: str) -> None:
+        self.name = name
+        self.url = url
+        self._stack = stack
+        self.urls = urls
+        self.server: ServerThread | None = None
+        self.app: Any = None
+
+    def __getattr__(self, item: str) -> str:
+        urls = self.__dict__.get("urls", {})
+        if item in urls:
+            return urls[item]
+        raise AttributeError(item)
+
+    def __repr__(self) -> str:
+        return f"<Service {self.name} {self.url}>"
+
+    # -- control plane ----------------------------------------------------------------------------------------
+    def _control(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        response = self._stack.http.request(method, f"{self.url}/_authstage/{path}", **kwargs)
+        if response.status_code >= 400:
+            raise ConfigError(f"{self.name}: {method} /_authstage/{path} -> {response.status_code}: {response.text[:500]}")
+        return response
+
+    def config(self) -> dict[str, Any]:
+        return self._control("GET", "config").json()
+
+    def patch(self, patch: dict[str, Any]) -> dict[str, Any]:
+        return self._control("PATCH", "config", json=patch).json()
+
+    def put(self, document: dict[str, Any]) -> dict[str, Any]:
+        return self._control("PUT", "config", json=document).json()
+
+    def reset(self) -> None:
+        self._control("POST", "reset")
+
+    def clock(self, **body: Any) -> dict[str, Any]:
+        return self._control("POST", "clock", json=body).json()
+
+    def log(self, since: int = 0) -> list[dict[str, Any]]:
+        return self._control("GET", "log", params={"since": since}).json()["records"]
+
+    def clear_log(self) -> None:
+        self._control("DELETE", "log")
+
+
+class Stack:
+    """The three services in this process (uvicorn in background threads) on free loopback ports.
+
+    ``config`` is a stack file (path, dict with sections ``idp``/``gateway``/``mcp``, or `StackFile`); every
+    section is deep-merged over the demo default. ``port_base`` fixes the ports (IdP, gateway, MCP server =
+    N, N+1, N+2); by default the kernel picks free ones.
+    """
+
+    def __init__(
+        self,
+        config: StackFile | dict[str, Any] | str | Path | None = None,
+        *,
+        host: str = LOOPBACK,
+        port_base: int | None = None,
+        control_plane: bool = True,
+    ) -> None:
+        self.stack_file = _as_stack_file(config)
+        self.host = host
+        self.port_base = port_base
+        self.control_plane = control_plane
+        self._http: httpx.Client | None = None
+        self.idp: Service
+        self.gateway: Service
+        self.mcp: Service
+        self.variables: dict[str, str] = {}
+        self.documents: dict[str, dict[str, Any]] = {}
+        self.defaults: dict[str, dict[str, Any]] = {}
+        self._unsubscribe: list[Callable[[], None]] = []
+        self.started = False
+
+    # -- lifecycle ----------------------------------------------------------------------------------------------
+    def start(self, timeout: float = 20.0) -> Stack:
+        from harness._demo import build_apps, demo_documents
+
+        warn_if_exposed(self.host, "authstage")
+        ports = [0, 0, 0] if self.port_base is None else [self.port_base + i for i in range(3)]
+        sockets = [bind_socket(self.host, port) for port in ports]
+        try:
+            urls = [url_of(sock) for sock in sockets]
+            self.variables = stack_variables(*urls)
+            self.defaults = demo_documents(self.variables)
+            self.variables |= tenant_variables(self.defaults["idp"])
+            self.documents = self._compose(self.stack_file)
+            apps = build_apps(self.documents, self.variables, control_plane=self.control_plane)
+        except BaseException:
+            for sock in sockets:
+                sock.close()
+            raise
+        self._attach(urls)
+        servers = []
+        for service, sock, name in zip((self.idp, self.mcp, self.gateway), (sockets[0], sockets[2], sockets[1]),
+                                       ("idp", "mcp", "gateway"), strict=True):
+            service.app = apps[name]
+            service.server = ServerThread(apps[name], sock=sock, name=f"authstage-{name}")
+            servers.append(service.server)
+        try:
+            for server in servers:
+                server.launch()
+            for server in servers:
+                server.wait_ready(timeout)
+        except ServerStartError:
+            self.stop()
+            raise
+        self.started = True
+        return self
+
+    def _attach(self, urls: list[str]) -> None:
+        variables = self.variables
+        self.idp = Service(
+            "idp",
+            urls[0],
+            self,
+            issuer=variables["idp.issuer"],
+            discovery_url=variables["idp.discovery_url"],
+            token_endpoint=variables["idp.token_endpoint"],
+            jwks_uri=variables["idp.jwks_uri"],
+            authorization_endpoint=urls[0] + "/authorize",
+            registration_endpoint=urls[0] + "/oidc/register",
+        )
+        self.gateway = Service(
+            "gateway", urls[1], self, mcp_url=variables["gateway.mcp_url"], prm_url=variables["gateway.prm_url"]
+        )
+        self.mcp = Service("mcp", urls[2], self, mcp_url=variables["mcp.mcp_url"])
+
+    def _compose(self, stack_file: StackFile) -> dict[str, dict[str, Any]]:
+        rendered = {name: render(stack_file.sections[name], self.variables, where=name) for name in SECTIONS}
+        return {name: deep_merge(self.defaults[name], rendered[name]) for name in SECTIONS}
+
+    def stop(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            with contextlib.suppress(ValueError):
+                unsubscribe()
+        self._unsubscribe.clear()
+        for service in (getattr(self, "gateway", None), getattr(self, "mcp", None), getattr(self, "idp", None)):
+            if service is not None and service.server is not None:
+                service.server.stop()
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+        self.started = False
+
+    def __enter__(self) -> Stack:
+        return self.start() if not self.started else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def services(self) -> tuple[Service, Service, Service]:
+        return (self.idp, self.gateway, self.mcp)
+
+    # -- what users read ----------------------------------------------------------------------------------------
+    @property
+    def http(self) -> httpx.Client:
+        """A plain httpx client (no auth, no redirects followed) for raw requests against any service."""
+        if self._http is None:
+            self._http = httpx.Client(timeout=30.0, follow_redirects=False)
+        return self._http
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        from harness._demo import manifest
+
+        return manifest(self)
+
+    def log(self) -> list[dict[str, Any]]:
+        """Every request every service served, in time order (secrets redacted)."""
+        records = [record for service in self.services for record in service.log()]
+        return sorted(records, key=lambda r: (r["time"], r["service"], r["seq"]))
+
+    def clear_logs(self) -> None:
+        for service in self.services:
+            service.clear_log()
+
+    # -- changing it at runtime ---------------------------------------------------------------------------------
+    def patch(self, *, idp: dict[str, Any] | None = None, gateway: dict[str, Any] | None = None,
+              mcp: dict[str, Any] | None = None) -> None:
+        """Merge-patch the running services' configs (`${...}` variables allowed)."""
+        for service, patch in ((self.idp, idp), (self.gateway, gateway), (self.mcp, mcp)):
+            if patch:
+                service.patch(render(patch, self.variables, where=service.name))
+
+    def reset(self) -> None:
+        """Every service back to the config it started with; runtime state and logs cleared; clocks real."""
+        for service in self.services:
+            service.reset()
+
+    def apply(self, stack_file: StackFile) -> None:
+        """Reset, then run with `stack_file`'s sections merged over the demo default (not over the start config)."""
+        documents = self._compose(stack_file)
+        self.reset()
+        for service in (self.idp, self.mcp, self.gateway):
+            service.put(documents[service.name])
+
+    def clock(self, **body: Any) -> dict[str, Any]:
+        """Move every service's clock together: freeze=, at=, advance=, offset=."""
+        states = [service.clock(**body) for service in self.services]
+        return states[0]
+
+    def rotate_keys(self, *, revoke_previous: bool = False) -> dict[str, Any]:
+        response = self.http.post(f"{self.idp.url}/_authstage/keys/rotate")
+        response.raise_for_status()
+        if revoke_previous:
+            self.http.post(f"{self.idp.url}/_authstage/keys/revoke").raise_for_status()
+        return response.json()
+
+    def subscribe(self, callback: Callable[[dict[str, Any]], None]) -> None:
+        """Call `callback(record)` for every request any service serves (in-process stacks only)."""
+        for service in self.services:
+            if service.app is None:
+                raise AuthstageError("subscribe() needs an in-process stack")
+            self._unsubscribe.append(service.app.state.control.subscribe(callback))
+
+    # -- clients --------------------------------------------------------------------------------------------------
+    def client(self, name: str = DEFAULT_CLIENT) -> dict[str, Any]:
+        clients = self.manifest["clients"]
+        if name not in clients:
+            raise AuthstageError(f"no client named {name!r}; the stack has {', '.join(clients)}")
+        return clients[name]
+
+    def token_response(
+        self,
+        client: str = DEFAULT_CLIENT,
+        *,
+        audience: str | None = None,
+        resource: str | None = None,
+        scope: str | None = None,
+        grant_type: str = "client_credentials",
+        **params: str,
+    ) -> httpx.Response:
+        """POST the IdP's token endpoint as `client` (its secret from the manifest)."""
+        info = self.client(client)
+        body: dict[str, str] = {"grant_type": grant_type, "client_id": info["client_id"], **params}
+        if info.get("client_secret"):
+            body["client_secret"] = info["client_secret"]
+        if audience is not None:
+            body["audience"] = audience
+        if resource is not None:
+            body["resource"] = resource
+        if audience is None and resource is None and grant_type == "client_credentials":
+            body["audience"] = self.gateway.mcp_url
+        if scope is not None:
+            body["scope"] = scope
+        return self.http.post(self.idp.token_endpoint, data=body)
+
+    def token(self, client: str = DEFAULT_CLIENT, **kwargs: Any) -> str:
+        """An access token for `client` (default: the demo M2M client, audience = the gateway)."""
+        response = self.token_response(client, **kwargs)
+        if response.status_code != 200:
+            raise AuthstageError(f"token request for {client!r} failed: {response.status_code} {response.text}")
+        return response.json()["access_token"]
+
+    @contextlib.asynccontextmanager
+    async def mcp_client(
+        self,
+        *,
+        token: str | None = None,
+        oauth: bool = False,
+        username: str | None = None,
+        url: str | None = None,
+        scope: str | None = None,
+    ) -> AsyncIterator[ClientSession]:
+        """A connected `mcp` SDK client session through the gateway.
+
+        ``token=`` sends that bearer token; ``oauth=True`` lets the SDK's `OAuthClientProvider` do the whole
+        dance headlessly (PRM → AS metadata → DCR → PKCE authorize as `username` → token with `resource`).
+        With neither, a client-credentials token of the demo M2M client is used.
+        """
+        target = url or self.gateway.mcp_url
+        if oauth:
+            user = username or self.manifest["default_user"]
+            password = self.manifest["users"].get(user, {}).get("password")
+            auth = oauth_provider(target, username=user, password=password, scope=scope)
+            async with connect(target, auth=auth) as session:
+                yield session
+            return
+        async with connect(target, token=token if token is not None else self.token()) as session:
+            yield session
+
+
+class ProcessStack(Stack):
+    """The same stack in a child process (`python -m harness up --json`): for tests that want it out of process.
+
+    The child's first stdout line is the manifest; everything else goes over HTTP exactly as in-process.
+    """
+
+    def __init__(self, config: str | Path | None = None, *, port_base: int | None = None,
+                 env: dict[str, str] | None = None) -> None:
+        super().__init__(None, port_base=port_base)
+        self.config_path = str(config) if config else None
+        self.env = env
+        self.process: subprocess.Popen[str] | None = None
+        self._manifest: dict[str, Any] | None = None
+
+    def command(self) -> list[str]:
+        command = [sys.executable, "-m", "harness", "up", "--json", "--quiet"]
+        if self.config_path:
+            command += ["--config", self.config_path]
+        if self.port_base is not None:
+            command += ["--port-base", str(self.port_base)]
+        return command
+
+    def start(self, timeout: float = 30.0) -> ProcessStack:
+        self.process = subprocess.Popen(
+            self.command(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(self.env or {})},
+        )
+        line = _readline(self.process, timeout)
+        self.attach_manifest(json.loads(line))
+        return self
+
+    def attach_manifest(self, manifest: dict[str, Any]) -> None:
+        self._manifest = manifest
+        services = manifest["services"]
+        self.variables = stack_variables(services["idp"]["url"], services["gateway"]["url"], services["mcp"]["url"])
+        self._attach([services["idp"]["url"], services["gateway"]["url"], services["mcp"]["url"]])
+        self.started = True
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        assert self._manifest is not None, "start() first"
+        return self._manifest
+
+    def apply(self, stack_file: StackFile) -> None:
+        raise AuthstageError("apply() needs an in-process stack; use patch() on a process stack")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        if self.process is not None:
+            for stream in (self.process.stdout, self.process.stderr):
+                if stream:
+                    stream.close()
+        self.process = None
+        super().stop()
+
+
+def _readline(process: subprocess.Popen[str], timeout: float) -> str:
+    box: list[str] = []
+    reader = threading.Thread(target=lambda: box.append(process.stdout.readline() if process.stdout else ""))
+    reader.start()
+    reader.join(timeout)
+    if not box or not box[0].strip():
+        process.kill()
+        stderr = process.stderr.read() if process.stderr else ""
+        raise ServerStartError(f"authstage up did not print its manifest within {timeout:.0f}s: {stderr[-2000:]}")
+    return box[0]
+
+
+def _as_stack_file(config: StackFile | dict[str, Any] | str | Path | None) -> StackFile:
+    if config is None:
+        return StackFile()
+    if isinstance(config, StackFile):
+        return config
+    if isinstance(config, dict):
+        return StackFile.from_dict(config)
+    return StackFile.load(config)

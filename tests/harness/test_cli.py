@@ -1,0 +1,168 @@
+"""The `authstage` command, run as users run it (subprocesses), plus the pure helpers."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from harness import Stack
+from harness._cli import decode_token, main
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        input=input,
+        env={**os.environ, **(env or {})},
+    )
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory) -> Iterator[tuple[subprocess.Popen[str], str, dict]]:
+    """`authstage up` in text mode, as a person starts it; its manifest file lives in a private AUTHSTAGE_HOME."""
+    home = str(tmp_path_factory.mktemp("authstage-home"))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "harness", "up"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "AUTHSTAGE_HOME": home, "PYTHONUNBUFFERED": "1"},
+    )
+    lines = []
+    while True:
+        line = process.stdout.readline()
+        assert line, process.stderr.read()
+        lines.append(line)
+        if line.startswith("  Requests"):
+            break
+    manifest = json.loads((Path(home) / "manifest.json").read_text())
+    yield process, "".join(lines), manifest | {"home": home}
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=15) == 0
+    assert not (Path(home) / "manifest.json").exists()
+
+
+def test_up_prints_a_summary_whose_curl_lines_work_as_printed(running) -> None:
+    _, summary, manifest = running
+    assert manifest["gateway"]["mcp_url"] in summary
+    assert "client_secret=demo-secret-not-for-production" in summary
+    for snippet in ('"type": "http"', "mcp-remote@0.15", "authstage-browser"):
+        assert snippet in summary
+    commands = [line.strip() for line in summary.splitlines() if line.strip().startswith(("TOKEN=$(curl", "curl -s"))]
+    assert len(commands) == 2
+    result = subprocess.run(["bash", "-c", "\n".join(commands)], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert "search-server___search" in [tool["name"] for tool in body["result"]["tools"]]
+
+
+def test_up_prints_one_line_per_request_with_the_reason_for_refusals(running) -> None:
+    process, _, manifest = running
+    httpx.post(manifest["gateway"]["mcp_url"], json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+               headers={"Authorization": "Bearer not-a-jwt"})
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if "/mcp 401" in line:
+            assert line.startswith("[gateway] POST")
+            assert "—" in line  # the reason the real gateway does not give
+            return
+    pytest.fail("no request line for the 401")
+
+
+def test_token_decode_and_explain_against_the_running_stack(running) -> None:
+    _, _, manifest = running
+    env = {"AUTHSTAGE_HOME": manifest["home"]}
+    token = run_cli("token", env=env)
+    assert token.returncode == 0, token.stderr
+    decoded = run_cli("decode", token.stdout.strip())
+    assert "aud: " + json.dumps(manifest["gateway"]["mcp_url"]) in decoded.stdout
+    assert re.search(r"exp: \d+  \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)", decoded.stdout)
+    explained = run_cli("explain", token.stdout.strip(), env=env)
+    assert explained.returncode == 0 and "Result: accepted" in explained.stdout
+
+
+def test_explain_names_the_audience_check(running) -> None:
+    _, _, manifest = running
+    env = {"AUTHSTAGE_HOME": manifest["home"]}
+    token = run_cli("token", "--client", "gateway-outbound", "--audience", manifest["apis"]["sample-search"], env=env)
+    explained = run_cli("explain", token.stdout.strip(), env=env)
+    assert explained.returncode == 1
+    assert re.search(r"FAIL\s+aud\s+aud '.*' not in allowedAudience", explained.stdout)
+    assert "fix:" in explained.stdout
+
+
+def test_explain_offline_with_a_pasted_aws_config_names_allowed_clients_and_unknown_kid(tmp_path) -> None:
+    """A real-shaped AWS get-gateway document + the IdP's documents as files; Auth0 tokens carry azp, not client_id."""
+    with Stack() as stack:
+        tenant = stack.idp.config()
+        for api in tenant["apis"]:
+            api["token_dialect"] = "access_token"  # Auth0's default dialect: azp, no client_id
+        stack.idp.put(tenant)
+        token = stack.token()
+        (tmp_path / "discovery.json").write_text(stack.http.get(stack.idp.discovery_url).text)
+        (tmp_path / "jwks.json").write_text(stack.http.get(stack.idp.jwks_uri).text)
+        client_id = stack.manifest["clients"]["demo-m2m"]["client_id"]
+        discovery_url = stack.idp.discovery_url
+    aws = {
+        "gatewayId": "mygateway-abcdefghij",
+        "gatewayArn": "arn:aws:bedrock-agentcore:us-west-2:123456789012:gateway/mygateway-abcdefghij",
+        "gatewayUrl": "https://mygateway-abcdefghij.gateway.bedrock-agentcore.us-west-2.amazonaws.com/mcp",
+        "status": "READY",
+        "name": "mygateway",
+        "roleArn": "arn:aws:iam::123456789012:role/gateway-role",
+        "protocolType": "MCP",
+        "authorizerType": "CUSTOM_JWT",
+        "authorizerConfiguration": {"customJWTAuthorizer": {"discoveryUrl": discovery_url, "allowedClients": [client_id]}},
+    }
+    (tmp_path / "gateway.json").write_text(json.dumps(aws))
+    args = ["--gateway-config", str(tmp_path / "gateway.json"), "--discovery", str(tmp_path / "discovery.json"),
+            "--jwks", str(tmp_path / "jwks.json")]
+    explained = run_cli("explain", token, *args)
+    assert explained.returncode == 1, explained.stderr
+    assert re.search(r"FAIL\s+client_id", explained.stdout)
+    assert "azp" in explained.stdout
+    (tmp_path / "jwks.json").write_text(json.dumps({"keys": []}))
+    unknown_kid = run_cli("explain", token, *args)
+    assert re.search(r"FAIL\s+kid", unknown_kid.stdout)
+
+
+def test_decode_handles_jwe_and_opaque_tokens() -> None:
+    jwe = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIiwiaXNzIjoiaHR0cHM6Ly94LmF1dGgwLmNvbS8ifQ..aaaa.bbbb.cccc"
+    assert decode_token(jwe) == {"kind": "JWE", "header": {"alg": "dir", "enc": "A256GCM", "iss": "https://x.auth0.com/"},
+                                 "claims": None}
+    assert decode_token("opaque")["kind"] == "opaque"
+    assert main(["decode", "opaque"]) == 1
+
+
+def test_up_json_first_line_is_the_manifest() -> None:
+    process = subprocess.Popen([sys.executable, "-m", "harness", "up", "--json", "--quiet"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        manifest = json.loads(process.stdout.readline())
+        assert manifest["authstage"] and manifest["gateway"]["mcp_url"].endswith("/mcp")
+        assert httpx.get(manifest["gateway"]["prm_url"]).json()["resource"] == manifest["gateway"]["mcp_url"]
+    finally:
+        process.terminate()
+        assert process.wait(timeout=15) == 0
+
+
+def test_up_with_a_bad_stack_file_exits_with_a_clear_message(tmp_path) -> None:
+    path = tmp_path / "stack.yaml"
+    path.write_text("gateway:\n  authorizerConfiguration:\n    customJwtAuthorizer: {}\n")
+    result = run_cli("up", "--config", str(path))
+    assert result.returncode == 2
+    assert "customJwtAuthorizer" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,142 @@
+"""The replayer: matching, references, modes, reports, JUnit, -k, and the pytest items."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from harness._replay import Replayer, keyword_matches, match
+from harness._scenario import load_scenario
+
+pytest_plugins = ["pytester"]
+
+SCENARIO = """\
+name: aud-demo
+title: Token for another API
+symptom: 401 Invalid Bearer token
+root_cause: aud is the sample server
+fix:
+  gateway:
+    authorizerConfiguration:
+      customJWTAuthorizer:
+        allowedAudience: ["${gateway.mcp_url}", "${mcp.mcp_url}"]
+        allowedScopes: ["mcp:tools", "search:read"]
+sources: [https://docs.aws.amazon.com/bedrock-agentcore/latest/devguide/inbound-jwt-authorizer.html]
+tags: [agentcore, audience]
+clock: {at: 1800000000}
+steps:
+  - token: {client: gateway-outbound, audience: "${mcp.mcp_url}"}
+    as: tok
+    expect: {status: 200, claims: {aud: "${mcp.mcp_url}", iat: 1800000000, client_id: "${clients.gateway-outbound.client_id}"}}
+  - mcp: {method: tools/list, token: "${tok.access_token}"}
+    expect:
+      status: 401
+      headers: {www-authenticate: {regex: 'error="invalid_token"'}}
+      jsonrpc_error: {code: -32001, message: Invalid Bearer token}
+      log: {service: gateway, status: 401, reason: {regex: "not in allowedAudience"}}
+    expect_fixed:
+      status: 200
+      result: {tools: {contains: search-server___search}}
+  - explain: {token: "${tok.access_token}"}
+    expect: {checks: {aud: false, signature: true}}
+    expect_fixed: {checks: {aud: true}}
+"""
+
+
+@pytest.fixture(scope="module")
+def replayer(stack):
+    with Replayer(stack) as replayer:
+        yield replayer
+
+
+def test_match_operators() -> None:
+    assert match({"a": {"b": 1}}, {"a": {"b": 1, "c": 2}}) == []
+    assert match({"a": {"absent": True}}, {"b": 1}) == []
+    assert match({"a": {"absent": True}}, {"a": 1}) != []
+    assert match({"regex": "^ab"}, "abc") == [] and match({"regex": "^b"}, "abc") != []
+    assert match({"contains": "x"}, ["x", "y"]) == [] and match({"contains": ["x", "z"]}, ["x", "y"]) != []
+    assert match({"not_contains": "z"}, "xyz") != [] and match({"one_of": [1, 2]}, 2) == []
+    assert match({"not": 1}, 2) == [] and match([1, {"present": True}], [1, 0]) == []
+    assert match({"equals": {"a": 1}}, {"a": 1, "b": 2}) != []
+
+
+def test_keyword_expressions() -> None:
+    scenario = load_scenario_text(SCENARIO)
+    assert keyword_matches("audience", scenario) and keyword_matches("agentcore and not dcr", scenario)
+    assert not keyword_matches("dcr or (auth0 and audience)", scenario)
+    assert keyword_matches("(dcr or agentcore) and aud-demo", scenario)
+
+
+def load_scenario_text(text: str, tmp_path=None):
+    import tempfile
+    from pathlib import Path
+
+    directory = Path(tmp_path or tempfile.mkdtemp())
+    path = directory / "scenario.yaml"
+    path.write_text(text)
+    return load_scenario(path)
+
+
+def test_broken_and_fixed_runs_observe_what_the_scenario_says(replayer, tmp_path) -> None:
+    scenario = load_scenario_text(SCENARIO, tmp_path)
+    broken = replayer.run(scenario, "broken")
+    assert broken.passed, broken.problems
+    fixed = replayer.run(scenario, "fixed")
+    assert fixed.passed, fixed.problems
+    assert any(r["service"] == "gateway" and r["status"] == 401 for r in broken.traffic)
+
+
+def test_a_wrong_expectation_is_reported_as_a_mismatch(replayer, tmp_path) -> None:
+    scenario = load_scenario_text(SCENARIO.replace("status: 401\n", "status: 403\n"), tmp_path)
+    run = replayer.run(scenario, "broken")
+    assert not run.passed
+    assert any("status: expected 403, got 401" in p for p in run.problems)
+
+
+def test_unknown_reference_is_a_step_error(replayer, tmp_path) -> None:
+    scenario = load_scenario_text(SCENARIO.replace("${tok.access_token}\"}\n    expect:\n      status: 401",
+                                                   "${tk.access_token}\"}\n    expect:\n      status: 401"), tmp_path)
+    run = replayer.run(scenario, "broken")
+    assert any("unknown reference ${tk.access_token}" in p for p in run.problems)
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "harness", "replay", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_cli_table_reports_junit_and_json(tmp_path) -> None:
+    (tmp_path / "s.yaml").write_text(SCENARIO)
+    result = run_cli(str(tmp_path), "--report", str(tmp_path / "reports"), "--junit", str(tmp_path / "j.xml"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "aud-demo" in result.stdout and "2/2 runs as expected" in result.stdout
+    report = (tmp_path / "reports" / "aud-demo.md").read_text()
+    assert "**Symptom.** 401 Invalid Bearer token" in report and "```mermaid" in report
+    assert "Gateway-->>Client: 401" in report
+    assert "demo-secret-not-for-production" not in report
+    suite = ET.parse(tmp_path / "j.xml").getroot()
+    assert suite.get("tests") == "2" and suite.get("failures") == "0"
+    as_json = json.loads(run_cli(str(tmp_path), "--json", "--broken-only").stdout)
+    assert [r["mode"] for r in as_json["runs"]] == ["broken"]
+
+
+def test_cli_exits_non_zero_on_mismatch_and_on_load_errors(tmp_path) -> None:
+    (tmp_path / "s.yaml").write_text(SCENARIO.replace("status: 401\n", "status: 500\n"))
+    result = run_cli(str(tmp_path), "--broken-only")
+    assert result.returncode == 1 and "MISMATCH" in result.stdout
+    (tmp_path / "s.yaml").write_text(SCENARIO.replace("  - token:", "  - tokn:", 1))
+    result = run_cli(str(tmp_path))
+    assert result.returncode == 2 and "unknown step kind `tokn`" in result.stderr
+
+
+def test_pytest_collects_scenarios_as_items(pytester: pytest.Pytester) -> None:
+    directory = pytester.mkdir("scenarios")
+    (directory / "aud.yaml").write_text(textwrap.dedent(SCENARIO))
+    (directory / "broken.yaml").write_text(SCENARIO.replace("name: aud-demo", "name: wrong").replace("status: 401\n", "status: 402\n"))
+    result = pytester.runpytest("--authstage-scenarios", str(directory), "-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines(["*wrong*broken*", "*status: expected 402, got 401*"])
