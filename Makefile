@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.authstage-installed
+PYTEST_ARGS ?= -n auto
 
 NODE_DIR := $(VENV)/node
 MCP_REMOTE := $(NODE_DIR)/node_modules/.bin/mcp-remote

@@ -12,6 +12,7 @@ customClaims rule.
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from dataclasses import asdict, dataclass, field
@@ -49,7 +50,7 @@ SIGV4 = re.compile(
     r"/aws4_request,\s*SignedHeaders=(?P<headers>[a-z0-9;-]+),\s*Signature=(?P<sig>[0-9a-f]{64})$"
 )
 # Checks that make the token untrustworthy as a whole; the rest are the configured claim checks.
-TOKEN_CHECKS = ("header", "parse", "alg", "kid", "signature", "exp", "nbf")
+TOKEN_CHECKS = ("header", "parse", "alg", "kid", "signature", "exp", "nbf", "iat")
 
 
 @dataclass
@@ -98,7 +99,26 @@ class Verdict:
 
 
 def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, ValueError, OSError):  # beyond the calendar: say so instead of failing
+        return f"{ts:.4g} (out of range)"
+
+
+def _numeric_date(value: Any) -> float | None:
+    """RFC 7519 §2 NumericDate as a float; None unless a finite JSON number (bools and strings are not)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond any float
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _strict_constant(name: str) -> Any:
+    """json.loads hook: NaN / Infinity are not JSON (RFC 8259 §6); a strict parser refuses them."""
+    raise ValueError(f"{name} is not valid JSON")
 
 
 def scopes_of(claims: dict[str, Any]) -> list[str]:
@@ -126,7 +146,7 @@ def evaluate_jwt(
 ) -> Verdict:
     """Run every check of a CUSTOM_JWT authorizer on one `Authorization` header value."""
     checks: list[Check] = []
-    rest = ["parse", "alg", "kid", "signature", "exp", "nbf", *_later(jwt)]
+    rest = ["parse", "alg", "kid", "signature", "exp", "nbf", "iat", *_later(jwt)]
     if not authorization:
         checks.append(
             Check(
@@ -160,6 +180,19 @@ def evaluate_jwt(
             )
         )
         return Verdict(checks + _skip(rest, "no bearer token"))
+    if "," in token or any(c.isspace() for c in token):
+        # RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token; a comma is what joining repeated headers gives
+        # (RFC 9110 §5.3), and Authorization is not a list: one request, one credential.
+        reason = (
+            "the Authorization header carries more than one credential (repeated Authorization headers, or a "
+            "comma-separated list)"
+            if "," in token
+            else "the bearer token contains whitespace: the header must be exactly `Bearer <token>`"
+        )
+        checks.append(
+            Check("header", False, reason, "send exactly one `Authorization: Bearer <token>` header")
+        )
+        return Verdict(checks + _skip(rest, "no single bearer token"))
     checks.append(Check("header", True, "Authorization: Bearer <token> present"))
 
     # parse
@@ -167,10 +200,10 @@ def evaluate_jwt(
     try:
         compact = jws.extract_compact(token.encode())
         header = dict(compact.headers())
-        claims = json.loads(compact.payload)
+        claims = json.loads(compact.payload, parse_constant=_strict_constant)
         if not isinstance(claims, dict):
             raise ValueError("payload is not a JSON object")
-    except (JoseError, ValueError, UnicodeError) as exc:
+    except (JoseError, ValueError, UnicodeError, RecursionError) as exc:
         if len(parts) == 5:
             why, fix = "a JWE (5 parts, encrypted)", "the IdP must issue signed (JWS) access tokens"
         elif len(parts) != 3:
@@ -245,7 +278,12 @@ def evaluate_jwt(
                             False,
                             f"no key with kid {kid!r} in the JWKS at "
                             f"{keys.discovery.get('jwks_uri') if keys.discovery else '?'} "
-                            f"(kids: {available})",
+                            f"(kids: {available})"
+                            + (
+                                f"; refreshing the JWKS failed: {keys.refresh_error}"
+                                if keys.refresh_error
+                                else ""
+                            ),
                             "the token comes from another issuer/pool or a rotated key; use a token "
                             "from the IdP behind discoveryUrl",
                         )
@@ -259,14 +297,25 @@ def evaluate_jwt(
             jws.deserialize_compact(token, key, algorithms=[str(alg)])
             checks.append(Check("signature", True, "signature verifies"))
         except JoseError as exc:
-            checks.append(
-                Check(
-                    "signature",
-                    False,
-                    f"signature does not verify ({exc.error})",
-                    "the token was altered or signed by a different key with the same kid",
+            if exc.error in ("unsupported_header", "missing_crit_header"):
+                # RFC 7515 §4.1.11: a `crit` extension the recipient does not understand makes the JWS invalid.
+                checks.append(
+                    Check(
+                        "signature",
+                        False,
+                        f"the JWS header is not acceptable: `crit` {header.get('crit')!r:.80} ({exc.error})",
+                        "the IdP must not mark extensions critical that verifiers do not implement",
+                    )
                 )
-            )
+            else:
+                checks.append(
+                    Check(
+                        "signature",
+                        False,
+                        f"signature does not verify ({exc.error})",
+                        "the token was altered or signed by a different key with the same kid",
+                    )
+                )
 
     unverified = "" if (verdict.check("signature") or Check("", None, "")).passed else " (unverified claims)"
     leeway = knobs.leewaySeconds
@@ -280,39 +329,65 @@ def evaluate_jwt(
                 "access tokens must carry exp (RFC 9068 §2.2)" if knobs.requireExp else None,
             )
         )
-    elif not isinstance(exp, int | float) or isinstance(exp, bool):
-        checks.append(Check("exp", False, f"exp {exp!r} is not a number", "exp is seconds since the epoch"))
-    elif now > exp + leeway:
+    elif (exp_at := _numeric_date(exp)) is None:
+        checks.append(
+            Check("exp", False, f"exp {exp!r:.60} is not a number", "exp is seconds since the epoch")
+        )
+    elif now > exp_at + leeway:
         checks.append(
             Check(
                 "exp",
                 False,
-                f"the token expired {now - exp:.0f} s ago (exp {_iso(exp)}, leeway {leeway:g} s){unverified}",
+                f"the token expired {now - exp_at:.0f} s ago (exp {_iso(exp_at)}, leeway {leeway:g} s){unverified}",
                 "get a fresh token (Cognito's default lifetime is 1 h); check the clocks",
             )
         )
     else:
-        checks.append(Check("exp", True, f"valid until {_iso(exp)} ({exp - now:.0f} s left)"))
+        checks.append(Check("exp", True, f"valid until {_iso(exp_at)} ({exp_at - now:.0f} s left)"))
     nbf = claims.get("nbf")
     if nbf is None:
         checks.append(Check("nbf", None, "no nbf claim"))
-    elif not isinstance(nbf, int | float) or isinstance(nbf, bool):
-        checks.append(Check("nbf", False, f"nbf {nbf!r} is not a number", "nbf is seconds since the epoch"))
-    elif now + leeway < nbf:
+    elif (nbf_at := _numeric_date(nbf)) is None:
+        checks.append(
+            Check("nbf", False, f"nbf {nbf!r:.60} is not a number", "nbf is seconds since the epoch")
+        )
+    elif now + leeway < nbf_at:
         checks.append(
             Check(
                 "nbf",
                 False,
-                f"the token is not valid for another {nbf - now:.0f} s (nbf {_iso(nbf)})",
+                f"the token is not valid for another {nbf_at - now:.0f} s (nbf {_iso(nbf_at)})",
                 "the IdP clock is ahead of the gateway's; allow skew with emulator.leewaySeconds",
             )
         )
     else:
-        checks.append(Check("nbf", True, f"valid since {_iso(nbf)}"))
+        checks.append(Check("nbf", True, f"valid since {_iso(nbf_at)}"))
+    checks.append(_check_iat(claims.get("iat"), knobs, now))
 
     checks.append(_check_iss(claims, keys))
     checks.extend(_claim_checks(claims, jwt))
     return verdict
+
+
+def _check_iat(iat: Any, knobs: Emulator, now: float) -> Check:
+    """Knob `rejectFutureIat` (AWS API Gateway JWT authorizer analogy; AgentCore UNKNOWN): iat <= now + leeway."""
+    if not knobs.rejectFutureIat:
+        return Check("iat", None, "not checked (emulator.rejectFutureIat is off)")
+    if iat is None:
+        return Check("iat", None, "no iat claim")
+    if (issued := _numeric_date(iat)) is None:
+        return Check("iat", False, f"iat {iat!r:.60} is not a number", "iat is seconds since the epoch")
+    iat = issued
+    leeway = knobs.leewaySeconds
+    if iat > now + leeway:
+        return Check(
+            "iat",
+            False,
+            f"iat {_iso(iat)} is {iat - now:.0f} s in the future (leeway {leeway:g} s): the issuer's clock is "
+            "ahead of the gateway's",
+            "synchronise the IdP's clock (NTP); Auth0 tokens carry no nbf, so a skewed iat is what fails",
+        )
+    return Check("iat", True, f"issued at {_iso(iat)}")
 
 
 def _check_iss(claims: dict[str, Any], keys: Keys) -> Check:
@@ -362,10 +437,19 @@ def _claim_checks(claims: dict[str, Any], jwt: JwtConfig) -> list[Check]:
                 Check("aud", False, f"the token has no aud claim; allowedAudience is {allowed}", fix)
             )
         else:
-            fix = f"request a token for one of {allowed} (Auth0: `audience`; Okta: the AS audiences), or allow {values[0]!r}"
+            fix = (
+                f"request a token for one of {allowed} (Auth0: `audience`; Okta: the AS audiences), or allow {values[0]!r}"
+                if values
+                else "aud must be a string or an array of strings (RFC 7519 §4.1.3)"
+            )
             for v in values:
                 for a in allowed:
-                    if a == f"api://{v}":
+                    if v != a and v.rstrip("/") == a.rstrip("/"):
+                        fix = (
+                            f"aud {v!r} and allowedAudience {a!r} differ only by a trailing slash: the comparison "
+                            "is exact; use the string the IdP puts in aud (the API identifier) in allowedAudience"
+                        )
+                    elif a == f"api://{v}":
                         fix = f"Entra v2 tokens carry the bare application GUID in aud: put {v!r} in allowedAudience (U4)"
                     elif v == f"api://{a}":
                         fix = (

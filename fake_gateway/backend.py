@@ -42,6 +42,7 @@ class Backend:
             now=self.clock.now,
             ttl=lambda: knobs().jwksCacheSeconds,
             refetch_interval=lambda: knobs().jwksRefetchMinIntervalSeconds,
+            timeout=lambda: knobs().jwksFetchTimeoutSeconds,
         )
         self.credentials = OutboundCredentials(
             self._http.get, now=self.clock.now, margin=lambda: knobs().outboundTokenRefreshMarginSeconds
@@ -83,11 +84,15 @@ class Backend:
     def apply(self, gateway: Gateway) -> None:
         """A new config (PATCH/PUT): keeps what is still valid (catalogues of unchanged targets, sessions)."""
         old_jwt = self.view.jwt
+        old_timeout = self.gateway.emulator.targetTimeoutSeconds
         self._install(gateway)
         self.credentials.clear()
         new_jwt = self.view.jwt
         if old_jwt is None or new_jwt is None or old_jwt.discovery_url != new_jwt.discovery_url:
             self.keys.clear()
+        if gateway.emulator.targetTimeoutSeconds != old_timeout:
+            # a target session keeps the timeout it was opened with: reopen them so the new one applies now
+            self.pool.retire_all()
 
     def reset(self, gateway: Gateway) -> None:
         """POST /_authstage/reset: the initial config, every cache and state cleared."""

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from fake_gateway.logs import json_safe
 from fake_gateway.settings import Gateway
 
 if TYPE_CHECKING:
@@ -112,7 +113,7 @@ class Control:
     def record(self, entry: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             self._seq += 1
-            entry = {"seq": self._seq, "time": self.clock.now(), "service": "gateway", **entry}
+            entry = {"seq": self._seq, "time": self.clock.now(), "service": "gateway", **json_safe(entry)}
             self._records.append(entry)
             del self._records[: -self.config.emulator.logRecordsMax]
             subscribers = list(self._subscribers)

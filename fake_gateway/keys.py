@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
 
 from fake_gateway._aio import LoopLocal
 
@@ -25,6 +27,7 @@ class Keys:
     discovery: dict[str, Any] | None
     jwks: dict[str, Any] | None
     error: str | None  # why discovery/JWKS are unavailable, in words
+    refresh_error: str | None = None  # a refresh failed; these are the keys cached before it
 
 
 def _check_discovery(url: str, response: httpx.Response) -> dict[str, Any]:
@@ -50,6 +53,12 @@ def _check_jwks(url: str, response: httpx.Response) -> dict[str, Any]:
         raise ValueError(f"GET {url} (jwks_uri) did not return JSON") from exc
     if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
         raise ValueError(f"the JWKS at {url} has no 'keys' array")
+    try:
+        KeySet.import_key_set(document)
+    except (JoseError, ValueError, TypeError, KeyError) as exc:
+        # an empty or unusable key set is an outage, not keys: retried after the refetch interval, not kept for
+        # the whole cache lifetime (node-jwks-rsa#373 "The JWKS endpoint did not contain any signing keys")
+        raise ValueError(f"the JWKS at {url} has no usable signing key ({exc})") from exc
     return document
 
 
@@ -88,11 +97,13 @@ class KeyCache:
         now: Callable[[], float],
         ttl: Callable[[], float],
         refetch_interval: Callable[[], float],
+        timeout: Callable[[], float] = lambda: 10.0,
     ) -> None:
         self.http = http
         self.now = now
         self.ttl = ttl
         self.refetch_interval = refetch_interval
+        self.timeout = timeout
         self.url: str | None = None
         self.keys = Keys(None, None, None)
         self.fetched_at = -1e18
@@ -104,16 +115,28 @@ class KeyCache:
         self.url, self.keys, self.fetched_at, self.last_refetch = None, Keys(None, None, None), -1e18, -1e18
 
     async def _fetch(self, url: str) -> Keys:
+        timeout = self.timeout()
         try:
             self.fetches["discovery"] += 1
-            discovery = _check_discovery(url, await self.http().get(url))
+            discovery = _check_discovery(url, await self.http().get(url, timeout=timeout))
             self.fetches["jwks"] += 1
-            jwks = _check_jwks(discovery["jwks_uri"], await self.http().get(discovery["jwks_uri"]))
+            jwks_uri = discovery["jwks_uri"]
+            jwks = _check_jwks(jwks_uri, await self.http().get(jwks_uri, timeout=timeout))
             keys = Keys(discovery, jwks, None)
         except httpx.HTTPError as exc:
             keys = Keys(None, None, f"cannot reach the discovery/JWKS endpoint ({type(exc).__name__}: {exc})")
         except ValueError as exc:
             keys = Keys(None, None, str(exc))
+        held = self.keys
+        if (
+            keys.error
+            and self.url == url
+            and held.jwks is not None
+            and self.now() - self.fetched_at < self.ttl()
+        ):
+            # A failed refresh (IdP down, JWKS 500, an unknown kid's refetch) keeps the keys still within their
+            # TTL: evicting them would turn one bad token or one IdP blip into 401s for every valid caller.
+            return Keys(held.discovery, held.jwks, None, refresh_error=keys.error)
         self.url, self.keys, self.fetched_at = url, keys, self.now()
         return keys
 

@@ -10,6 +10,7 @@ Redaction follows docs/control-plane.md: secrets and bearer tokens never reach a
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import threading
 from collections.abc import Callable
@@ -19,7 +20,16 @@ from typing import Any
 from joserfc.errors import JoseError
 from joserfc.jws import extract_compact
 
-__all__ = ["AppLog", "decode_unverified", "java_map", "redact", "redact_token", "truncate"]
+__all__ = [
+    "AppLog",
+    "decode_unverified",
+    "java_map",
+    "json_safe",
+    "redact",
+    "redact_token",
+    "scrub",
+    "truncate",
+]
 
 SECRET_KEYS = frozenset(
     {
@@ -37,6 +47,10 @@ SECRET_KEYS = frozenset(
         "apikey",
         "x-api-key",
         "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "x-amz-security-token",
         "clientsecret",
     }
 )
@@ -63,6 +77,45 @@ def redact(value: Any, key: str = "") -> Any:
     return value
 
 
+LOG_DEPTH = 32  # a logged body nested deeper than this is kept as text (redaction recurses over it)
+
+
+def nesting(value: Any) -> int:
+    """How deeply `value` nests lists/objects, counted without recursion (bodies come from anyone)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+# Redaction by value, after redaction by key: a bearer token or a `secret=value` pair can turn up anywhere (a
+# query string, a text/plain body, a Cookie, a tool argument); control-plane.md says every one is redacted.
+_JOSE = re.compile(r"eyJ[A-Za-z0-9_-]{2,}(?:\.[A-Za-z0-9_-]*){2,4}")
+_SECRET_PAIR = re.compile(
+    r"(?i)\b(client_secret|password|code_verifier|refresh_token|access_token|id_token|subject_token|actor_token"
+    r"|client_assertion|code|api_key)=([^&\s\"\\,;{}()\[\]]+)"
+)
+
+
+def scrub(text: str) -> str:
+    """`text` with every JOSE token (JWS or JWE) cut to a prefix and every `secret=value` pair redacted."""
+    text = _JOSE.sub(lambda m: m.group(0)[:10] + "…[redacted]", text)
+    return _SECRET_PAIR.sub(lambda m: f"{m.group(1)}=[redacted]", text)
+
+
+def json_safe(value: Any) -> Any:
+    """`value` as strict JSON (RFC 8259 §6), scrubbed: NaN / Infinity become their names (else one request carrying
+    `NaN` would make `GET /_authstage/log` fail for as long as the record is kept), anything odd a string."""
+    try:
+        text = json.dumps(value, default=str)
+    except (RecursionError, ValueError):
+        return scrub(str(value)[:MAX_BODY])
+    return json.loads(scrub(text), parse_constant=str)
+
+
 def truncate(raw: bytes) -> Any:
     """A logged body: parsed JSON when possible, text otherwise, cut at 8 KiB."""
     if not raw:
@@ -71,9 +124,10 @@ def truncate(raw: bytes) -> Any:
         return raw[:MAX_BODY].decode("utf-8", errors="replace") + f"…[truncated {len(raw) - MAX_BODY} bytes]"
     text = raw.decode("utf-8", errors="replace")
     try:
-        return json.loads(text)
-    except ValueError:
+        document = json.loads(text)
+    except (ValueError, RecursionError):
         return text
+    return document if nesting(document) <= LOG_DEPTH else text
 
 
 def decode_unverified(token: str) -> dict[str, Any] | None:
@@ -81,11 +135,17 @@ def decode_unverified(token: str) -> dict[str, Any] | None:
     try:
         compact = extract_compact(token.encode())
         claims = json.loads(compact.payload)
-    except (JoseError, ValueError, TypeError, UnicodeError):
+    except (JoseError, ValueError, TypeError, UnicodeError, RecursionError):
         return None
-    if not isinstance(claims, dict):
-        return None
+    if not isinstance(claims, dict) or len(token) > MAX_BODY or nesting(claims) > LOG_DEPTH:
+        return None  # not a JWT a log can show (an oversized or absurdly nested token stays redacted text)
     return {"header": dict(compact.headers()), "claims": claims}
+
+
+def _loggable(value: Any) -> str:
+    if nesting(value) > LOG_DEPTH:
+        return f"[a body nested {nesting(value)} levels deep is not logged]"
+    return scrub(java_map(redact(value)))
 
 
 def java_map(value: Any) -> str:
@@ -132,9 +192,9 @@ class AppLog:
     ) -> dict[str, Any]:
         body: dict[str, Any] = {"isError": is_error, "log": log}
         if request_body is not None:
-            body["requestBody"] = java_map(redact(request_body))
+            body["requestBody"] = _loggable(request_body)
         if response_body is not None:
-            body["responseBody"] = java_map(redact(response_body))
+            body["responseBody"] = _loggable(response_body)
         if rpc_id is not None:
             body["id"] = str(rpc_id)
         if reason is not None:

@@ -53,6 +53,7 @@ from fake_gateway.errors import (
     AuthError,
     JsonRpcHttpError,
 )
+from fake_gateway.logs import nesting
 from fake_gateway.search import search_result
 from fake_gateway.sessions import Session
 from fake_gateway.targets import TargetFailure
@@ -139,7 +140,7 @@ class McpEndpoint:
         request_id, trace_id = str(uuid.uuid4()), secrets.token_hex(16)
         await backend.pool.close_retired()
         try:
-            principal = await backend.authenticate(req.headers.get("authorization"), origin)
+            principal = await backend.authenticate(_authorization(req), origin)
         except AuthError as exc:
             body = _lenient_json(req.body)
             backend.app_log.emit(
@@ -177,9 +178,15 @@ class McpEndpoint:
                 reason=f"body of {req.oversize} bytes > maxRequestBytes {self.knobs.maxRequestBytes}",
             )
         try:
-            body = json.loads(req.body)
-        except (ValueError, UnicodeDecodeError) as exc:
+            body = json.loads(req.body, parse_constant=_strict_constant)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise _error(400, PARSE_ERROR, reason=f"body is not JSON: {exc}") from exc
+        if (depth := nesting(body)) > self.knobs.maxJsonDepth:
+            raise _error(
+                400,
+                PARSE_ERROR,
+                reason=f"body nests {depth} levels deep; emulator.maxJsonDepth is {self.knobs.maxJsonDepth}",
+            )
         if isinstance(body, list):
             raise _error(400, BATCH_NOT_SUPPORTED, reason="JSON-RPC batch (array) body")
         if not isinstance(body, dict) or body.get("jsonrpc") != "2.0":
@@ -670,8 +677,22 @@ class McpEndpoint:
         )
 
 
+def _authorization(req: Incoming) -> str | None:
+    """The Authorization header; repeated ones are joined with ", " (RFC 9110 §5.3) so the authorizer refuses them.
+
+    Authorization is not a list-valued field: taking the first or the last of two would let a forged header ride
+    along with a valid one (or a valid one vouch for a forged one)."""
+    values = [value for name, value in req.raw_headers if name.lower() == "authorization"]
+    return ", ".join(values) if values else None
+
+
+def _strict_constant(name: str) -> Any:
+    """NaN / Infinity are not JSON (RFC 8259 §6): a strict parser answers -32700 instead of passing them on."""
+    raise ValueError(f"{name} is not valid JSON")
+
+
 def _lenient_json(raw: bytes) -> Any:
     try:
-        return json.loads(raw) if raw else None
-    except (ValueError, UnicodeDecodeError):
+        return json.loads(raw, parse_constant=_strict_constant) if raw else None
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None

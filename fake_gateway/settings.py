@@ -98,10 +98,21 @@ class Emulator(BaseModel):
     )
     requireKid: bool = Field(False, description="Reject kid-less tokens even when the JWKS has one key.")
     requireExp: bool = Field(True, description="Reject tokens without `exp`.")
-    leewaySeconds: float = Field(0, ge=0, le=3600, description="Clock skew allowed on exp/nbf.")
+    leewaySeconds: float = Field(0, ge=0, le=3600, description="Clock skew allowed on exp/nbf/iat.")
+    rejectFutureIat: bool = Field(
+        True,
+        description="iat after now + leeway -> 401 (UNKNOWN for AgentCore; AWS API Gateway's JWT authorizer: "
+        "'iat - Must be before the current time in UTC').",
+    )
     jwksCacheSeconds: float = Field(3600, ge=0, description="Discovery+JWKS cache TTL (API GW analogy: 1 h).")
     jwksRefetchMinIntervalSeconds: float = Field(
         5, ge=0, description="At most one refetch on unknown kid per this."
+    )
+    jwksFetchTimeoutSeconds: float = Field(
+        10,
+        gt=0,
+        le=300,
+        description="Timeout of each discovery / JWKS fetch (UNKNOWN); then 401, never a hang.",
     )
     discoveryUrlRule: Literal["model", "devguide"] = Field(
         "model",
@@ -142,6 +153,12 @@ class Emulator(BaseModel):
     )
     searchMaxResults: int = Field(10, ge=1, le=100, description="DOC: up to 10 results.")
     maxRequestBytes: int = Field(1_048_576, ge=1024, description="Larger bodies get 413 (UNKNOWN limit).")
+    maxJsonDepth: int = Field(
+        64,
+        ge=2,
+        le=300,
+        description="Bodies nested deeper get 400 -32700 (UNKNOWN; Jackson's default is 1000).",
+    )
     strictAccept: bool = Field(False, description="406 unless Accept allows JSON (SDK servers are strict).")
 
     # --- targets and outbound credentials (sheet §7)

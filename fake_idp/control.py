@@ -155,7 +155,7 @@ async def _json(request: Request, *, allow_empty: bool = False) -> Any:
         raise _bad([{"loc": "(body)", "msg": "a JSON body is required"}])
     try:
         return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise _bad([{"loc": "(body)", "msg": f"not JSON: {exc}"}]) from exc
 
 

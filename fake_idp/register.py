@@ -91,7 +91,7 @@ async def register_endpoint(request: Request) -> Response:
             )
     try:
         doc = json.loads(raw or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise _meta_error(errors.DCR_INVALID_BODY, f"DCR body is not JSON: {exc}") from exc
     if not isinstance(doc, dict):
         raise _meta_error(errors.DCR_INVALID_BODY, "DCR body is not a JSON object")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 import time
 from collections import deque
@@ -18,7 +19,7 @@ from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 from fake_idp.clock import Clock
 
-__all__ = ["RequestLog", "RequestLogMiddleware", "decode_jwt", "redact_token"]
+__all__ = ["RequestLog", "RequestLogMiddleware", "decode_jwt", "json_safe", "redact_token", "scrub"]
 
 SECRET_KEYS = {
     "client_secret",
@@ -60,6 +61,31 @@ MAX_BODY = 8192
 CAPTURE_LIMIT = 65536
 
 
+# Redaction by value, after redaction by key: a bearer token or a ``secret=value`` pair can turn up anywhere (a
+# query string, a text/plain body, a Cookie, a tool argument); control-plane.md says every one is redacted.
+_JOSE = re.compile(r"eyJ[A-Za-z0-9_-]{2,}(?:\.[A-Za-z0-9_-]*){2,4}")
+_SECRET_PAIR = re.compile(
+    r"(?i)\b(client_secret|password|code_verifier|refresh_token|access_token|id_token|subject_token|actor_token"
+    r"|client_assertion|code|api_key)=([^&\s\"\\,;{}()\[\]]+)"
+)
+
+
+def scrub(text: str) -> str:
+    """``text`` with every JOSE token (JWS or JWE) cut to a prefix and every ``secret=value`` pair redacted."""
+    text = _JOSE.sub(lambda m: m.group(0)[:10] + "…[redacted]", text)
+    return _SECRET_PAIR.sub(lambda m: f"{m.group(1)}=[redacted]", text)
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` as strict JSON (RFC 8259 §6), scrubbed: NaN / Infinity become their names (else one body carrying
+    ``NaN`` makes ``GET /_authstage/log`` answer 500 for as long as the record is kept), anything odd a string."""
+    try:
+        text = json.dumps(value, default=str)
+    except (RecursionError, ValueError):
+        return scrub(str(value)[:MAX_BODY])
+    return json.loads(scrub(text), parse_constant=str)
+
+
 def redact_token(value: str) -> str:
     """Keep a recognisable prefix of tokens (``eyJhbGciOi…[redacted]``, ``v1.M…[redacted]``)."""
     if value.startswith("eyJ"):
@@ -86,7 +112,7 @@ def decode_jwt(token: str) -> dict[str, Any] | None:
             return {"header": header, "claims": None, "encrypted": True}
         claims = _b64json(parts[1])
         return {"header": header, "claims": claims if isinstance(claims, dict) else None}
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
 
 
@@ -120,7 +146,7 @@ def _body(raw: bytes, ctype: str, where: str, tokens: list[dict[str, Any]], comp
         if ctype == "application/json" or ctype.endswith("+json"):
             try:
                 doc = json.loads(text)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 return _truncate(text)
             return _redact_mapping(doc, where, tokens) if isinstance(doc, dict) else doc
         if ctype in ("application/x-www-form-urlencoded", ""):
@@ -162,7 +188,7 @@ class RequestLog:
     def add(self, record: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             self._seq += 1
-            record = {"seq": self._seq, **record}
+            record = {"seq": self._seq, **json_safe(record)}
             self._records.append(record)
             subscribers = list(self._subscribers)
         for cb in subscribers:

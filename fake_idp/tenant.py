@@ -31,6 +31,7 @@ __all__ = [
     "TenantConfigError",
     "TenantSettings",
     "TokenExchangeProfile",
+    "TokenProfile",
     "User",
     "format_validation_error",
 ]
@@ -51,6 +52,8 @@ GrantType = Literal[
     "http://auth0.com/oauth/grant-type/mfa-recovery-code",
 ]
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+# emulator.token_profiles: whose access-token shape an API's tokens take (fake_idp/token_profiles.py).
+TokenProfile = Literal["auth0", "cognito", "okta", "entra_v1", "entra_v2"]
 
 # DOC (call-your-api-using-the-custom-token-exchange-flow): namespaces Custom Token Exchange reserves.
 RESERVED_TOKEN_TYPE_PREFIXES = (
@@ -570,6 +573,13 @@ class Emulator(_Model):
     )
     log_max_records: int = Field(10000, ge=10, le=1_000_000)
     max_body_bytes: int = Field(65536, ge=1024, le=10_485_760)
+    token_profiles: dict[str, TokenProfile] = Field(
+        default_factory=dict,
+        description="API name or identifier -> the vendor whose access-token shape its tokens take: cognito (no "
+        "aud; client_id, scope, token_use: U1), okta (cid, scp array: U2), entra_v2 (aud = the API's GUID, scp "
+        "string / roles: U4, U5), entra_v1 (aud = App ID URI, appid), auth0 (default). Not an Auth0 setting: it "
+        "lets one stack stand in for the IdPs AgentCore users front (agentcore-gateway.md §3).",
+    )
 
 
 class Tenant(_Model):
@@ -656,6 +666,9 @@ class Tenant(_Model):
             for cid in conn.enabled_clients:
                 if cid not in client_ids:
                     problems.append(f"connections.{i}.enabled_clients: no client {cid!r}")
+        for key in self.emulator.token_profiles:
+            if key not in identifiers and key not in names:
+                problems.append(f"emulator.token_profiles: {key!r} is neither an API name nor an identifier")
         da = self.settings.default_audience
         if da is not None and da not in identifiers:
             problems.append(f"settings.default_audience: {da!r} is not the identifier of any API")

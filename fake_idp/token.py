@@ -68,7 +68,7 @@ async def read_params(ctx: Ctx) -> dict[str, str]:
     if ctype == "application/json" or ctype.endswith("+json"):
         try:
             doc = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
             raise errors.OAuthError(
                 "invalid_request",
                 errors.MALFORMED_BODY.format(detail="invalid JSON"),

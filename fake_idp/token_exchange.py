@@ -31,7 +31,7 @@ def _unverified_claims(token: str) -> dict[str, Any] | None:
         return None
     try:
         data = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
 

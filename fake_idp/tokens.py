@@ -24,6 +24,7 @@ from fake_idp.context import Ctx
 from fake_idp.keys import random_kid
 from fake_idp.state import random_string
 from fake_idp.tenant import Api, Client, User
+from fake_idp.token_profiles import header_for, reshape
 
 __all__ = [
     "Minted",
@@ -32,6 +33,7 @@ __all__ = [
     "mint_access_token",
     "mint_id_token",
     "mint_opaque_token",
+    "token_profile",
     "verify_own_jwt",
 ]
 
@@ -59,16 +61,19 @@ def _times(ctx: Ctx, lifetime: int) -> tuple[int, int]:
     return iat, exp
 
 
-def _sign_rs(ctx: Ctx, header_typ: str, claims: dict[str, Any], alg: str = "RS256") -> str:
+def _sign_rs(
+    ctx: Ctx, header_typ: str, claims: dict[str, Any], alg: str = "RS256", profile: str = "auth0"
+) -> str:
     """Sign with the current key (or, under ``serve_next_only``, with a key the JWKS does not publish)."""
     f = ctx.tenant.faults
     ring = ctx.keys
     key = ring.current
-    header: dict[str, Any] = {"alg": alg, "typ": header_typ}
+    kid: str | None = None
     if f.jwks_kid_mode == "unknown_kid":
-        header["kid"] = random_kid()
+        kid = random_kid()
     elif f.jwks_kid_mode != "omit_kid":
-        header["kid"] = key.kid
+        kid = key.kid
+    header = header_for(profile, alg, kid, header_typ)
     return jwt.encode(header, claims, key.jose, algorithms=[alg], default_type=None)
 
 
@@ -104,6 +109,12 @@ def mint_access_token(
         claims["permissions"] = list(permissions)
     if act:
         claims["act"] = act
+    profile = token_profile(ctx, api)
+    if profile != "auth0":
+        user = None if gty == "client-credentials" else ctx.tenant.user_by_id(sub)
+        claims = reshape(
+            profile, claims, api=api, client=client, user=user, scopes=scopes, permissions=permissions
+        )
     if api.signing_alg == "HS256":
         # DOC: HS256 tokens are signed with the API's secret and carry no kid.
         token = jwt.encode(
@@ -114,8 +125,14 @@ def mint_access_token(
             default_type=None,
         )
     else:
-        token = _sign_rs(ctx, "at+jwt" if rfc9068 else "JWT", claims, api.signing_alg)
+        token = _sign_rs(ctx, "at+jwt" if rfc9068 else "JWT", claims, api.signing_alg, profile)
     return Minted(token=token, expires_in=api.token_lifetime, claims=claims)
+
+
+def token_profile(ctx: Ctx, api: Api) -> str:
+    """``emulator.token_profiles``: the vendor shape of access tokens for ``api`` (by name, then identifier)."""
+    profiles = ctx.tenant.emulator.token_profiles
+    return profiles.get(api.name) or profiles.get(api.identifier) or "auth0"
 
 
 def mint_id_token(

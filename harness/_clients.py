@@ -13,7 +13,7 @@ import html.parser
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import httpx
 import httpx2
@@ -132,7 +132,16 @@ class HeadlessBrowser:
                 data[name] = self.password
         return data
 
+    def _as_user(self, url: str) -> str:
+        """Log in as `username`: on an IdP that approves headlessly, `login_hint` is how the user is chosen."""
+        parts = urlsplit(url)
+        if not self.username or not parts.path.endswith("/authorize") or "login_hint" in parse_qs(parts.query):
+            return url
+        separator = "&" if parts.query else "?"
+        return f"{url}{separator}{urlencode({'login_hint': self.username})}"
+
     def run(self, url: str) -> BrowserResult:
+        url = self._as_user(url)
         hops: list[str] = []
         with httpx.Client(follow_redirects=False, timeout=10, headers={"User-Agent": self.user_agent}) as http:
             method, data = "GET", None

@@ -3,7 +3,8 @@
 Merging is RFC 7396 JSON merge patch: objects merge key by key, lists and scalars replace, `null` deletes a key.
 String values may use `${...}` to refer to the running stack, because ports are only known at start:
 `${idp.url}`, `${idp.issuer}`, `${idp.discovery_url}`, `${idp.token_endpoint}`, `${idp.jwks_uri}`,
-`${gateway.url}`, `${gateway.mcp_url}`, `${gateway.prm_url}`, `${mcp.url}`, `${mcp.mcp_url}`, and the demo
+`${gateway.url}`, `${gateway.mcp_url}`, `${gateway.prm_url}`, `${mcp.url}`, `${mcp.mcp_url}`, the ports
+(`${idp.port}`, `${gateway.port}`, `${mcp.port}`: e.g. `http://localhost:${idp.port}`), and the demo
 tenant's `${clients.<name>.client_id}`, `${clients.<name>.client_secret}`, `${apis.<name>}`.
 """
 
@@ -13,6 +14,7 @@ import difflib
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -38,7 +40,10 @@ def deep_merge(base: Any, patch: Any) -> Any:
 
 
 def stack_variables(idp_url: str, gateway_url: str, mcp_url: str) -> dict[str, str]:
+    ports = {f"{name}.port": str(urlsplit(url).port or "") for name, url in
+             (("idp", idp_url), ("gateway", gateway_url), ("mcp", mcp_url))}
     return {
+        **ports,
         "idp.url": idp_url,
         "idp.issuer": idp_url + "/",
         "idp.discovery_url": idp_url + "/.well-known/openid-configuration",
@@ -118,5 +123,20 @@ class StackFile:
         return cls.from_dict(document, source=str(path))
 
     def merged(self, other: StackFile) -> StackFile:
-        """This file with `other`'s overrides on top (a scenario's `fix` over its broken stack)."""
-        return StackFile(**{n: deep_merge(self.sections[n], other.sections[n]) for n in SECTIONS}, source=self.source)
+        """This file with `other`'s overrides on top (a scenario's `fix` over its broken stack).
+
+        Both are patches of the demo default, so a `null` in `other` stays `null` (it must still delete the
+        demo default's key, e.g. `allowedAudience: null` in a fix when the broken stack never set it)."""
+        return StackFile(**{n: _compose_patches(self.sections[n], other.sections[n]) for n in SECTIONS},
+                         source=self.source)
+
+
+def _compose_patches(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """One merge patch equivalent to applying `first`, then `second` (RFC 7396: nulls are kept as deletions)."""
+    result = dict(first)
+    for key, value in second.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = _compose_patches(result[key], value)
+        else:
+            result[key] = value
+    return result

@@ -8,21 +8,24 @@ the same ones a client sends — and compares what it observes with its `expect`
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import re
 import secrets
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
 from harness._clients import HeadlessBrowser
+from harness._config import StackFile
 from harness._exceptions import AuthstageError, ScenarioLoadError
 from harness._scenario import MODES, Scenario, Step, find_scenarios, load_scenario
 from harness._stack import Stack
@@ -160,8 +163,14 @@ class Replayer:
         self._own = stack is None
         self.http = httpx.Client(timeout=30.0, follow_redirects=False, headers={"User-Agent": USER_AGENT})
         self.saved: dict[str, Any] = {}
+        self.run_stack = StackFile()
+        self._lock = threading.Lock()
+        self._served: list[tuple[float, dict[str, Any]]] = []
+        self._watching: Stack | None = None
+        self._unwatchers: list[Callable[[], None]] = []
 
     def close(self) -> None:
+        self._unwatch()
         self.http.close()
         if self._own and self.stack is not None:
             self.stack.stop()
@@ -176,7 +185,39 @@ class Replayer:
     def _ensure_stack(self) -> Stack:
         if self.stack is None:
             self.stack = Stack().start()
+            _settle(self.stack)
         return self.stack
+
+    def _watch(self, stack: Stack) -> None:
+        """Collect records as they are served: their wall-clock order survives frozen service clocks."""
+        if self._watching is stack or not all(s.app is not None for s in stack.services):
+            return
+        self._unwatch()
+        self._unwatchers = [s.app.state.control.subscribe(self._on_record) for s in stack.services]
+        self._watching = stack
+
+    def _unwatch(self) -> None:
+        for unsubscribe in self._unwatchers:
+            with contextlib.suppress(ValueError):
+                unsubscribe()
+        self._unwatchers, self._watching = [], None
+
+    def _on_record(self, record: dict[str, Any]) -> None:
+        with self._lock:
+            self._served.append((time.perf_counter(), dict(record)))
+
+    def _traffic(self, stack: Stack) -> list[dict[str, Any]]:
+        """This run's requests in the order they started (served time minus duration); else the services' log."""
+        if self._watching is not stack:
+            return stack.log()
+        with self._lock:
+            served, self._served = self._served, []
+        traffic = []
+        for finished, record in served:
+            record["started_at"] = finished - (record.get("duration_ms") or 0) / 1000
+            record["finished_at"] = finished
+            traffic.append(record)
+        return sorted(traffic, key=lambda r: r["started_at"])
 
     # -- references -------------------------------------------------------------------------------------------------
     def resolve(self, value: Any) -> Any:
@@ -222,11 +263,20 @@ class Replayer:
     def run(self, scenario: Scenario, mode: str) -> RunResult:
         assert mode in MODES
         stack = self._ensure_stack()
+        self._watch(stack)
         self.saved = {}
         started = time.perf_counter()
         results: list[StepResult] = []
+        self.run_stack = scenario.stack_for(mode)
+        deferred = scenario.deferred_sections()
+        with self._lock:
+            self._served = []
         try:
-            stack.apply(scenario.stack_for(mode))
+            if deferred:  # a `deploy` step creates these sections; until then they are the demo default
+                sections = {n: ({} if n in deferred else v) for n, v in self.run_stack.sections.items()}
+                stack.apply(StackFile(**sections, source=self.run_stack.source))
+            else:
+                stack.apply(self.run_stack)
             if scenario.clock_at is not None:
                 stack.clock(at=scenario.clock_at)
         except AuthstageError as exc:
@@ -236,7 +286,7 @@ class Replayer:
                 results.append(StepResult(step, mode, "skipped", {}))
                 continue
             results.append(self._run_step(step, mode))
-        traffic = stack.log()
+        traffic = self._traffic(stack)
         return RunResult(scenario, mode, results, traffic, (time.perf_counter() - started) * 1000)
 
     def _run_step(self, step: Step, mode: str) -> StepResult:
@@ -247,7 +297,7 @@ class Replayer:
         marks = {service.name: _last_seq(service) for service in stack.services} if "log" in expected else {}
         app_mark = self._app_log_mark() if "app_log" in expected else 0
         try:
-            spec = self.resolve(step.spec)
+            spec = self.resolve(step.spec_for(mode))
             observed, request, saved = getattr(self, f"_step_{step.kind}")(spec)
             if "log" in expected:
                 observed["log"] = [r for s in stack.services for r in s.log(marks[s.name])]
@@ -362,12 +412,14 @@ class Replayer:
         return info
 
     def _post_token(self, body: dict[str, Any], client: dict[str, Any], auth: str | None = None,
-                    encoding: str = "form") -> httpx.Response:
+                    encoding: str = "form", host: str | None = None) -> httpx.Response:
         stack = self._ensure_stack()
         method = auth or {"client_secret_basic": "basic", "none": "none"}.get(
             client.get("token_endpoint_auth_method", ""), "post" if client.get("client_secret") else "none"
         )
         headers: dict[str, str] = {}
+        if host:  # the IdP derives the issuer from the Host it was called by (Auth0: "whichever domain you used")
+            headers["Host"] = host if ":" in host else f"{host}:{urlsplit(stack.idp.url).port}"
         body = {"client_id": client["client_id"], **body}
         if method == "basic":
             body.pop("client_id", None)
@@ -387,7 +439,7 @@ class Replayer:
             if key in spec:
                 body[key] = spec[key]
         body.update(spec.get("params", {}))
-        response = self._post_token(body, client, spec.get("auth"), spec.get("encoding", "form"))
+        response = self._post_token(body, client, spec.get("auth"), spec.get("encoding", "form"), spec.get("host"))
         observed = self._observe(response)
         token = observed["json"].get("access_token") if isinstance(observed["json"], dict) else None
         return self._with_token_claims(observed, token), {"grant_type": body["grant_type"]}, observed["json"]
@@ -510,6 +562,22 @@ class Replayer:
         observed = self._observe(response)
         return observed, {"url": base + spec["path"]}, observed["json"]
 
+    def _step_deploy(self, spec: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], Any]:
+        """Create services from this run's stack file (as `aws … create-gateway` would) and observe the answer."""
+        stack = self._ensure_stack()
+        documents = stack._compose(self.run_stack)
+        names = [spec["service"]] if spec.get("service") else ["idp", "mcp", "gateway"]
+        bodies: dict[str, Any] = {}
+        status = 200
+        for name in names:
+            service = getattr(stack, name)
+            response = stack.http.put(f"{service.url}/_authstage/config", json=documents[name])
+            if response.status_code >= 300:  # a success answers the whole config (secrets): not kept
+                bodies[name] = _parse_body(response)[0]
+                status = response.status_code if status < 300 else status
+        observed = {"status": status, "json": bodies, "headers": {}, "text": json.dumps(bodies)[:4000]}
+        return observed, {"deploy": names}, bodies
+
     def _step_fault(self, spec: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], Any]:
         self._ensure_stack().patch(**spec)
         return {}, {"patch": spec}, None
@@ -526,14 +594,27 @@ class Replayer:
         return {"json": state}, {}, state
 
     def _step_explain(self, spec: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], Any]:
-        from fake_gateway import Gateway, explain_token
-
         stack = self._ensure_stack()
-        gateway = Gateway.from_document(stack.gateway.config())
-        checks = explain_token(spec["token"], gateway)
-        table = {check.name: check.passed for check in checks}
-        observed = {"checks": table, "json": [check.to_dict() for check in checks]}
+        # The running gateway explains itself: its config, the keys it fetched, its clock (fake_gateway.explain_token).
+        response = stack.http.post(f"{stack.gateway.url}/_authstage/explain", json={"token": spec["token"]})
+        if response.status_code != 200:
+            raise AuthstageError(f"POST /_authstage/explain -> {response.status_code}: {response.text[:300]}")
+        checks = response.json()["checks"]
+        observed = {"checks": {check["name"]: check["passed"] for check in checks}, "json": checks}
         return observed, {}, observed["json"]
+
+
+def _settle(stack: Stack, timeout: float = 10.0) -> None:
+    """Wait for the gateway's start-up target synchronization, so it does not spill into the first run."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            targets = stack.http.get(f"{stack.gateway.url}/_authstage/targets").json().get("targets", [])
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return
+        if not any(t.get("status") in ("CREATING", "SYNCHRONIZING") for t in targets):
+            return
+        time.sleep(0.02)
 
 
 def _last_seq(service: Any) -> int:
@@ -608,7 +689,13 @@ def _caller(record: dict[str, Any]) -> str:
 
 def mermaid(traffic: list[dict[str, Any]]) -> str:
     lines = ["sequenceDiagram", *(f"    participant {alias}" for alias in PARTICIPANTS.values())]
-    for record in traffic:
+    timed = all("started_at" in r and "finished_at" in r for r in traffic)
+    events = sorted(
+        [(r["started_at"] if timed else i, 0, i) for i, r in enumerate(traffic)]
+        + [(r["finished_at"] if timed else i, 1, i) for i, r in enumerate(traffic)]
+    )  # a request at its start, its answer at its end: nested calls sit between the two
+    for _, is_answer, index in events:
+        record = traffic[index]
         source, target = PARTICIPANTS[_caller(record)], PARTICIPANTS.get(record["service"], record["service"])
         path = record["path"]
         method = ""
@@ -619,8 +706,10 @@ def mermaid(traffic: list[dict[str, Any]]) -> str:
             method = f" {body['grant_type']}"
         reason = f" ({record['reason']})" if record.get("reason") else ""
         label = f"{record['method']} {path}{method}".replace(";", ",").replace("#", "")
-        lines.append(f"    {source}->>{target}: {label}")
-        lines.append(f"    {target}-->>{source}: {record['status']}{reason}".replace(";", ",").replace("#", "")[:300])
+        if not is_answer:
+            lines.append(f"    {source}->>{target}: {label}")
+        else:
+            lines.append(f"    {target}-->>{source}: {record['status']}{reason}".replace(";", ",").replace("#", "")[:300])
     return "\n".join(lines)
 
 
@@ -644,8 +733,11 @@ def markdown_report(runs: list[RunResult]) -> str:
         fix_yaml,
         "```",
         "",
-        "**Sources.** " + " · ".join(f"<{s}>" for s in scenario.sources),
     ]
+    client_fixes = [f"- step {s.index + 1} ({s.name}): `{json.dumps(s.fix)}`" for s in scenario.steps if s.fix]
+    if client_fixes:
+        out += ["Client-side fix (merged over the step in the fixed run):", "", *client_fixes, ""]
+    out.append("**Sources.** " + " · ".join(f"<{s}>" for s in scenario.sources))
     for run in runs:
         verdict = "as expected" if run.passed else "MISMATCH"
         out += ["", f"## {run.mode.capitalize()} ({verdict}, {run.duration_ms:.0f} ms)", ""]
@@ -691,6 +783,9 @@ def _observed_summary(step: StepResult) -> str:
         redirect = {k: v for k, v in observed["redirect"].items() if k in ("error", "error_description", "page")}
         if redirect:
             parts.append(_cell(json.dumps(redirect)))
+    if step.step.kind == "deploy" and isinstance(body, dict):
+        parts += [_cell(f"{name}: {json.dumps(answer.get('detail', answer) if isinstance(answer, dict) else answer)}")
+                  for name, answer in body.items()]
     if "checks" in observed:
         parts.append(", ".join(f"{k}={v}" for k, v in observed["checks"].items() if v is False) or "all checks pass")
     return _cell("; ".join(parts)) if parts else "—"

@@ -16,7 +16,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from harness._config import StackFile
+from harness._config import StackFile, deep_merge
 from harness._exceptions import ScenarioLoadError
 
 __all__ = ["STEP_KINDS", "Scenario", "Step", "find_scenarios", "is_scenario_file", "load_scenario", "schema"]
@@ -33,8 +33,9 @@ STEP_KINDS = (
     "clock",
     "rotate_keys",
     "explain",
+    "deploy",
 )
-STEP_KEYS = ("name", "as", "only", "expect", "expect_fixed", "note")
+STEP_KEYS = ("name", "as", "only", "expect", "expect_fixed", "note", "fix")
 MODES = ("broken", "fixed")
 
 
@@ -59,9 +60,14 @@ class Step:
     expect_fixed: dict[str, Any] | None
     note: str | None
     line: int | None
+    fix: dict[str, Any] | None = None
 
     def expectations(self, mode: str) -> dict[str, Any]:
         return self.expect_fixed if mode == "fixed" and self.expect_fixed is not None else self.expect
+
+    def spec_for(self, mode: str) -> dict[str, Any]:
+        """The step as the client sends it: in the fixed run, the step's own `fix` merged over it (RFC 7396)."""
+        return deep_merge(self.spec, self.fix) if mode == "fixed" and self.fix else self.spec
 
     def runs_in(self, mode: str) -> bool:
         return self.only is None or self.only == mode
@@ -85,6 +91,17 @@ class Scenario:
 
     def stack_for(self, mode: str) -> StackFile:
         return self.stack if mode == "broken" else self.stack.merged(self.fix)
+
+    def deferred_sections(self) -> tuple[str, ...]:
+        """Sections a `deploy` step creates (not applied when the run starts): its `service`, or all three."""
+        found: list[str] = []
+        for step in self.steps:
+            if step.kind == "deploy":
+                service = step.spec.get("service")
+                for name in [service] if service else ["idp", "gateway", "mcp"]:
+                    if name not in found:
+                        found.append(name)
+        return tuple(found)
 
 
 def _lines(node: yaml.Node, path: tuple[Any, ...] = (), table: dict[tuple[Any, ...], int] | None = None) -> dict:
@@ -188,6 +205,7 @@ def load_scenario(path: str | Path) -> Scenario:
                 expect_fixed=raw.get("expect_fixed"),
                 note=raw.get("note"),
                 line=_line_of(lines, ("steps", index)),
+                fix=raw.get("fix"),
             )
         )
     stack = StackFile(document.get("idp"), document.get("gateway"), document.get("mcp"), source=source)

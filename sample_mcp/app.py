@@ -27,7 +27,15 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sample_mcp.auth import TokenVerifier
-from sample_mcp.control import MAX_BODY, Control, control_routes, decode_unverified, redact
+from sample_mcp.control import (
+    LOG_DEPTH,
+    MAX_BODY,
+    Control,
+    control_routes,
+    decode_unverified,
+    nesting,
+    redact,
+)
 from sample_mcp.corpus import Corpus
 from sample_mcp.errors import AuthFailure
 from sample_mcp.settings import SampleSettings
@@ -103,7 +111,7 @@ class _RequireBearer:
             result: Any = AuthFailure(401, None, "missing", "no Authorization header", scopes)
         elif len(headers) > 1:
             result = AuthFailure(
-                400, "invalid_request", "scheme", "more than one Authorization header", scopes
+                400, "invalid_request", "duplicate", "more than one Authorization header", scopes
             )
         else:
             scheme, _, token = headers[0].strip().partition(" ")
@@ -208,9 +216,11 @@ def _parse(raw: bytes) -> Any:
         return None
     text = raw.decode("utf-8", errors="replace")
     try:
-        return json.loads(text)
-    except ValueError:
+        document = json.loads(text)
+    except (ValueError, RecursionError):
         return text if len(raw) < MAX_BODY else text + "…[truncated]"
+    # redaction recurses: a body nested deeper than LOG_DEPTH is kept as text
+    return document if nesting(document) <= LOG_DEPTH else text
 
 
 def create_app(

@@ -16,12 +16,16 @@ import httpx
 from joserfc import jwt
 from joserfc.errors import (
     BadSignatureError,
+    ExceededSizeError,
     ExpiredTokenError,
     InvalidClaimError,
+    InvalidHeaderValueError,
     InvalidKeyIdError,
     JoseError,
     MissingClaimError,
+    MissingCritHeaderError,
     UnsupportedAlgorithmError,
+    UnsupportedHeaderError,
 )
 from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
@@ -125,7 +129,15 @@ class TokenVerifier:
                 return self._fail("alg", f"{exc.description}; accepted: {algorithms}")
             except BadSignatureError:
                 return self._fail("signature", "signature does not verify with the issuer's key")
-            except (JoseError, ValueError, TypeError, UnicodeError) as exc:
+            except (
+                UnsupportedHeaderError,
+                MissingCritHeaderError,
+                InvalidHeaderValueError,
+                ExceededSizeError,
+            ) as exc:
+                # RFC 7515 §4.1.11 (`crit` not understood), a kid/alg that is not a string, an oversized header
+                return self._fail("header", f"{type(exc).__name__}: {exc.description}")
+            except (JoseError, ValueError, TypeError, UnicodeError, RecursionError) as exc:
                 return self._fail("malformed", f"not a compact JWS: {type(exc).__name__}")
         raise AssertionError("unreachable")
 

@@ -6,6 +6,7 @@ State lives in `Control` (config, clock, request log); the routes at the bottom 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +20,18 @@ from starlette.routing import Route
 
 from sample_mcp.settings import SampleSettings
 
-__all__ = ["Clock", "Control", "control_routes", "decode_unverified", "merge_patch", "redact"]
+__all__ = [
+    "LOG_DEPTH",
+    "Clock",
+    "Control",
+    "control_routes",
+    "decode_unverified",
+    "json_safe",
+    "merge_patch",
+    "nesting",
+    "redact",
+    "scrub",
+]
 
 SECRET_KEYS = {
     "client_secret",
@@ -34,6 +46,9 @@ SECRET_KEYS = {
     "api_key",
     "x-api-key",
     "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
 }
 MAX_BODY = 8192
 
@@ -89,11 +104,50 @@ def decode_unverified(token: str) -> dict[str, Any] | None:
     try:
         compact = extract_compact(token.encode())
         claims = json.loads(compact.payload)
-    except (JoseError, ValueError, TypeError, UnicodeError):
+    except (JoseError, ValueError, TypeError, UnicodeError, RecursionError):
         return None
-    if not isinstance(claims, dict):
+    if not isinstance(claims, dict) or len(token) > MAX_BODY or nesting(claims) > LOG_DEPTH:
         return None
     return {"header": dict(compact.headers()), "claims": claims}
+
+
+LOG_DEPTH = 32  # a logged body nested deeper than this is kept as text (redaction recurses over it)
+
+
+def nesting(value: Any) -> int:
+    """How deeply `value` nests lists/objects, counted without recursion (bodies come from anyone)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+# Redaction by value, after redaction by key: a bearer token or a `secret=value` pair can turn up anywhere (a
+# query string, a text/plain body, a Cookie, a tool argument); control-plane.md says every one is redacted.
+_JOSE = re.compile(r"eyJ[A-Za-z0-9_-]{2,}(?:\.[A-Za-z0-9_-]*){2,4}")
+_SECRET_PAIR = re.compile(
+    r"(?i)\b(client_secret|password|code_verifier|refresh_token|access_token|id_token|subject_token|actor_token"
+    r"|client_assertion|code|api_key)=([^&\s\"\\,;{}()\[\]]+)"
+)
+
+
+def scrub(text: str) -> str:
+    """`text` with every JOSE token (JWS or JWE) cut to a prefix and every `secret=value` pair redacted."""
+    text = _JOSE.sub(lambda m: m.group(0)[:10] + "…[redacted]", text)
+    return _SECRET_PAIR.sub(lambda m: f"{m.group(1)}=[redacted]", text)
+
+
+def json_safe(value: Any) -> Any:
+    """`value` as strict JSON (RFC 8259 §6), scrubbed: NaN / Infinity become their names (else one request carrying
+    `NaN` makes `GET /_authstage/log` fail for as long as the record is kept), anything odd a string."""
+    try:
+        text = json.dumps(value, default=str)
+    except (RecursionError, ValueError):
+        return scrub(str(value)[:MAX_BODY])
+    return json.loads(scrub(text), parse_constant=str)
 
 
 def redact_token(token: str) -> str:
@@ -142,7 +196,7 @@ class Control:
 
     def record(self, entry: dict[str, Any]) -> None:
         self._seq += 1
-        entry = {"seq": self._seq, "time": self.clock.now(), "service": "mcp", **entry}
+        entry = {"seq": self._seq, "time": self.clock.now(), "service": "mcp", **json_safe(entry)}
         self._records.append(entry)
         del self._records[:-5000]
         for callback in list(self._subscribers):

@@ -24,6 +24,8 @@ DESCRIPTIONS = {
     "missing": "Authentication required",
     "scheme": "Authorization header must use the Bearer scheme",
     "malformed": "The access token is not a signed JWT",
+    "header": "The token header is not acceptable",
+    "duplicate": "Send exactly one Authorization header",
     "alg": "The token algorithm is not accepted",
     "kid": "No key in the issuer JWKS matches the token kid",
     "signature": "The token signature does not verify",

@@ -32,3 +32,15 @@ def test_readme_quick_start_is_exactly_two_commands() -> None:
     block = re.search(r"```sh\n(.*?)```", quick, re.S).group(1)
     commands = [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
     assert commands == ["make up", "make test"]
+
+
+def test_scenario_index_is_current() -> None:
+    from harness._replay import index_markdown
+    from harness._scenario import find_scenarios, load_scenario
+
+    scenarios = [load_scenario(p) for p in find_scenarios([str(ROOT / "scenarios")])]
+    guide = (ROOT / "docs" / "writing-scenarios.md").read_text()
+    expected = index_markdown(scenarios, guide)
+    assert (ROOT / "docs" / "scenarios.md").read_text() == expected, (
+        "docs/scenarios.md is stale: run `authstage replay scenarios/ --write-index docs/scenarios.md`"
+    )

@@ -268,6 +268,30 @@ def test_expired_token_and_leeway(idp: FakeIdP, start_gateway: Any) -> None:
     assert "not valid for another" in last_reason(gw)
 
 
+def test_iat_in_the_future_is_401_unless_leeway_or_knob(idp: FakeIdP, start_gateway: Any) -> None:
+    """Knob rejectFutureIat (API Gateway JWT authorizer analogy): an IdP clock ahead of the gateway's."""
+    gw = start_gateway(jwt_document(idp, allowedAudience=["api"]))
+    ahead = idp.mint(aud="api", iat=int(time.time()) + 120)
+    response = call(gw, ahead)
+    assert response.status_code == 401 and response.content == INVALID
+    assert "s in the future (leeway 0 s): the issuer's clock is ahead" in last_reason(gw)
+    assert call(gw, idp.mint(aud="api", iat=int(time.time()) - 5)).status_code == 200
+    lenient = start_gateway(jwt_document(idp, allowedAudience=["api"], emulator={"leewaySeconds": 300}))
+    assert call(lenient, ahead).status_code == 200
+    off = start_gateway(jwt_document(idp, allowedAudience=["api"], emulator={"rejectFutureIat": False}))
+    assert call(off, ahead).status_code == 200
+
+
+def test_trailing_slash_audience_is_exact_and_explained(idp: FakeIdP) -> None:
+    discovery, jwks = _documents(idp, "auth0")
+    gateway = Gateway.from_document(jwt_document(idp, allowedAudience=["https://gw.example/mcp/"]))
+    token = idp.mint(aud="https://gw.example/mcp")
+    checks = {c.name: c for c in explain_token(token, gateway, discovery=discovery, jwks=jwks)}
+    assert checks["aud"].passed is False
+    assert checks["aud"].reason == "aud 'https://gw.example/mcp' not in allowedAudience ['https://gw.example/mcp/']"
+    assert "differ only by a trailing slash" in (checks["aud"].fix or "")
+
+
 def test_expiry_follows_the_gateway_clock(idp: FakeIdP, start_gateway: Any) -> None:
     gw = start_gateway(jwt_document(idp, allowedAudience=["api"]))
     token = idp.mint(aud="api", lifetime=300)
@@ -518,6 +542,7 @@ def test_explain_token_offline_names_every_check_and_the_fix(idp: FakeIdP) -> No
         "signature",
         "exp",
         "nbf",
+        "iat",
         "iss",
         "aud",
         "client_id",

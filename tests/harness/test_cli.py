@@ -42,13 +42,17 @@ def running(tmp_path_factory) -> Iterator[tuple[subprocess.Popen[str], str, dict
         env={**os.environ, "AUTHSTAGE_HOME": home, "PYTHONUNBUFFERED": "1"},
     )
     lines = []
-    while True:
-        line = process.stdout.readline()
-        assert line, process.stderr.read()
-        lines.append(line)
-        if line.startswith("  Requests"):
-            break
-    manifest = json.loads((Path(home) / "manifest.json").read_text())
+    try:
+        while True:
+            line = process.stdout.readline()
+            assert line, process.stderr.read()
+            lines.append(line)
+            if line.startswith("  Requests"):
+                break
+        manifest = json.loads((Path(home) / "manifest.json").read_text())
+    except BaseException:
+        process.kill()
+        raise
     yield process, "".join(lines), manifest | {"home": home}
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=15) == 0

@@ -140,3 +140,142 @@ def test_pytest_collects_scenarios_as_items(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--authstage-scenarios", str(directory), "-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines(["*wrong*broken*", "*status: expected 402, got 401*"])
+
+
+CLIENT_FIX = """\
+name: client-fix
+title: A step's own fix changes what the client sends in the fixed run
+symptom: -32602 Unknown tool
+root_cause: no target prefix
+fix: {}
+sources: [https://docs.aws.amazon.com/bedrock-agentcore/latest/devguide/gateway-tool-naming.html]
+clock: {at: 1800000000}
+steps:
+  - token: {client: demo-m2m, audience: "${gateway.mcp_url}"}
+    as: tok
+  - mcp: {tool: search, arguments: {q: pkce}, token: "${tok.access_token}"}
+    fix: {tool: search-server___search}
+    expect: {status: 200, jsonrpc_error: {code: -32602, message: "Unknown tool: search"}}
+    expect_fixed: {status: 200, result: {isError: false}}
+"""
+
+
+def test_a_steps_fix_is_merged_over_it_in_the_fixed_run_only(replayer, tmp_path) -> None:
+    scenario = load_scenario_text(CLIENT_FIX, tmp_path)
+    step = scenario.steps[1]
+    assert step.spec_for("broken")["tool"] == "search"
+    assert step.spec_for("fixed") == {"tool": "search-server___search", "arguments": {"q": "pkce"},
+                                      "token": "${tok.access_token}"}
+    for mode in ("broken", "fixed"):
+        run = replayer.run(scenario, mode)
+        assert run.passed, run.problems
+    # the fix is what the client changes: expecting the broken answer in the fixed run is a mismatch
+    wrong = load_scenario_text(CLIENT_FIX.replace("expect_fixed: {status: 200, result: {isError: false}}",
+                                                  "expect_fixed: {status: 200, jsonrpc_error: {code: -32602}}"), tmp_path)
+    assert not replayer.run(wrong, "fixed").passed
+    from harness._replay import markdown_report
+
+    report = markdown_report([replayer.run(scenario, "fixed")])
+    assert 'step 2 (mcp 2): `{"tool": "search-server___search"}`' in report
+
+
+DEPLOY = """\
+name: deploy-typo
+title: A gateway document AWS refuses at create time
+symptom: ValidationException
+root_cause: discoveryUrl typo
+fix:
+  gateway:
+    authorizerConfiguration: {customJWTAuthorizer: {discoveryUrl: "${idp.discovery_url}"}}
+sources: [https://docs.aws.amazon.com/bedrock-agentcore/latest/devguide/inbound-jwt-authorizer.html]
+idp:
+  settings: {friendly_name: deployed at start}
+gateway:
+  authorizerConfiguration: {customJWTAuthorizer: {discoveryUrl: "${idp.url}/.well_known/openid-configuration"}}
+steps:
+  - http: {service: idp, path: /_authstage/config}
+    expect: {json: {settings: {friendly_name: deployed at start}}}
+  - deploy: {service: gateway}
+    expect:
+      status: 400
+      json: {gateway: {error: invalid_config, detail: [{key: authorizerConfiguration.customJWTAuthorizer.discoveryUrl,
+                                                         message: {regex: "^Value '.*/.well_known/openid-configuration' at"}}]}}
+    expect_fixed: {status: 200, json: {}}
+"""
+
+
+def test_deploy_applies_the_runs_section_and_observes_a_config_time_error(replayer, stack, tmp_path) -> None:
+    scenario = load_scenario_text(DEPLOY, tmp_path)
+    assert scenario.deferred_sections() == ("gateway",)
+    broken = replayer.run(scenario, "broken")
+    assert broken.passed, broken.problems  # the run started (idp section applied) although its gateway is invalid
+    assert stack.gateway.config()["authorizerConfiguration"]["customJWTAuthorizer"]["discoveryUrl"] == (
+        stack.idp.discovery_url)  # the refused document did not replace the running gateway
+    fixed = replayer.run(scenario, "fixed")
+    assert fixed.passed, fixed.problems
+    wrong = load_scenario_text(DEPLOY.replace("status: 400", "status: 200"), tmp_path)
+    assert any("status: expected 200, got 400" in p for p in replayer.run(wrong, "broken").problems)
+
+
+def test_traffic_is_ordered_by_when_requests_started_even_with_frozen_clocks(replayer, tmp_path) -> None:
+    run = replayer.run(load_scenario_text(CLIENT_FIX, tmp_path), "fixed")
+    calls = [(r["service"], r["path"], r["request"]["headers"].get("user-agent", "")) for r in run.traffic]
+    outer = next(i for i, c in enumerate(calls) if c[0] == "gateway" and c[1] == "/mcp")
+    inner = [i for i, c in enumerate(calls) if "authstage-gateway" in c[2]]
+    assert inner and min(inner) > outer  # the gateway's own calls come after the client's request started
+    assert all(r["started_at"] <= r["finished_at"] for r in run.traffic)
+    from harness._replay import mermaid
+
+    lines = mermaid(run.traffic).splitlines()
+    request = lines.index("    Client->>Gateway: POST /mcp tools/call")
+    answer = lines.index("    Gateway-->>Client: 200")
+    assert any("Gateway->>IdP" in line for line in lines[request:answer])  # nested between request and answer
+
+
+def test_explain_uses_the_gateways_clock(replayer, tmp_path) -> None:
+    text = CLIENT_FIX.replace("clock: {at: 1800000000}", "clock: {at: 1000000000}").replace(
+        '  - mcp: {tool: search, arguments: {q: pkce}, token: "${tok.access_token}"}\n'
+        "    fix: {tool: search-server___search}\n"
+        '    expect: {status: 200, jsonrpc_error: {code: -32602, message: "Unknown tool: search"}}\n'
+        "    expect_fixed: {status: 200, result: {isError: false}}\n",
+        '  - explain: {token: "${tok.access_token}"}\n    expect: {checks: {exp: true, iat: true, decision: true}}\n')
+    run = replayer.run(load_scenario_text(text, tmp_path), "broken")  # 2001: wall-clock time would call it expired
+    assert run.passed, run.problems
+
+
+HOST_AND_NOTES = """\
+name: host-and-notes
+title: A token step that calls the IdP by another name; the IdP's notes on what it did silently
+symptom: iss follows the host name; resource ignored
+root_cause: Auth0 takes iss from the domain called and ignores resource without the compatibility profile
+fix:
+  idp:
+    settings: {default_audience: "${gateway.mcp_url}"}
+sources: [https://auth0.com/docs/secure/tokens/access-tokens/get-access-tokens]
+idp:
+  settings: {resource_parameter_profile: ignore}
+steps:
+  - token: {client: demo-m2m, audience: "${gateway.mcp_url}", host: localhost}
+    expect: {status: 200, claims: {iss: "http://localhost:${idp.port}/"}}
+  - token: {client: demo-m2m, audience: "${gateway.mcp_url}"}
+    expect: {status: 200, claims: {iss: "${idp.issuer}"}}
+  - token: {client: demo-m2m, resource: "${gateway.mcp_url}"}
+    expect:
+      status: 403
+      log: {service: idp, status: 403, notes: {contains: {regex: "^resource .* ignored: the Resource Parameter"}}}
+    expect_fixed:
+      status: 200
+      log: {service: idp, status: 200, notes: {contains: "no audience: the tenant Default Audience '${gateway.mcp_url}' was used"}}
+"""
+
+
+def test_token_step_host_and_log_notes(replayer, tmp_path) -> None:
+    scenario = load_scenario_text(HOST_AND_NOTES, tmp_path)
+    for mode in ("broken", "fixed"):
+        run = replayer.run(scenario, mode)
+        assert run.passed, run.problems
+    host = next(r for r in run.traffic if r["service"] == "idp" and r["path"] == "/oauth/token")
+    assert host["request"]["headers"]["host"] == f"localhost:{replayer.stack.variables['idp.port']}"
+    wrong = load_scenario_text(HOST_AND_NOTES.replace("regex: \"^resource .* ignored", "regex: \"^audience .* ignored"),
+                               tmp_path)
+    assert any("log: no record matches" in p for p in replayer.run(wrong, "broken").problems)

@@ -148,3 +148,16 @@ def test_no_control_plane_mode_hides_the_control_endpoints() -> None:
         for service in stack.services:
             assert httpx.get(f"{service.url}/_authstage/config").status_code == 404
         assert stack.token()  # the emulated surfaces still work
+
+
+def test_oauth_as_a_user_without_the_permission_ends_in_a_403_step_up(fresh: Stack) -> None:
+    async def run() -> None:
+        async with fresh.mcp_client(oauth=True, username="bob@example.test") as client:
+            await client.list_tools()
+
+    with pytest.raises(BaseException):  # noqa: B017 - the SDK gives up after the step-up fails again
+        asyncio.run(run())
+    refused = [r for r in fresh.gateway.log() if r["status"] == 403]
+    assert refused and "allowedScopes" in refused[-1]["reason"]
+    tokens = [t for r in fresh.idp.log() for t in r.get("tokens", []) if t["where"].startswith("response")]
+    assert tokens[-1]["claims"]["sub"] == "auth0|bob"
