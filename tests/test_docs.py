@@ -35,7 +35,7 @@ def test_readme_quick_start_is_exactly_two_commands() -> None:
 
 
 def test_scenario_index_is_current() -> None:
-    from harness._replay import index_markdown
+    from harness._report import index_markdown
     from harness._scenario import find_scenarios, load_scenario
 
     scenarios = [load_scenario(p) for p in find_scenarios([str(ROOT / "scenarios")])]

@@ -173,7 +173,7 @@ def test_a_steps_fix_is_merged_over_it_in_the_fixed_run_only(replayer, tmp_path)
     wrong = load_scenario_text(CLIENT_FIX.replace("expect_fixed: {status: 200, result: {isError: false}}",
                                                   "expect_fixed: {status: 200, jsonrpc_error: {code: -32602}}"), tmp_path)
     assert not replayer.run(wrong, "fixed").passed
-    from harness._replay import markdown_report
+    from harness._report import markdown_report
 
     report = markdown_report([replayer.run(scenario, "fixed")])
     assert 'step 2 (mcp 2): `{"tool": "search-server___search"}`' in report
@@ -224,7 +224,7 @@ def test_traffic_is_ordered_by_when_requests_started_even_with_frozen_clocks(rep
     inner = [i for i, c in enumerate(calls) if "authstage-gateway" in c[2]]
     assert inner and min(inner) > outer  # the gateway's own calls come after the client's request started
     assert all(r["started_at"] <= r["finished_at"] for r in run.traffic)
-    from harness._replay import mermaid
+    from harness._report import mermaid
 
     lines = mermaid(run.traffic).splitlines()
     request = lines.index("    Client->>Gateway: POST /mcp tools/call")
