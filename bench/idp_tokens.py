@@ -7,8 +7,7 @@ and a time budget. The first token is verified with PyJWT against the served JWK
     .venv/bin/python bench/idp_tokens.py [--url URL] [--requests 400] [--seconds 15] [--concurrency 1,8] [--via-cli]
 
 ``--url`` targets a running IdP (client id/secret/audience flags default to the demo tenant's).
-``--via-cli`` starts ``python -m fake_idp`` (harness.serve_main) instead of the bench's own server; see the
-report for why the two can differ (TCP_NODELAY on the accepted sockets).
+``--via-cli`` starts ``python -m fake_idp`` (harness.serve_main) instead of the bench's own child server.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,14 +34,11 @@ DEMO_AUDIENCE = "http://127.0.0.1:8000/mcp"
 
 
 def _serve() -> int:
-    """Child mode: serve the demo tenant on a TCP socket created with IPPROTO_TCP (so asyncio sets TCP_NODELAY)."""
+    """Child mode: serve the demo tenant on a free loopback port."""
     from fake_idp import create_app, demo_tenant
-    from harness._runner import ServerThread
+    from harness._runner import ServerThread, bind_socket
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(2048)
+    sock = bind_socket()
     tenant = demo_tenant()
     server = ServerThread(
         build=lambda url: create_app(tenant, base_url=url), sock=sock, name="fake_idp"

@@ -9,7 +9,6 @@ import base64
 import hashlib
 import json
 import secrets
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +21,7 @@ import pytest
 from fake_idp import create_app, demo_tenant
 from fake_idp.control import Control
 from fake_idp.demo import DEMO_CLIENT_IDS
-from harness._runner import ServerThread
+from harness._runner import ServerThread, bind_socket
 
 GATEWAY = "http://127.0.0.1:8000/mcp"
 MCP = "http://127.0.0.1:8001/mcp"
@@ -150,19 +149,6 @@ class Idp:
         return recs[-1]
 
 
-def tcp_socket() -> socket.socket:
-    """A loopback listening socket created with IPPROTO_TCP.
-
-    asyncio only sets TCP_NODELAY on accepted sockets whose ``proto`` is IPPROTO_TCP; ``harness.bind_socket``
-    creates them with proto 0, so every response waits ~40 ms for a delayed ACK (reported to the lead).
-    """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(2048)
-    return sock
-
-
 def query_of(location: str) -> dict[str, str]:
     parts = urlsplit(location)
     return {k: v[0] for k, v in parse_qs(parts.query or parts.fragment).items()}
@@ -172,7 +158,7 @@ def query_of(location: str) -> dict[str, str]:
 def idp_server() -> Iterator[ServerThread]:
     tenant = demo_tenant(gateway_resource=GATEWAY, mcp_resource=MCP)
     server = ServerThread(
-        build=lambda url: create_app(tenant, base_url=url), name="fake_idp", sock=tcp_socket()
+        build=lambda url: create_app(tenant, base_url=url), name="fake_idp", sock=bind_socket()
     ).start()
     yield server
     server.stop()

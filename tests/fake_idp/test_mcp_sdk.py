@@ -12,16 +12,16 @@ from urllib.parse import parse_qs, urlsplit
 import httpx2
 import jwt
 import pytest
-from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider, TokenStorage
-from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider
+from mcp.shared.auth import OAuthClientMetadata
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from fake_idp import create_app, demo_tenant
-from harness._runner import ServerThread, url_of
-from tests.fake_idp.conftest import tcp_socket
+from harness import MemoryTokenStorage
+from harness._runner import ServerThread, bind_socket, url_of
 
 REDIRECT = "http://127.0.0.1:33418/callback"  # nothing listens: the 302 is intercepted
 
@@ -62,24 +62,6 @@ def protected_resource(base: str, issuer: str) -> Starlette:
     )
 
 
-class MemoryStorage(TokenStorage):
-    def __init__(self) -> None:
-        self.tokens: OAuthToken | None = None
-        self.client_info: OAuthClientInformationFull | None = None
-
-    async def get_tokens(self) -> OAuthToken | None:
-        return self.tokens
-
-    async def set_tokens(self, tokens: OAuthToken) -> None:
-        self.tokens = tokens
-
-    async def get_client_info(self) -> OAuthClientInformationFull | None:
-        return self.client_info
-
-    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
-        self.client_info = client_info
-
-
 class HeadlessBrowser:
     """Follows the authorize URL once (the fake tenant auto-approves) and hands the code back to the SDK."""
 
@@ -113,11 +95,11 @@ class Stack:
 
 @pytest.fixture
 def stack() -> Iterator[Stack]:
-    sock = tcp_socket()
+    sock = bind_socket()
     resource_url = url_of(sock)
     tenant = demo_tenant(gateway_resource=resource_url + "/mcp")
     idp = ServerThread(
-        build=lambda url: create_app(tenant, base_url=url), name="idp", sock=tcp_socket()
+        build=lambda url: create_app(tenant, base_url=url), name="idp", sock=bind_socket()
     ).start()
     res = ServerThread(
         app=protected_resource(resource_url, idp.url + "/"), sock=sock, name="resource"
@@ -129,7 +111,7 @@ def stack() -> Iterator[Stack]:
         idp.stop()
 
 
-async def _run(stack: Stack, storage: MemoryStorage, browser: HeadlessBrowser) -> dict:
+async def _run(stack: Stack, storage: MemoryTokenStorage, browser: HeadlessBrowser) -> dict:
     provider = OAuthClientProvider(
         server_url=stack.mcp_url,
         client_metadata=OAuthClientMetadata(
@@ -149,7 +131,7 @@ async def _run(stack: Stack, storage: MemoryStorage, browser: HeadlessBrowser) -
 
 
 def test_sdk_dcr_pkce_flow_end_to_end(stack: Stack) -> None:
-    storage, browser = MemoryStorage(), HeadlessBrowser()
+    storage, browser = MemoryTokenStorage(), HeadlessBrowser()
     result = asyncio.run(_run(stack, storage, browser))
     claims = result["claims"]
     assert claims["aud"] == stack.mcp_url and claims["sub"] == "auth0|alice"
@@ -181,7 +163,7 @@ def test_sdk_flow_with_rfc9207_iss_and_oidc_fallback(stack: Stack) -> None:
     control.patch(
         {"settings": {"authorization_response_iss_parameter_supported": True, "rfc8414_metadata": "absent"}}
     )
-    storage, browser = MemoryStorage(), HeadlessBrowser()
+    storage, browser = MemoryTokenStorage(), HeadlessBrowser()
     result = asyncio.run(_run(stack, storage, browser))
     assert result["claims"]["sub"] == "auth0|alice"
     assert browser.result is not None and browser.result.iss == stack.idp.url + "/"
@@ -195,4 +177,4 @@ def test_sdk_flow_fails_when_resource_is_ignored(stack: Stack) -> None:
     control = stack.idp.app.state.control
     control.patch({"faults": {"authorize_error_delivery": "redirect"}})
     with pytest.raises(Exception, match="userinfo audience is not allowed"):
-        asyncio.run(_run(stack, MemoryStorage(), HeadlessBrowser()))
+        asyncio.run(_run(stack, MemoryTokenStorage(), HeadlessBrowser()))
