@@ -7,6 +7,8 @@ Auth0 Authentication API surface emulated (auth0-tenant.md §1): discovery, RFC 
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -27,7 +29,7 @@ from fake_idp.discovery import jwks_endpoint, oauth_authorization_server, openid
 from fake_idp.logout import legacy_logout, oidc_logout
 from fake_idp.register import register_endpoint
 from fake_idp.reqlog import RequestLogMiddleware
-from fake_idp.state import random_string
+from fake_idp.state import SEEDED_IDS, random_string
 from fake_idp.tenant import Tenant
 from fake_idp.token import revoke_endpoint, token_endpoint
 from fake_idp.userinfo import userinfo_endpoint
@@ -127,6 +129,22 @@ def create_app(tenant: Tenant, *, base_url: str | None = None) -> FastAPI:
             ),
         )
 
+    app.add_middleware(_SeededIds, control=control)
     app.add_middleware(CorsMiddleware, allowed=lambda: control.tenant.emulator.cors_allowed_origins)
     app.add_middleware(RequestLogMiddleware, log_of=lambda: control.log)
     return app
+
+
+class _SeededIds:
+    """Serves each request with the tenant's seeded id source (`emulator.seed`), or none (random ids)."""
+
+    def __init__(self, app: Any, *, control: Control) -> None:
+        self.app = app
+        self.control = control
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        token = SEEDED_IDS.set(self.control.ids)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            SEEDED_IDS.reset(token)

@@ -5,6 +5,7 @@ and its thin HTTP adapter under ``/_authstage/`` (plus the IdP's ``keys/rotate``
 from __future__ import annotations
 
 import json
+import random
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -54,6 +55,7 @@ class Control:
         self.base_url = base_url
         self.tenant = tenant
         self.clock = Clock()
+        self.ids = _seeded(tenant)
         self.state = RuntimeState()
         self.keys = KeyRing(tenant.keys, self.domain)
         self._initial_keys = self.keys.clone()
@@ -98,6 +100,8 @@ class Control:
             raise ConfigUpdateError(format_validation_error(exc)) from exc
         old = self.tenant
         self.tenant = new
+        if new.emulator.seed != old.emulator.seed:
+            self.ids = _seeded(new)
         if new.keys != old.keys or new.domain != old.domain or new.issuer != old.issuer:
             self.keys = KeyRing(new.keys, self.domain)
         return new
@@ -107,6 +111,7 @@ class Control:
         clock cleared. Rotations are undone, but the initial keys (and their kids) are the same as at creation."""
         with self._lock:
             self.tenant = self._initial.model_copy(deep=True)
+            self.ids = _seeded(self.tenant)
             self.state = RuntimeState()
             self.keys = self._initial_keys.clone()  # the creation-time keys: tokens minted before stay valid
             self.log.clear()
@@ -249,3 +254,8 @@ def control_router() -> APIRouter:
             raise _bad([{"loc": "kid", "msg": str(exc)}], "invalid_request") from exc
 
     return router
+
+
+def _seeded(tenant: Tenant) -> random.Random | None:
+    """The PRNG behind every id of the tenant when `emulator.seed` is set (see `state.random_string`)."""
+    return None if tenant.emulator.seed is None else random.Random(tenant.emulator.seed)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,7 +19,7 @@ from fastapi.responses import JSONResponse, Response
 
 from fake_idp import errors
 from fake_idp.context import ctx_of
-from fake_idp.state import random_string
+from fake_idp.state import random_string, token_urlsafe
 from fake_idp.tenant import Client, RefreshTokenSettings
 
 __all__ = ["register_endpoint"]
@@ -142,7 +141,7 @@ async def register_endpoint(request: Request) -> Response:
     if not grants:
         grants = ["authorization_code"]
     client_id = ("tpc_" if mode == "strict" else "") + random_string(32)
-    secret = None if method == "none" else secrets.token_urlsafe(48)
+    secret = None if method == "none" else token_urlsafe(48)
     client = Client(
         name=name or "Dynamic Application",
         client_id=client_id,
@@ -165,7 +164,7 @@ async def register_endpoint(request: Request) -> Response:
         body["client_secret"] = secret
     elif "secret_for_none" in quirks:
         # DOC's own example shows a secret next to token_endpoint_auth_method "none".
-        body["client_secret"] = secrets.token_urlsafe(48)
+        body["client_secret"] = token_urlsafe(48)
     body["redirect_uris"] = list(uris)
     body["client_secret_expires_at"] = 0
     if "omit_grant_types" not in quirks:

@@ -538,6 +538,12 @@ class Emulator(_Model):
     control_plane: bool = Field(
         True, description="Serve /_authstage/ (off: it answers like an unknown path)."
     )
+    seed: int | None = Field(
+        None,
+        description="Seeded ids: jti, codes, refresh tokens, DCR client ids and secrets, session and transaction "
+        "ids come from a PRNG seeded with this (re-seeded on reset and when the seed changes), so a scenario can "
+        "assert exact values. Signing keys are unaffected. None (default): cryptographically random.",
+    )
     authorization_code_lifetime: int = Field(
         600, ge=1, le=86400, description="NOT FOUND in Auth0 docs; 10 min."
     )

@@ -205,3 +205,32 @@ def test_reset_restores_the_creation_time_keys(idp: Idp) -> None:
     idp.http.post("/_authstage/reset")
     assert [k["kid"] for k in idp.http.get("/.well-known/jwks.json").json()["keys"]] == kids
     assert idp.verify(token)["sub"].endswith("@clients")  # tokens minted before a reset stay valid
+
+
+def test_seeded_ids_repeat_exactly_after_a_reset() -> None:
+    """`emulator.seed`: DCR client ids, codes-derived tokens' jti and refresh tokens repeat run after run."""
+    import httpx
+
+    from fake_idp import create_app, demo_tenant
+    from harness._runner import ServerThread
+
+    tenant = demo_tenant().model_copy(deep=True)
+    tenant.emulator.seed = 7
+
+    def run(server: ServerThread) -> tuple[str, str]:
+        registered = httpx.post(f"{server.url}/oidc/register", json={"redirect_uris": ["http://127.0.0.1:1/cb"]})
+        token = httpx.post(f"{server.url}/oauth/token", data={
+            "grant_type": "client_credentials", "client_id": "DEMOm2mClient0000000000000000001",
+            "client_secret": "demo-secret-not-for-production-m2m-0001", "audience": "http://127.0.0.1:8000/mcp"})
+        import jwt as pyjwt
+
+        return registered.json()["client_id"], pyjwt.decode(token.json()["access_token"],
+                                                           options={"verify_signature": False})["jti"]
+
+    with ServerThread(build=lambda url: create_app(tenant, base_url=url), name="idp") as server:
+        first = run(server)
+        httpx.post(f"{server.url}/_authstage/reset")
+        assert run(server) == first
+        assert first[0].startswith("tpc_")
+        httpx.patch(f"{server.url}/_authstage/config", json={"emulator": {"seed": None}})
+        assert run(server)[0] != first[0]
