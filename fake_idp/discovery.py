@@ -15,26 +15,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from fake_idp import errors
+from fake_idp.audience import OIDC_SCOPES
 from fake_idp.context import Ctx, ctx_of
 
 __all__ = ["discovery_document", "jwks_endpoint", "oauth_authorization_server", "openid_configuration"]
 
-SCOPES_SUPPORTED = [
-    "openid",
-    "profile",
-    "offline_access",
-    "name",
-    "given_name",
-    "family_name",
-    "nickname",
-    "email",
-    "email_verified",
-    "picture",
-    "created_at",
-    "identities",
-    "phone",
-    "address",
-]
 RESPONSE_TYPES = [
     "code",
     "token",
@@ -93,7 +78,7 @@ def discovery_document(ctx: Ctx) -> dict[str, Any]:
         # Always published, even when DCR is disabled (sheet §1.2 item 3, F-6).
         "registration_endpoint": u("/oidc/register"),
         "revocation_endpoint": u("/oauth/revoke"),
-        "scopes_supported": list(SCOPES_SUPPORTED),
+        "scopes_supported": list(OIDC_SCOPES),
         "response_types_supported": list(RESPONSE_TYPES),
         "code_challenge_methods_supported": ["S256", "plain"],
         "response_modes_supported": ["query", "fragment", "form_post"],
