@@ -122,10 +122,7 @@ def cmd_token(args: argparse.Namespace) -> int:
                   " first for a token a running gateway accepts.", file=sys.stderr)
         return 0
     finally:
-        if fresh:
-            stack.stop()
-        elif stack._http is not None:
-            stack._http.close()
+        stack.stop()  # a fresh stack stops; an attached one only closes its client (it owns no process)
 
 
 # -- decode ---------------------------------------------------------------------------------------------------------

@@ -98,7 +98,7 @@ def authstage_process_stack(request: pytest.FixtureRequest) -> Iterator[ProcessS
     stack = ProcessStack()
     stack.attach_manifest(json.loads(lines[-1]))
     yield stack
-    stack._http and stack._http.close()
+    stack.stop()  # closes its client; the process is xprocess's to stop
     xprocess.getinfo(name).terminate()
 
 
