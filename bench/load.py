@@ -75,20 +75,14 @@ def start_stack(timeout: float) -> tuple[subprocess.Popen[str], dict[str, Any]]:
 
 
 def token_for(manifest: dict[str, Any]) -> str:
-    client = manifest["clients"]["demo-m2m"]
-    response = httpx.post(
-        manifest["services"]["idp"]["token_endpoint"],
-        data={
-            "grant_type": "client_credentials",
-            "client_id": client["client_id"],
-            "client_secret": client["client_secret"],
-            "audience": manifest["gateway"]["mcp_url"],
-        },
-        timeout=30,
-        trust_env=False,
-    )
-    response.raise_for_status()
-    return response.json()["access_token"]
+    """A demo-m2m token for the gateway, minted the way `harness.ProcessStack` mints it from a manifest."""
+    from harness import ProcessStack
+
+    stack = ProcessStack().attach_manifest(manifest)
+    try:
+        return stack.token()
+    finally:
+        stack.stop()  # closes its client only: the stack process is not its to stop
 
 
 def call(client: httpx.Client, url: str, token: str, n: int) -> tuple[float, str | None]:

@@ -20,8 +20,7 @@ import statistics
 import subprocess
 import sys
 import time
-
-import httpx
+from typing import Any
 
 CALL = {
     "jsonrpc": "2.0",
@@ -32,18 +31,11 @@ CALL = {
 HEADERS = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-11-25"}
 
 
-def first_call(manifest: dict, http: httpx.Client) -> None:
-    client = manifest["clients"]["demo-m2m"]
-    token = http.post(
-        manifest["services"]["idp"]["token_endpoint"],
-        data={
-            "grant_type": "client_credentials",
-            "client_id": client["client_id"],
-            "client_secret": client["client_secret"],
-            "audience": manifest["gateway"]["mcp_url"],
-        },
-    ).json()["access_token"]
-    response = http.post(manifest["gateway"]["mcp_url"], json=CALL, headers=HEADERS | {"Authorization": f"Bearer {token}"})
+def first_call(stack: Any) -> None:
+    """Token from the IdP, then `tools/call` through the gateway, with the stack's own client."""
+    token = stack.token()
+    headers = HEADERS | {"Authorization": f"Bearer {token}"}
+    response = stack.http.post(stack.gateway.mcp_url, json=CALL, headers=headers)
     body = response.json()
     assert response.status_code == 200 and not body["result"].get("isError"), body
 
@@ -53,14 +45,15 @@ def in_process() -> float:
 
     started = time.perf_counter()
     stack = Stack().start()
-    with httpx.Client(timeout=30) as http:
-        first_call(stack.manifest, http)
+    first_call(stack)
     elapsed = time.perf_counter() - started
     stack.stop()
     return elapsed
 
 
 def subprocess_run() -> float:
+    from harness import ProcessStack
+
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "harness", "up", "--json", "--quiet"],
@@ -70,10 +63,11 @@ def subprocess_run() -> float:
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
-        manifest = json.loads(process.stdout.readline())
-        with httpx.Client(timeout=30) as http:
-            first_call(manifest, http)
-        return time.perf_counter() - started
+        stack = ProcessStack().attach_manifest(json.loads(process.stdout.readline()))
+        first_call(stack)
+        elapsed = time.perf_counter() - started
+        stack.stop()  # its client only; the process is stopped below
+        return elapsed
     finally:
         process.terminate()
         process.wait(15)
@@ -81,25 +75,38 @@ def subprocess_run() -> float:
 
 def report(name: str, times: list[float]) -> None:
     shown = " ".join(f"{t * 1000:.0f}" for t in times)
-    print(f"{name:<11} median {statistics.median(times) * 1000:7.1f} ms   min {min(times) * 1000:6.1f}   "
-          f"max {max(times) * 1000:6.1f}   runs (ms): {shown}")
+    print(
+        f"{name:<11} median {statistics.median(times) * 1000:7.1f} ms   min {min(times) * 1000:6.1f}   "
+        f"max {max(times) * 1000:6.1f}   runs (ms): {shown}"
+    )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--mode", choices=["in-process", "subprocess", "both"], default="both")
     args = parser.parse_args()
-    print(f"authstage startup → first authorized tools/call; {platform.python_implementation()} "
-          f"{platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}")
+    print(
+        f"authstage startup → first authorized tools/call; {platform.python_implementation()} "
+        f"{platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}"
+    )
     if args.mode in ("in-process", "both"):
         import_started = time.perf_counter()
         import importlib
 
-        for module in ("harness", "fake_idp", "fake_gateway", "sample_mcp"):  # paid once per process (pytest session)
+        for module in (
+            "harness",
+            "fake_idp",
+            "fake_gateway",
+            "sample_mcp",
+        ):  # paid once per process (pytest session)
             importlib.import_module(module)
 
-        print(f"imports     {(time.perf_counter() - import_started) * 1000:7.1f} ms (once per process, not in the runs)")
+        print(
+            f"imports     {(time.perf_counter() - import_started) * 1000:7.1f} ms (once per process, not in the runs)"
+        )
         report("in-process", [in_process() for _ in range(args.runs)])
     if args.mode in ("subprocess", "both"):
         report("subprocess", [subprocess_run() for _ in range(args.runs)])

@@ -198,7 +198,7 @@ class Stack:
     def http(self) -> httpx.Client:
         """A plain httpx client (no auth, no redirects followed) for raw requests against any service."""
         if self._http is None:
-            self._http = httpx.Client(timeout=30.0, follow_redirects=False)
+            self._http = httpx.Client(timeout=30.0, follow_redirects=False, trust_env=False)
         return self._http
 
     @property
@@ -356,12 +356,14 @@ class ProcessStack(Stack):
         self.attach_manifest(json.loads(line))
         return self
 
-    def attach_manifest(self, manifest: dict[str, Any]) -> None:
+    def attach_manifest(self, manifest: dict[str, Any]) -> ProcessStack:
+        """Drive an already running stack from its manifest (the `authstage up --json` line)."""
         self._manifest = manifest
         services = manifest["services"]
         self.variables = stack_variables(services["idp"]["url"], services["gateway"]["url"], services["mcp"]["url"])
         self._attach([services["idp"]["url"], services["gateway"]["url"], services["mcp"]["url"]])
         self.started = True
+        return self
 
     @property
     def manifest(self) -> dict[str, Any]:

@@ -184,16 +184,11 @@ def test_the_stack_without_control_plane(tmp_path: Path) -> None:
         for service in manifest["services"].values():
             assert urlsplit(service["url"]).hostname == "127.0.0.1"
             control_plane_is_off(service["url"])
-        m2m = manifest["clients"]["demo-m2m"]
-        token = httpx.post(
-            manifest["services"]["idp"]["token_endpoint"],
-            data={
-                "grant_type": "client_credentials",
-                "client_id": m2m["client_id"],
-                "client_secret": m2m["client_secret"],
-                "audience": manifest["gateway"]["mcp_url"],
-            },
-        ).json()["access_token"]
+        from harness import ProcessStack
+
+        client_side = ProcessStack().attach_manifest(manifest)
+        token = client_side.token()
+        client_side.stop()  # its client only
         call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call"}
         call["params"] = {"name": "search-server___search", "arguments": {"q": "pkce"}}
         response = httpx.post(

@@ -8,6 +8,19 @@ import pytest
 from harness._runner import ServerThread
 from sample_mcp import SampleSettings, create_app
 
+# One initialize request and the Accept/Content-Type every streamable-HTTP POST carries.
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    },
+}
+ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
 
 @pytest.fixture
 def serve() -> Iterator[Callable[..., ServerThread]]:

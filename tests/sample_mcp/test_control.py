@@ -5,18 +5,7 @@ from __future__ import annotations
 import httpx
 
 from sample_mcp import SampleAuth, SampleSettings
-
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
-ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+from tests.sample_mcp.conftest import ACCEPT, INIT
 
 
 def test_config_round_trips_and_bad_patches_name_the_key(serve) -> None:
