@@ -34,8 +34,8 @@ from starlette.routing import Route
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from authstage_kit.runner import ServerThread  # noqa: E402
 from fake_gateway import demo_gateway  # noqa: E402
-from harness._runner import ServerThread  # noqa: E402
 
 CLIENT_ID = "bench-gateway"
 CLIENT_SECRET = "demo-secret-not-for-production-bench"

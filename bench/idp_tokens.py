@@ -35,8 +35,8 @@ DEMO_AUDIENCE = "http://127.0.0.1:8000/mcp"
 
 def _serve() -> int:
     """Child mode: serve the demo tenant on a free loopback port."""
+    from authstage_kit.runner import ServerThread, bind_socket
     from fake_idp import create_app, demo_tenant
-    from harness._runner import ServerThread, bind_socket
 
     sock = bind_socket()
     tenant = demo_tenant()

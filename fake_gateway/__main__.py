@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from authstage_kit.runner import serve_main
 from fake_gateway.app import create_app
 from fake_gateway.settings import Gateway
 
@@ -45,8 +46,6 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
 
-    from harness._runner import serve_main  # the CLI may use the harness runner (services may not otherwise)
-
     def ready(url: str, app: Any) -> dict[str, Any]:
         return {
             "service": "fake_gateway",
@@ -59,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         return f"fake_gateway {gateway.view.name!r} listening on {url} (MCP endpoint {url}/mcp)"
 
     return serve_main(
-        lambda url: create_app(gateway, base_url=url),
+        lambda url, access: create_app(gateway, base_url=url, access=access),
         service="fake_gateway",
         host=args.host,
         port=args.port,

@@ -23,6 +23,7 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from authstage_kit.jwks import Keys, fetch_keys_sync
 from fake_gateway.errors import (
     ERROR_INSUFFICIENT_SCOPE,
     ERROR_INVALID_TOKEN,
@@ -31,7 +32,6 @@ from fake_gateway.errors import (
     AuthError,
     bearer_challenge,
 )
-from fake_gateway.keys import Keys, fetch_keys_sync
 from fake_gateway.settings import Emulator, Gateway, JwtConfig
 
 __all__ = [

@@ -13,12 +13,12 @@ from typing import Any
 
 import httpx
 
-from fake_gateway._aio import LoopLocal
+from authstage_kit.aio import LoopLocal
+from authstage_kit.clock import Clock
+from authstage_kit.jwks import KeyCache
 from fake_gateway.authorizer import Principal, auth_error, decide, evaluate_jwt, sigv4_principal
-from fake_gateway.control import Clock
 from fake_gateway.credentials import OutboundCredentials
 from fake_gateway.errors import IAM_AUTH_MESSAGE, USER_AGENT, AuthError
-from fake_gateway.keys import KeyCache
 from fake_gateway.logs import AppLog
 from fake_gateway.policy import PolicyEngine
 from fake_gateway.sessions import SessionStore
@@ -29,8 +29,8 @@ __all__ = ["Backend"]
 
 
 class Backend:
-    def __init__(self, gateway: Gateway, *, base_url: str | None = None) -> None:
-        self.clock = Clock()
+    def __init__(self, gateway: Gateway, *, clock: Clock, base_url: str | None = None) -> None:
+        self.clock = clock
         self.gateway = gateway
         self.base_url = base_url.rstrip("/") if base_url else None
         self._http = LoopLocal(
@@ -94,11 +94,11 @@ class Backend:
             # a target session keeps the timeout it was opened with: reopen them so the new one applies now
             self.pool.retire_all()
 
-    def reset(self, gateway: Gateway) -> None:
-        """POST /_authstage/reset: the initial config, every cache and state cleared."""
+    def clear(self) -> None:
+        """POST /_authstage/reset (after the initial config is back): every cache and state cleared."""
         self.targets = {}
         self.pool.retire_all()
-        self._install(gateway)
+        self._install(self.gateway)
         self.keys.clear()
         self.keys.fetches = {"discovery": 0, "jwks": 0}
         self.credentials.clear()

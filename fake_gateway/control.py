@@ -1,147 +1,125 @@
-"""The emulator's control plane state for the gateway (`/_authstage/`, contract in docs/control-plane.md).
+"""The gateway's control-plane state (`/_authstage/`, the kernel's contract in docs/control-plane.md).
 
-`Control` is what the harness drives in-process (`app.state.control`): `config`, `patch(dict)`,
-`replace(model)`, `reset()`, `records(since)`, `subscribe(callback)`, `clock`, plus the gateway's own
-`app_logs(since)`, `synchronize(target)` and `explain(token)`. The HTTP routes in `app.py` are a thin adapter.
+`GatewayControl` is the kernel's `ServiceControl` over the `Gateway` document: a new config is installed into the
+`Backend` (moto's models: caches, sessions, targets, policy, APPLICATION_LOGS); a reset clears them. Its extra
+routes: `GET /_authstage/logs` (APPLICATION_LOGS-shaped records), `GET /_authstage/targets`,
+`POST /_authstage/targets/{name}/synchronize`, `POST /_authstage/explain` (every authorizer check for a token,
+against the running config and the JWKS this gateway fetched, on this gateway's clock) and `GET /_authstage/stats`.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+import asyncio
+from typing import Any
 
-from fake_gateway.logs import json_safe
+from authstage_kit.access import Access
+from authstage_kit.control import ControlRequest, ControlRoute, ServiceControl
+from authstage_kit.errors import ControlError
+from fake_gateway.authorizer import explain_token
+from fake_gateway.backend import Backend
+from fake_gateway.errors import ConfigValidationError
 from fake_gateway.settings import Gateway
 
-if TYPE_CHECKING:
-    from fake_gateway.backend import Backend
-
-__all__ = ["Clock", "Control", "merge_patch"]
+__all__ = ["GatewayControl"]
 
 
-class Clock:
-    """Wall time plus an offset, or a frozen instant (docs/control-plane.md "The clock")."""
+class GatewayControl(ServiceControl[Gateway]):
+    """Config, clock, logs and backend of one running gateway."""
 
-    def __init__(self) -> None:
-        self.offset = 0.0
-        self.frozen_at: float | None = None
+    service = "gateway"
 
-    def now(self) -> float:
-        return self.frozen_at if self.frozen_at is not None else time.time() + self.offset
-
-    def apply(self, body: dict[str, Any]) -> dict[str, Any]:
-        allowed = {"freeze", "at", "advance", "offset"}
-        unknown = set(body) - allowed
-        if unknown:
-            raise ValueError(f"unknown clock field(s) {sorted(unknown)}; use {sorted(allowed)}")
-        for key in ("at", "advance", "offset"):
-            if key in body and (isinstance(body[key], bool) or not isinstance(body[key], int | float)):
-                raise ValueError(f"{key} must be a number of seconds")
-        if "freeze" in body and not isinstance(body["freeze"], bool):
-            raise ValueError("freeze must be true or false")
-        if "offset" in body:
-            self.offset = float(body["offset"])
-            if self.frozen_at is not None and "at" not in body:
-                self.frozen_at = time.time() + self.offset
-        if "at" in body:
-            self.frozen_at = float(body["at"])
-        elif body.get("freeze") is True and self.frozen_at is None:
-            self.frozen_at = self.now()
-        elif body.get("freeze") is False and self.frozen_at is not None:
-            self.offset, self.frozen_at = self.frozen_at - time.time(), None
-        if "advance" in body:
-            if self.frozen_at is not None:
-                self.frozen_at += float(body["advance"])
-            else:
-                self.offset += float(body["advance"])
-        return self.state()
-
-    def state(self) -> dict[str, Any]:
-        return {"now": self.now(), "frozen": self.frozen_at is not None, "offset": self.offset}
-
-    def reset(self) -> None:
-        self.offset, self.frozen_at = 0.0, None
-
-
-def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7396 JSON merge patch: objects merge, lists and scalars replace, null deletes."""
-    if not isinstance(patch, dict):
-        return patch
-    result = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
-
-
-class Control:
-    """Config, clock and logs of one running gateway."""
-
-    def __init__(self, gateway: Gateway, backend: Backend) -> None:
-        self.initial = gateway
-        self.backend = backend
-        self.clock = backend.clock
-        self._records: list[dict[str, Any]] = []
-        self._seq = 0
-        self._subscribers: list[Callable[[dict[str, Any]], None]] = []
-        self._lock = threading.Lock()
+    def __init__(self, gateway: Gateway, *, base_url: str | None = None, access: Access | None = None) -> None:
+        self.base_url = base_url
+        self._backend: Backend | None = None
+        super().__init__(gateway, access=access)
 
     @property
-    def config(self) -> Gateway:
-        return self.backend.gateway
+    def backend(self) -> Backend:
+        assert self._backend is not None, "installed() builds the backend"
+        return self._backend
 
-    def replace(self, gateway: Gateway) -> Gateway:
-        self.backend.apply(gateway)
-        return gateway
+    # -- the kernel's hooks
+    def validate(self, document: dict[str, Any]) -> Gateway:
+        try:
+            return Gateway.from_document(document)
+        except ConfigValidationError as exc:
+            raise ControlError(
+                400, "invalid_config", [{"loc": issue.path or "(body)", "msg": issue.message} for issue in exc.issues]
+            ) from exc
 
-    def patch(self, patch: dict[str, Any]) -> Gateway:
-        """RFC 7396 merge patch of the whole document; raises pydantic.ValidationError and keeps the old config."""
-        merged = merge_patch(self.config.to_document(), patch)
-        return self.replace(Gateway.from_document(merged))
+    def dump(self, model: Gateway) -> dict[str, Any]:
+        return model.to_document()
 
-    def reset(self) -> None:
-        self.clock.reset()
-        self.backend.reset(self.initial)
-        self.clear_log()
+    def enabled(self) -> bool:
+        return self.config.emulator.controlPlane
 
-    # --- the request log (one record per request outside /_authstage/)
+    def max_records(self) -> int:
+        return self.config.emulator.logRecordsMax
 
-    def record(self, entry: dict[str, Any]) -> dict[str, Any]:
-        with self._lock:
-            self._seq += 1
-            entry = {"seq": self._seq, "time": self.clock.now(), "service": "gateway", **json_safe(entry)}
-            self._records.append(entry)
-            del self._records[: -self.config.emulator.logRecordsMax]
-            subscribers = list(self._subscribers)
-        for callback in subscribers:
-            callback(entry)
-        return entry
+    def installed(self, old: Gateway | None, new: Gateway) -> None:
+        if self._backend is None:
+            self._backend = Backend(new, clock=self.clock, base_url=self.base_url)
+        else:
+            self._backend.apply(new)
 
-    def records(self, since: int = 0) -> list[dict[str, Any]]:
-        with self._lock:
-            return [r for r in self._records if r["seq"] > since]
+    def cleared(self) -> None:
+        self.backend.clear()
 
-    def subscribe(self, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
-        self._subscribers.append(callback)
-        return lambda: self._subscribers.remove(callback)
+    async def after_reset(self) -> None:
+        await self.backend.pool.close_all()
 
-    def clear_log(self) -> None:
-        with self._lock:
-            self._records.clear()
-        self.backend.app_log.clear()
+    def routes(self) -> list[ControlRoute]:
+        return [
+            ControlRoute("GET", "/logs", self._app_logs, "APPLICATION_LOGS-shaped records after ?since=N"),
+            ControlRoute("GET", "/targets", self._targets, "each target's status and catalogue"),
+            ControlRoute("POST", "/targets/{name}/synchronize", self._synchronize, "SynchronizeGatewayTargets"),
+            ControlRoute("POST", "/explain", self._explain, 'every authorizer check for {"token": "<jwt>"}'),
+            ControlRoute("GET", "/stats", lambda r: self.stats(), "JWKS fetches, token requests, calls"),
+        ]
 
-    # --- gateway specifics
-
+    # -- the gateway's own in-process API (the routes below are its HTTP face)
     def app_logs(self, since: int = 0) -> list[dict[str, Any]]:
+        """APPLICATION_LOGS-shaped records after `since`."""
         return self.backend.app_log.records(since)
+
+    def stats(self) -> dict[str, Any]:
+        """Counters the benchmarks and tests read (JWKS fetches, token requests, target calls, sessions)."""
+        return self.backend.stats()
 
     async def synchronize(self, target: str) -> dict[str, Any]:
         return await self.backend.synchronize(target)
 
-    def stats(self) -> dict[str, Any]:
-        """Counters the benchmark and tests read (JWKS fetches, token requests, target calls, sessions)."""
-        return self.backend.stats()
+    # -- the extra routes
+    def _app_logs(self, request: ControlRequest) -> dict[str, Any]:
+        since = request.since()
+        records = self.app_logs(since)
+        return {"records": records, "next": records[-1]["seq"] if records else max(since, 0)}
+
+    def _targets(self, request: ControlRequest) -> dict[str, Any]:
+        return {"targets": [self.backend.target_status(name) for name in self.backend.targets]}
+
+    async def _synchronize(self, request: ControlRequest) -> dict[str, Any]:
+        name = request.params["name"]
+        try:
+            return await self.synchronize(name)
+        except KeyError:
+            raise ControlError.invalid(
+                "not_found", "name", f"no target {name!r}; targets: {sorted(self.backend.targets)}", status=404
+            ) from None
+
+    async def _explain(self, request: ControlRequest) -> dict[str, Any]:
+        token = request.object_body('body {"token": "<jwt>"}').get("token")
+        if not isinstance(token, str):
+            raise ControlError.invalid("invalid_request", "token", 'the body must be {"token": "<jwt>"}')
+        backend = self.backend
+        jwt = backend.view.jwt
+        keys = await backend.keys.get(jwt.discovery_url) if jwt else None
+        checks = await asyncio.to_thread(
+            explain_token,
+            token,
+            backend.gateway,
+            discovery=keys.discovery if keys else None,
+            jwks=keys.jwks if keys else None,
+            now=self.clock.now(),
+        )
+        return {"checks": [check.to_dict() for check in checks]}

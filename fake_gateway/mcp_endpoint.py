@@ -23,6 +23,7 @@ from mcp.shared.inbound import ERROR_CODE_HTTP_STATUS, InboundLadderRejection, c
 from mcp_types import methods as wire
 from pydantic import ValidationError
 
+from authstage_kit.redact import nesting
 from fake_gateway.authorizer import Principal
 from fake_gateway.backend import Backend
 from fake_gateway.errors import (
@@ -53,7 +54,6 @@ from fake_gateway.errors import (
     AuthError,
     JsonRpcHttpError,
 )
-from fake_gateway.logs import nesting
 from fake_gateway.search import search_result
 from fake_gateway.sessions import Session
 from fake_gateway.targets import TargetFailure

@@ -23,7 +23,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from pydantic import TypeAdapter
 
-from fake_gateway._aio import LoopLocal
+from authstage_kit.aio import LoopLocal
 from fake_gateway.credentials import CredentialError, OutboundCredentials
 from fake_gateway.errors import USER_AGENT
 from fake_gateway.settings import TargetSpec

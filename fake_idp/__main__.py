@@ -12,6 +12,7 @@ import argparse
 import sys
 from typing import Any
 
+from authstage_kit.runner import serve_main
 from fake_idp.app import create_app
 from fake_idp.demo import demo_tenant
 from fake_idp.tenant import Tenant, TenantConfigError
@@ -71,10 +72,8 @@ def main(argv: list[str] | None = None) -> int:
             update={"emulator": tenant.emulator.model_copy(update={"control_plane": False})}
         )
 
-    from harness._runner import serve_main
-
     return serve_main(
-        lambda url: create_app(tenant, base_url=url),
+        lambda url, access: create_app(tenant, base_url=url, access=access),
         service="fake_idp",
         host=args.host,
         port=args.port,

@@ -7,13 +7,13 @@ Auth0 Authentication API surface emulated (auth0-tenant.md §1): discovery, RFC 
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from authstage_kit.access import Access
+from authstage_kit.control import install
 from fake_idp import errors, pages
 from fake_idp.authorize import (
     authorize_endpoint,
@@ -23,13 +23,12 @@ from fake_idp.authorize import (
     login_post,
     redirect_with,
 )
-from fake_idp.control import Control, control_router
+from fake_idp.control import IdpControl
 from fake_idp.cors import CorsMiddleware
 from fake_idp.discovery import jwks_endpoint, oauth_authorization_server, openid_configuration
 from fake_idp.logout import legacy_logout, oidc_logout
 from fake_idp.register import register_endpoint
-from fake_idp.reqlog import RequestLogMiddleware
-from fake_idp.state import SEEDED_IDS, random_string
+from fake_idp.state import random_string
 from fake_idp.tenant import Tenant
 from fake_idp.token import revoke_endpoint, token_endpoint
 from fake_idp.userinfo import userinfo_endpoint
@@ -83,15 +82,14 @@ def render_error(request: Request, exc: errors.IdpError) -> Response:
     )
 
 
-def create_app(tenant: Tenant, *, base_url: str | None = None) -> FastAPI:
+def create_app(tenant: Tenant, *, base_url: str | None = None, access: Access | None = None) -> FastAPI:
     """Build the fake tenant. ``base_url`` (e.g. ``http://127.0.0.1:9000``) names the bind address; the issuer
-    is still derived per request from ``Host`` unless ``tenant.issuer`` is set (see ``context.py``)."""
+    is still derived per request from ``Host`` unless ``tenant.issuer`` is set (see ``context.py``). ``access``
+    says who may use its control plane (default: loopback only, no token)."""
     app = FastAPI(title="authstage fake_idp", docs_url=None, redoc_url=None, openapi_url=None)
-    control = Control(tenant, base_url=base_url.rstrip("/") if base_url else None)
-    app.state.control = control
+    control = IdpControl(tenant, base_url=base_url.rstrip("/") if base_url else None, access=access)
     for path, endpoint, methods in ROUTES:
         app.add_api_route(path, endpoint, methods=methods, include_in_schema=False)
-    app.include_router(control_router())
 
     @app.exception_handler(errors.IdpError)
     async def _idp_error(request: Request, exc: errors.IdpError) -> Response:
@@ -129,22 +127,6 @@ def create_app(tenant: Tenant, *, base_url: str | None = None) -> FastAPI:
             ),
         )
 
-    app.add_middleware(_SeededIds, control=control)
     app.add_middleware(CorsMiddleware, allowed=lambda: control.tenant.emulator.cors_allowed_origins)
-    app.add_middleware(RequestLogMiddleware, log_of=lambda: control.log)
+    install(app, control)
     return app
-
-
-class _SeededIds:
-    """Serves each request with the tenant's seeded id source (`emulator.seed`), or none (random ids)."""
-
-    def __init__(self, app: Any, *, control: Control) -> None:
-        self.app = app
-        self.control = control
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        token = SEEDED_IDS.set(self.control.ids)
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            SEEDED_IDS.reset(token)

@@ -22,13 +22,13 @@ from urllib.parse import urlsplit
 
 from fastapi import Request
 
-from fake_idp.clock import Clock
+from authstage_kit.clock import Clock
 from fake_idp.keys import KeyRing
 from fake_idp.state import RuntimeState
 from fake_idp.tenant import Client, Tenant
 
 if TYPE_CHECKING:
-    from fake_idp.control import Control
+    from fake_idp.control import IdpControl as Control
 
 __all__ = ["Ctx", "base_for_host", "ctx_of", "issuer_for_host"]
 

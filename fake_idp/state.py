@@ -9,20 +9,16 @@ document the app was created with by the control object).
 
 from __future__ import annotations
 
-import contextvars
-import random
-import secrets
-import string
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from joserfc.jwk import OctKey
 
+from authstage_kit.ids import URLSAFE, random_string, token_urlsafe
 from fake_idp.tenant import Client
 
 __all__ = [
-    "SEEDED_IDS",
     "AuthCode",
     "AuthTxn",
     "FixedWindow",
@@ -34,18 +30,9 @@ __all__ = [
     "token_urlsafe",
 ]
 
-_ALNUM = string.ascii_letters + string.digits
-_URLSAFE = _ALNUM + "-_"
-
-
-# The PRNG of the request being served when the tenant has `emulator.seed` (set per request by the app);
-# None = cryptographically random ids.
-SEEDED_IDS: contextvars.ContextVar[random.Random | None] = contextvars.ContextVar("authstage_idp_ids", default=None)
-
-
 def new_refresh_token() -> str:
     """``v1.M`` + 60 URL-safe characters (MOCK regex ``^v1\\.M[A-Za-z0-9_-]{60}$``, sheet §9)."""
-    return "v1.M" + random_string(60, _URLSAFE)
+    return "v1.M" + random_string(60, URLSAFE)
 
 
 @dataclass
@@ -179,16 +166,3 @@ class RuntimeState:
                 rec.revoked = True
                 n += 1
         return n
-
-
-def random_string(n: int, alphabet: str = _ALNUM) -> str:
-    """An id: random, or from the tenant's seeded PRNG (`emulator.seed`) while a seeded request is served."""
-    rng = SEEDED_IDS.get()
-    if rng is None:
-        return "".join(secrets.choice(alphabet) for _ in range(n))
-    return "".join(rng.choice(alphabet) for _ in range(n))
-
-
-def token_urlsafe(nbytes: int) -> str:
-    """Like `secrets.token_urlsafe`, seeded when the tenant asks."""
-    return random_string(-(-nbytes * 4 // 3), _URLSAFE)

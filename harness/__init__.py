@@ -6,6 +6,8 @@ The public surface is this module's ``__all__``; the implementation modules are 
 
 from __future__ import annotations
 
+from authstage_kit.access import is_loopback
+from authstage_kit.runner import ServerThread, bind_socket
 from harness._clients import BrowserResult, HeadlessBrowser, MemoryTokenStorage, connect, oauth_provider
 from harness._config import StackFile, deep_merge
 from harness._exceptions import (
@@ -15,7 +17,6 @@ from harness._exceptions import (
     ScenarioStepError,
     ServerStartError,
 )
-from harness._runner import ServerThread, bind_socket, is_loopback
 from harness._stack import ProcessStack, Service, Stack
 
 __all__ = [

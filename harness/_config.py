@@ -18,25 +18,14 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from authstage_kit.merge import compose_patches
+from authstage_kit.merge import merge_patch as deep_merge
 from harness._exceptions import ConfigError
 
 __all__ = ["SECTIONS", "StackFile", "deep_merge", "render", "stack_variables", "tenant_variables"]
 
 SECTIONS = ("idp", "gateway", "mcp")
 _VARIABLE = re.compile(r"\$\{([a-z_]+(?:\.[A-Za-z0-9_@+:-]+)+)\}")
-
-
-def deep_merge(base: Any, patch: Any) -> Any:
-    """RFC 7396 merge patch of `patch` over `base` (neither is modified)."""
-    if not isinstance(patch, dict):
-        return patch
-    result = dict(base) if isinstance(base, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = deep_merge(result.get(key), value)
-    return result
 
 
 def stack_variables(idp_url: str, gateway_url: str, mcp_url: str) -> dict[str, str]:
@@ -127,16 +116,5 @@ class StackFile:
 
         Both are patches of the demo default, so a `null` in `other` stays `null` (it must still delete the
         demo default's key, e.g. `allowedAudience: null` in a fix when the broken stack never set it)."""
-        return StackFile(**{n: _compose_patches(self.sections[n], other.sections[n]) for n in SECTIONS},
+        return StackFile(**{n: compose_patches(self.sections[n], other.sections[n]) for n in SECTIONS},
                          source=self.source)
-
-
-def _compose_patches(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
-    """One merge patch equivalent to applying `first`, then `second` (RFC 7396: nulls are kept as deletions)."""
-    result = dict(first)
-    for key, value in second.items():
-        if isinstance(value, dict) and isinstance(result.get(key), dict):
-            result[key] = _compose_patches(result[key], value)
-        else:
-            result[key] = value
-    return result

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from authstage_kit.access import Access
 from harness._exceptions import ConfigError
 
 if TYPE_CHECKING:
@@ -54,8 +55,10 @@ def _validation(section: str, exc: Exception) -> ConfigError:
     return ConfigError(f"invalid `{section}` section: {exc}", key=section)
 
 
-def build_apps(documents: dict[str, dict[str, Any]], variables: dict[str, str], *, control_plane: bool = True) -> dict[str, Any]:
-    """Validate the three documents into their models and build the three ASGI apps."""
+def build_apps(documents: dict[str, dict[str, Any]], variables: dict[str, str], *, control_plane: bool = True,
+               access: Access | None = None) -> dict[str, Any]:
+    """Validate the three documents into their models and build the three ASGI apps (`access`: who may use
+    their control planes)."""
     from fake_gateway import Gateway
     from fake_gateway import create_app as gateway_app
     from fake_idp import Tenant
@@ -76,9 +79,9 @@ def build_apps(documents: dict[str, dict[str, Any]], variables: dict[str, str], 
     except ValidationError as exc:
         raise _validation("mcp", exc) from exc
     return {
-        "idp": idp_app(tenant, base_url=variables["idp.url"]),
-        "gateway": gateway_app(gateway, base_url=variables["gateway.url"]),
-        "mcp": mcp_app(settings, base_url=variables["mcp.url"]),
+        "idp": idp_app(tenant, base_url=variables["idp.url"], access=access),
+        "gateway": gateway_app(gateway, base_url=variables["gateway.url"], access=access),
+        "mcp": mcp_app(settings, base_url=variables["mcp.url"], access=access),
     }
 
 
@@ -123,6 +126,7 @@ def manifest(stack: Stack) -> dict[str, Any]:
         "clients": clients,
         "users": users,
         "default_user": tenant.get("settings", {}).get("headless_default_user") or DEFAULT_USER,
+        **({"control_token": stack.access.token} if stack.access.token else {}),
     }
 
 

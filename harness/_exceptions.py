@@ -1,4 +1,4 @@
-"""The one exception tree of the harness.
+"""The one exception tree of the harness (its root and ServerStartError come from the kernel, authstage_kit.errors).
 
 * AuthstageError
   x ServerStartError          - a service did not become ready in time
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from authstage_kit.errors import AuthstageError, ServerStartError
+
 __all__ = [
     "AuthstageError",
     "ConfigError",
@@ -18,18 +20,6 @@ __all__ = [
     "ScenarioStepError",
     "ServerStartError",
 ]
-
-
-class AuthstageError(Exception):
-    """Base class of every error the harness raises on purpose."""
-
-
-class ServerStartError(AuthstageError):
-    """A service did not start or did not answer its readiness check in time."""
-
-    def __init__(self, message: str, *, service: str = "") -> None:
-        super().__init__(message)
-        self.service = service
 
 
 class ConfigError(AuthstageError):

@@ -23,10 +23,11 @@ from typing import Any
 import httpx
 from mcp import ClientSession
 
+from authstage_kit.access import TOKEN_HEADER, Access
+from authstage_kit.runner import LOOPBACK, ServerThread, bind_socket, url_of, warn_if_exposed
 from harness._clients import connect, oauth_provider
 from harness._config import SECTIONS, StackFile, deep_merge, render, stack_variables, tenant_variables
 from harness._exceptions import AuthstageError, ConfigError, ServerStartError
-from harness._runner import LOOPBACK, ServerThread, bind_socket, url_of, warn_if_exposed
 
 __all__ = ["ProcessStack", "Service", "Stack"]
 
@@ -55,7 +56,11 @@ class Service:
 
     # -- control plane ----------------------------------------------------------------------------------------
     def _control(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        response = self._stack.http.request(method, f"{self.url}/_authstage/{path}", **kwargs)
+        """One control-plane call: JSON in (the CSRF guard asks for it), the stack's token when it has one."""
+        if method in ("POST", "PUT", "PATCH") and "json" not in kwargs:
+            kwargs["json"] = {}
+        headers = {TOKEN_HEADER: self._stack.access.token} if self._stack.access.token else {}
+        response = self._stack.http.request(method, f"{self.url}/_authstage/{path}", headers=headers, **kwargs)
         if response.status_code >= 400:
             raise ConfigError(f"{self.name}: {method} /_authstage/{path} -> {response.status_code}: {response.text[:500]}")
         return response
@@ -102,6 +107,7 @@ class Stack:
         self.host = host
         self.port_base = port_base
         self.control_plane = control_plane
+        self.access = Access.for_bind(host)
         self._http: httpx.Client | None = None
         self.idp: Service
         self.gateway: Service
@@ -125,7 +131,7 @@ class Stack:
             self.defaults = demo_documents(self.variables)
             self.variables |= tenant_variables(self.defaults["idp"])
             self.documents = self._compose(self.stack_file)
-            apps = build_apps(self.documents, self.variables, control_plane=self.control_plane)
+            apps = build_apps(self.documents, self.variables, control_plane=self.control_plane, access=self.access)
         except BaseException:
             for sock in sockets:
                 sock.close()
@@ -242,11 +248,10 @@ class Stack:
         return states[0]
 
     def rotate_keys(self, *, revoke_previous: bool = False) -> dict[str, Any]:
-        response = self.http.post(f"{self.idp.url}/_authstage/keys/rotate")
-        response.raise_for_status()
+        rotated = self.idp._control("POST", "keys/rotate").json()
         if revoke_previous:
-            self.http.post(f"{self.idp.url}/_authstage/keys/revoke").raise_for_status()
-        return response.json()
+            self.idp._control("POST", "keys/revoke")
+        return rotated
 
     def subscribe(self, callback: Callable[[dict[str, Any]], None]) -> None:
         """Call `callback(record)` for every request any service serves (in-process stacks only)."""
@@ -359,6 +364,7 @@ class ProcessStack(Stack):
     def attach_manifest(self, manifest: dict[str, Any]) -> ProcessStack:
         """Drive an already running stack from its manifest (the `authstage up --json` line)."""
         self._manifest = manifest
+        self.access = Access(token=manifest.get("control_token"))
         services = manifest["services"]
         self.variables = stack_variables(services["idp"]["url"], services["gateway"]["url"], services["mcp"]["url"])
         self._attach([services["idp"]["url"], services["gateway"]["url"], services["mcp"]["url"]])

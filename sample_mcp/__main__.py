@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from authstage_kit.runner import serve_main
 from sample_mcp.app import create_app
 from sample_mcp.settings import SampleAuth, SampleSettings
 
@@ -49,8 +50,6 @@ def settings_from(args: argparse.Namespace) -> SampleSettings:
 
 
 def run(argv: list[str] | None = None) -> int:
-    from harness._runner import serve_main
-
     args = build_parser().parse_args(argv)
     try:
         settings = settings_from(args)
@@ -70,7 +69,7 @@ def run(argv: list[str] | None = None) -> int:
         )
 
     return serve_main(
-        lambda url: create_app(settings),
+        lambda url, access: create_app(settings, access=access),
         service="sample_mcp",
         host=args.host,
         port=args.port,

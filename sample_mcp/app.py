@@ -9,8 +9,6 @@ path-inserted location of `/mcp` and at the root.
 from __future__ import annotations
 
 import contextlib
-import json
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,18 +22,12 @@ from starlette.authentication import AuthCredentials
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from authstage_kit.access import Access
+from authstage_kit.control import install
 from sample_mcp.auth import TokenVerifier
-from sample_mcp.control import (
-    LOG_DEPTH,
-    MAX_BODY,
-    Control,
-    control_routes,
-    decode_unverified,
-    nesting,
-    redact,
-)
+from sample_mcp.control import SampleControl
 from sample_mcp.corpus import Corpus
 from sample_mcp.errors import AuthFailure
 from sample_mcp.settings import SampleSettings
@@ -50,15 +42,14 @@ PRM_PATHS = ("/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-pr
 class _State:
     """Everything that changes when the config changes; read on every request."""
 
-    def __init__(self, settings: SampleSettings, base_url: str | None) -> None:
+    def __init__(self, settings: SampleSettings, base_url: str | None, access: Access | None) -> None:
         self.base_url = base_url.rstrip("/") if base_url else None
         self.security = TransportSecuritySettings(enable_dns_rebinding_protection=True)
         self.http = httpx.AsyncClient(
             timeout=httpx.Timeout(5.0), follow_redirects=False, headers={"User-Agent": "authstage-sample-mcp/0.1"}
         )
-        self.control = Control(settings, on_change=self.apply)
         self.verifier: TokenVerifier | None = None
-        self.apply(settings)
+        self.control = SampleControl(settings, on_change=self.apply, access=access)
 
     @property
     def settings(self) -> SampleSettings:
@@ -68,7 +59,7 @@ class _State:
         self.security.allowed_hosts = list(settings.allowed_hosts)
         self.security.allowed_origins = list(settings.allowed_origins)
         self.verifier = (
-            TokenVerifier(settings.auth, http=self.http, now=self.control.clock.now)
+            TokenVerifier(settings.auth, http=self.http, now=lambda: self.control.clock.now())
             if settings.auth
             else None
         )
@@ -122,7 +113,7 @@ class _RequireBearer:
             else:
                 result = await verifier.verify(token.strip())
         if isinstance(result, AuthFailure):
-            scope.setdefault("state", {})["authstage_reason"] = result.reason
+            scope.setdefault("state", {})["reason"] = result.reason
             metadata_url = self.state.origin(scope) + PRM_PATHS[0]
             body = {"error": result.error or "invalid_token", "error_description": result.description}
             response = JSONResponse(
@@ -152,82 +143,16 @@ class _MCPEndpoint:
         await manager.handle_request(scope, receive, send)
 
 
-class _RequestLog:
-    """Records every request outside `/_authstage/` in the control log (secrets redacted)."""
-
-    def __init__(self, app: ASGIApp, control: Control) -> None:
-        self.app = app
-        self.control = control
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/_authstage/"):
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        request_body = bytearray()
-        response_body = bytearray()
-        response: dict[str, Any] = {"status": 500, "headers": {}}
-
-        async def receive_logged() -> Message:
-            message = await receive()
-            if message["type"] == "http.request" and len(request_body) < MAX_BODY:
-                request_body.extend(message.get("body", b"")[: MAX_BODY - len(request_body)])
-            return message
-
-        async def send_logged(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                response["status"] = message["status"]
-                response["headers"] = {
-                    k.decode("latin-1"): v.decode("latin-1") for k, v in message["headers"]
-                }
-            elif message["type"] == "http.response.body" and len(response_body) < MAX_BODY:
-                response_body.extend(message.get("body", b"")[: MAX_BODY - len(response_body)])
-            await send(message)
-
-        try:
-            await self.app(scope, receive_logged, send_logged)
-        finally:
-            self.control.record(self._entry(scope, request_body, response, response_body, started))
-
-    @staticmethod
-    def _entry(
-        scope: Scope, req: bytearray, response: dict[str, Any], resp: bytearray, started: float
-    ) -> dict[str, Any]:
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        tokens = []
-        scheme, _, token = headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and (decoded := decode_unverified(token.strip())):
-            tokens.append({"where": "request.authorization", **decoded})
-        return {
-            "method": scope["method"],
-            "path": scope["path"],
-            "query": dict(httpx.QueryParams(scope.get("query_string", b"").decode("latin-1"))),
-            "status": response["status"],
-            "reason": scope.get("state", {}).get("authstage_reason"),
-            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-            "request": {"headers": redact(headers), "body": redact(_parse(bytes(req)))},
-            "response": {"headers": response["headers"], "body": redact(_parse(bytes(resp)))},
-            "tokens": tokens,
-        }
-
-
-def _parse(raw: bytes) -> Any:
-    if not raw:
-        return None
-    text = raw.decode("utf-8", errors="replace")
-    try:
-        document = json.loads(text)
-    except (ValueError, RecursionError):
-        return text if len(raw) < MAX_BODY else text + "…[truncated]"
-    # redaction recurses: a body nested deeper than LOG_DEPTH is kept as text
-    return document if nesting(document) <= LOG_DEPTH else text
-
-
 def create_app(
-    settings: SampleSettings | None = None, *, base_url: str | None = None, corpus: Corpus | None = None
+    settings: SampleSettings | None = None,
+    *,
+    base_url: str | None = None,
+    corpus: Corpus | None = None,
+    access: Access | None = None,
 ) -> Starlette:
-    """The sample MCP server. `base_url` fixes the origin used in metadata; default: the request's Host."""
-    state = _State(settings or SampleSettings(), base_url)
+    """The sample MCP server. `base_url` fixes the origin used in metadata; default: the request's Host.
+    `access` says who may use its control plane (default: loopback only, no token)."""
+    state = _State(settings or SampleSettings(), base_url, access)
     server = build_server(lambda: state.settings, corpus or Corpus.load())
     lowlevel = server._lowlevel_server  # the SDK's low-level Server behind MCPServer
     managers = {
@@ -263,8 +188,6 @@ def create_app(
         *(Route(path, protected_resource, methods=["GET"]) for path in PRM_PATHS),
         Route("/healthz", health, methods=["GET"]),
     ]
-    if state.settings.control_plane:
-        routes.extend(control_routes(state.control))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -275,7 +198,6 @@ def create_app(
             yield
 
     app = Starlette(routes=routes, lifespan=lifespan)
-    app.add_middleware(_RequestLog, control=state.control)
-    app.state.control = state.control
+    install(app, state.control)
     app.state.mcp_server = server
     return app

@@ -31,6 +31,8 @@ from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 from mcp.server.auth.provider import AccessToken
 
+from authstage_kit.jwks import KeyCache as JwksCache
+from authstage_kit.jwks import Keys
 from sample_mcp.errors import INSUFFICIENT_SCOPE, INVALID_TOKEN, AuthFailure
 from sample_mcp.settings import SampleAuth
 
@@ -38,16 +40,16 @@ __all__ = ["KeyCache", "TokenVerifier", "scopes_of"]
 
 
 class KeyCache:
-    """The issuer's JWKS, fetched through its discovery document and cached."""
+    """The issuer's keys through the kernel's discovery + JWKS cache (authstage_kit.jwks), as a joserfc KeySet."""
 
     def __init__(self, settings: SampleAuth, *, http: httpx.AsyncClient, now: Callable[[], float]) -> None:
         self.settings = settings
-        self.http = http
-        self.now = now
-        self.keys: KeySet | None = None
-        self.fetched_at = 0.0
-        self.last_refetch = -1e18
-        self.fetches = {"discovery": 0, "jwks": 0}
+        self.cache = JwksCache(
+            lambda: http,
+            now=now,
+            ttl=lambda: settings.jwks_cache_seconds,
+            refetch_interval=lambda: settings.jwks_refetch_min_interval,
+        )
 
     @property
     def discovery_url(self) -> str:
@@ -56,25 +58,23 @@ class KeyCache:
             or self.settings.issuer.rstrip("/") + "/.well-known/openid-configuration"
         )
 
-    async def _fetch(self) -> KeySet:
-        self.fetches["discovery"] += 1
-        discovery = (await self.http.get(self.discovery_url)).raise_for_status().json()
-        self.fetches["jwks"] += 1
-        document = (await self.http.get(discovery["jwks_uri"])).raise_for_status().json()
-        keys = KeySet.import_key_set(document)
-        self.keys, self.fetched_at = keys, self.now()
-        return keys
+    @property
+    def fetches(self) -> dict[str, int]:
+        return self.cache.fetches
+
+    @staticmethod
+    def _keyset(keys: Keys) -> KeySet:
+        if keys.jwks is None:
+            raise ValueError(keys.error or "no keys")
+        return KeySet.import_key_set(keys.jwks)
 
     async def get(self) -> KeySet:
-        fresh = self.keys is not None and self.now() - self.fetched_at < self.settings.jwks_cache_seconds
-        return self.keys if fresh and self.keys is not None else await self._fetch()
+        return self._keyset(await self.cache.get(self.discovery_url))
 
     async def refetch(self) -> KeySet | None:
         """Refetch on an unknown `kid`, rate limited; None when the limit says not now."""
-        if self.now() - self.last_refetch < self.settings.jwks_refetch_min_interval:
-            return None
-        self.last_refetch = self.now()
-        return await self._fetch()
+        keys = await self.cache.refetch(self.discovery_url)
+        return None if keys is None else self._keyset(keys)
 
 
 def scopes_of(claims: dict[str, Any], names: list[str]) -> list[str]:

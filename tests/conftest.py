@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from harness._runner import ServerThread
+from authstage_kit.runner import ServerThread
 
 _KEYS: dict[str, RSAKey] = {}
 

@@ -38,7 +38,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from harness._runner import ServerThread
+from authstage_kit.runner import ServerThread
 
 __all__ = [
     "CLASSES",

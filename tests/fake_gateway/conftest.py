@@ -27,8 +27,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from authstage_kit.runner import ServerThread
 from fake_gateway import Gateway, create_app
-from harness._runner import ServerThread
 from sample_mcp import SampleAuth, SampleSettings
 from sample_mcp import create_app as sample_app
 
@@ -429,8 +429,7 @@ def start_gateway(
             _gateway_servers.append(RunningGateway(server.url, f"{server.url}/mcp", server, server.app))
         running = _gateway_servers[used]
         used += 1
-        running.control.initial = gateway
-        running.control.reset()
+        running.control.reinitialize(gateway)
         return running
 
     yield start

@@ -138,7 +138,7 @@ def test_config_get_patch_put_and_reset(idp: FakeIdP, start_gateway: Any) -> Non
             },
         )
         assert bad.status_code == 400
-        detail = {d["key"]: d["message"] for d in bad.json()["detail"]}
+        detail = {d["loc"]: d["msg"] for d in bad.json()["detail"]}
         assert bad.json()["error"] == "invalid_config"
         assert set(detail) >= {
             "authorizerType",
@@ -152,10 +152,10 @@ def test_config_get_patch_put_and_reset(idp: FakeIdP, start_gateway: Any) -> Non
             == 200
         )
         assert client.post("/mcp", json=INIT, headers=MCP_HEADERS).status_code == 200
-        assert client.post("/_authstage/reset").json() == {"reset": True}
+        assert client.post("/_authstage/reset", json={}).json() == {"reset": True}
         assert client.post("/mcp", json=INIT, headers=MCP_HEADERS).status_code == 401
         assert client.get("/_authstage/log").json()["records"][-1]["status"] == 401
-        assert client.patch("/_authstage/config", content=b"[1]").status_code == 400
+        assert client.patch("/_authstage/config", content=b"[1]", headers={"content-type": "application/json"}).status_code == 400
 
 
 def test_clock_and_request_log(idp: FakeIdP, start_gateway: Any) -> None:
@@ -188,7 +188,7 @@ def test_clock_and_request_log(idp: FakeIdP, start_gateway: Any) -> None:
     assert record["request"]["headers"]["authorization"].startswith("Bearer eyJ")
     assert record["request"]["headers"]["authorization"].endswith("…[redacted]")
     assert record["request"]["body"]["params"]["client_secret"] == "[redacted]"
-    assert record["tokens"][0]["where"] == "request.authorization"
+    assert record["tokens"][0]["where"] == "request.headers.authorization"
     assert record["tokens"][0]["claims"]["client_id"] == COGNITO_CLIENT
     assert "signature" not in json.dumps(record["tokens"])
 

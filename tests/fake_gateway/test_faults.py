@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
+from authstage_kit.runner import ServerThread
 from harness import Stack
-from harness._runner import ServerThread
 from sample_mcp import SampleSettings
 from sample_mcp import create_app as sample_app
 from tests.forgery import rsa_key, sign_rs256
@@ -177,7 +177,7 @@ def add_target(stack: Stack, name: str, endpoint: str) -> None:
     targets = stack.gateway.config()["targets"]
     targets.append({"name": name, "targetConfiguration": {"mcp": {"mcpServer": {"endpoint": endpoint}}}})
     stack.gateway.patch({"targets": targets})
-    response = httpx.post(f"{stack.gateway.url}/_authstage/targets/{name}/synchronize", timeout=10)
+    response = httpx.post(f"{stack.gateway.url}/_authstage/targets/{name}/synchronize", json={}, timeout=10)
     assert response.json()["status"] == "READY", response.text
 
 

@@ -220,8 +220,8 @@ def test_stale_catalogue_until_synchronize(idp: FakeIdP, start_gateway: Any, tin
             "text"
         ] == ("order 1: cancelled")
         with gw.client() as client:
-            synced = client.post("/_authstage/targets/tiny/synchronize").json()
-            assert client.post("/_authstage/targets/nope/synchronize").status_code == 404
+            synced = client.post("/_authstage/targets/tiny/synchronize", json={}).json()
+            assert client.post("/_authstage/targets/nope/synchronize", json={}).status_code == 404
         assert synced["status"] == "READY" and "cancel_order" in synced["tools"]
         assert "tiny___cancel_order" in list_names(gw, headers)
         assert call_tool(gw, headers, "tiny___cancel_order", {"order_id": "2"})["result"]["isError"] is False

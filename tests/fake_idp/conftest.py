@@ -18,10 +18,10 @@ import httpx
 import jwt
 import pytest
 
+from authstage_kit.runner import ServerThread, bind_socket
 from fake_idp import create_app, demo_tenant
-from fake_idp.control import Control
+from fake_idp.control import IdpControl as Control
 from fake_idp.demo import DEMO_CLIENT_IDS
-from harness._runner import ServerThread, bind_socket
 
 GATEWAY = "http://127.0.0.1:8000/mcp"
 MCP = "http://127.0.0.1:8001/mcp"

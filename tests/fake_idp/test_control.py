@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from authstage_kit.errors import ControlError
 from fake_idp import create_app, demo_tenant
-from fake_idp.control import ConfigUpdateError, merge_patch
 from tests.fake_idp.conftest import CLI_ID, M2M_SECRET, Idp
 
 
@@ -34,19 +34,12 @@ def test_invalid_patch_names_each_bad_key_and_keeps_the_old_config(idp: Idp) -> 
         assert r.status_code == 400 and r.json()["error"] == "invalid_config"
 
 
-def test_merge_patch_semantics() -> None:
-    assert merge_patch({"a": {"b": 1, "c": 2}, "l": [1]}, {"a": {"b": None, "d": 3}, "l": [2]}) == {
-        "a": {"c": 2, "d": 3},
-        "l": [2],
-    }
-
-
 def test_reset_clears_runtime_state_and_config(idp: Idp) -> None:
     rt = idp.code_flow()[0]["refresh_token"]
     idp.http.post("/oidc/register", json={"redirect_uris": ["http://127.0.0.1:1/cb"]})
     idp.patch({"faults": {"jwks_kid_mode": "omit_kid"}})
     idp.control.clock.freeze(1000)
-    r = idp.http.post("/_authstage/reset")
+    r = idp.http.post("/_authstage/reset", json={})
     assert r.status_code == 200
     assert idp.control.config.faults.jwks_kid_mode == "normal"
     assert not idp.control.state.registered_clients and not idp.control.state.refresh_tokens
@@ -155,7 +148,7 @@ def test_replace_in_process_and_errors(idp: Idp) -> None:
     t.faults.jwks_kid_mode = "omit_kid"
     idp.control.replace(t)
     assert idp.control.config.faults.jwks_kid_mode == "omit_kid"
-    with pytest.raises(ConfigUpdateError) as exc:
+    with pytest.raises(ControlError) as exc:
         idp.control.patch({"faults": {"jwks_fault": "sometimes"}})
     assert exc.value.detail[0]["loc"] == "faults.jwks_fault"
 
@@ -202,7 +195,7 @@ def test_reset_restores_the_creation_time_keys(idp: Idp) -> None:
     kids = [k["kid"] for k in idp.http.get("/.well-known/jwks.json").json()["keys"]]
     idp.control.rotate_keys(revoke_previous=True)
     assert [k["kid"] for k in idp.http.get("/.well-known/jwks.json").json()["keys"]] != kids
-    idp.http.post("/_authstage/reset")
+    idp.http.post("/_authstage/reset", json={})
     assert [k["kid"] for k in idp.http.get("/.well-known/jwks.json").json()["keys"]] == kids
     assert idp.verify(token)["sub"].endswith("@clients")  # tokens minted before a reset stay valid
 
@@ -211,8 +204,8 @@ def test_seeded_ids_repeat_exactly_after_a_reset() -> None:
     """`emulator.seed`: DCR client ids, codes-derived tokens' jti and refresh tokens repeat run after run."""
     import httpx
 
+    from authstage_kit.runner import ServerThread
     from fake_idp import create_app, demo_tenant
-    from harness._runner import ServerThread
 
     tenant = demo_tenant().model_copy(deep=True)
     tenant.emulator.seed = 7
@@ -229,7 +222,7 @@ def test_seeded_ids_repeat_exactly_after_a_reset() -> None:
 
     with ServerThread(build=lambda url: create_app(tenant, base_url=url), name="idp") as server:
         first = run(server)
-        httpx.post(f"{server.url}/_authstage/reset")
+        httpx.post(f"{server.url}/_authstage/reset", json={})
         assert run(server) == first
         assert first[0].startswith("tpc_")
         httpx.patch(f"{server.url}/_authstage/config", json={"emulator": {"seed": None}})

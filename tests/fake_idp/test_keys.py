@@ -60,7 +60,7 @@ def test_thumbprint_kid_style_of_older_tenants(idp: Idp) -> None:
 def test_rotation_with_overlap_keeps_old_tokens_valid(idp: Idp) -> None:
     old = idp.cc().json()["access_token"]
     before = [k["kid"] for k in _jwks(idp)["keys"]]
-    r = idp.http.post("/_authstage/keys/rotate")
+    r = idp.http.post("/_authstage/keys/rotate", json={})
     assert r.status_code == 200
     after = [k["kid"] for k in _jwks(idp)["keys"]]
     assert after[0] == before[1] and after[2] == before[0] and len(after) == 3  # current, next, previous

@@ -19,9 +19,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from authstage_kit.runner import ServerThread, bind_socket, url_of
 from fake_idp import create_app, demo_tenant
 from harness import MemoryTokenStorage
-from harness._runner import ServerThread, bind_socket, url_of
 
 REDIRECT = "http://127.0.0.1:33418/callback"  # nothing listens: the 302 is intercepted
 

@@ -198,8 +198,8 @@ steps:
   - deploy: {service: gateway}
     expect:
       status: 400
-      json: {gateway: {error: invalid_config, detail: [{key: authorizerConfiguration.customJWTAuthorizer.discoveryUrl,
-                                                         message: {regex: "^Value '.*/.well_known/openid-configuration' at"}}]}}
+      json: {gateway: {error: invalid_config, detail: [{loc: authorizerConfiguration.customJWTAuthorizer.discoveryUrl,
+                                                         msg: {regex: "^Value '.*/.well_known/openid-configuration' at"}}]}}
     expect_fixed: {status: 200, json: {}}
 """
 

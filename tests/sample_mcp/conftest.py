@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from harness._runner import ServerThread
+from authstage_kit.runner import ServerThread
 from sample_mcp import SampleSettings, create_app
 
 # One initialize request and the Accept/Content-Type every streamable-HTTP POST carries.

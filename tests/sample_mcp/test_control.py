@@ -7,6 +7,8 @@ import httpx
 from sample_mcp import SampleAuth, SampleSettings
 from tests.sample_mcp.conftest import ACCEPT, INIT
 
+JSON = {"content-type": "application/json"}
+
 
 def test_config_round_trips_and_bad_patches_name_the_key(serve) -> None:
     server = serve()
@@ -14,11 +16,11 @@ def test_config_round_trips_and_bad_patches_name_the_key(serve) -> None:
     assert config == SampleSettings().model_dump(mode="json")
     bad = httpx.patch(f"{server.url}/_authstage/config", json={"sesions": True})
     assert bad.status_code == 400
-    assert bad.json()["detail"][0]["key"] == "sesions"
+    assert bad.json()["detail"][0]["loc"] == "sesions"
     bad_value = httpx.patch(f"{server.url}/_authstage/config", json={"slow_cap_seconds": -1})
-    assert bad_value.status_code == 400 and bad_value.json()["detail"][0]["key"] == "slow_cap_seconds"
+    assert bad_value.status_code == 400 and bad_value.json()["detail"][0]["loc"] == "slow_cap_seconds"
     assert httpx.get(f"{server.url}/_authstage/config").json() == config  # unchanged after a bad patch
-    assert httpx.patch(f"{server.url}/_authstage/config", content=b"[1,").status_code == 400
+    assert httpx.patch(f"{server.url}/_authstage/config", content=b"[1,", headers=JSON).status_code == 400
 
 
 def test_reset_restores_the_initial_config_and_clears_the_log(serve) -> None:
@@ -26,7 +28,7 @@ def test_reset_restores_the_initial_config_and_clears_the_log(serve) -> None:
     httpx.patch(f"{server.url}/_authstage/config", json={"sessions": True})
     httpx.post(f"{server.url}/mcp", json=INIT, headers=ACCEPT)
     assert httpx.get(f"{server.url}/_authstage/log").json()["records"]
-    assert httpx.post(f"{server.url}/_authstage/reset").status_code == 200
+    assert httpx.post(f"{server.url}/_authstage/reset", json={}).status_code == 200
     assert httpx.get(f"{server.url}/_authstage/config").json()["sessions"] is False
     assert httpx.get(f"{server.url}/_authstage/log").json()["records"] == []
 

@@ -8,6 +8,7 @@ tool (the server's request log shows no answered call).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -80,6 +81,7 @@ class Server:
 def server() -> Iterator[Server]:
     current, following = rsa_key("forge-idp-current"), rsa_key("forge-idp-next")
     with AttackerSite() as attacker, Stack({"idp": {"keys": pinned_ring(current, following)}}) as stack:
+        _wait_for_target_sync(stack)  # the gateway's start-up sync calls this server: not during a test's count
         outbound = stack.client("gateway-outbound")["client_id"]
         realm = Realm(
             issuer=stack.idp.issuer,
@@ -92,6 +94,16 @@ def server() -> Iterator[Server]:
             claims={"client_id": outbound, "azp": outbound, "gty": "client-credentials"},
         )
         yield Server(stack, attacker, realm)
+
+
+def _wait_for_target_sync(stack: Stack, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        targets = stack.http.get(f"{stack.gateway.url}/_authstage/targets").json()["targets"]
+        if all(t["lastSynchronizedAt"] for t in targets):
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"the gateway's targets did not sync in {timeout}s")
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""Run an ASGI app on a loopback port, in-process (a uvicorn server in a background thread).
+"""Run an ASGI app on a loopback port, in-process (a uvicorn server in a background thread), and the body of every
+service's ``python -m``.
 
 The socket is bound *before* the app is built, so an app that must know its own URL (an issuer, a
 resource identifier) can be given it; port 0 picks a free port without the bind/close/re-bind race.
@@ -6,7 +7,7 @@ resource identifier) can be given it; port 0 picks a free port without the bind/
 
 from __future__ import annotations
 
-import ipaddress
+import contextlib
 import json
 import signal
 import socket
@@ -18,21 +19,12 @@ from typing import Any
 
 import uvicorn
 
-from harness._exceptions import ServerStartError
+from authstage_kit.access import Access, is_loopback
+from authstage_kit.errors import ServerStartError
 
-__all__ = ["ServerThread", "bind_socket", "is_loopback", "serve_main"]
+__all__ = ["LOOPBACK", "ServerThread", "bind_socket", "serve_main", "url_of", "warn_if_exposed"]
 
 LOOPBACK = "127.0.0.1"
-
-
-def is_loopback(host: str) -> bool:
-    """True for 127.0.0.0/8, ::1 and the name localhost."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def bind_socket(host: str = LOOPBACK, port: int = 0) -> socket.socket:
@@ -65,9 +57,7 @@ class _QuietServer(uvicorn.Server):
     def install_signal_handlers(self) -> None:  # uvicorn < 0.29
         return None
 
-    def capture_signals(self):  # uvicorn >= 0.29
-        import contextlib
-
+    def capture_signals(self) -> contextlib.AbstractContextManager[None]:  # uvicorn >= 0.29
         return contextlib.nullcontext()
 
 
@@ -161,15 +151,16 @@ class ServerThread:
 def warn_if_exposed(host: str, service: str) -> None:
     if not is_loopback(host):
         print(
-            f"authstage: WARNING: {service} listens on {host}, reachable beyond this machine. Demo secrets and "
-            "the /_authstage/ control plane are then exposed; pass --no-control-plane to turn the control plane off.",
+            f"authstage: WARNING: {service} listens on {host}, reachable beyond this machine. Demo secrets are then "
+            "exposed; the /_authstage/ control plane requires the control token printed at start "
+            "(or pass --no-control-plane to turn it off).",
             file=sys.stderr,
             flush=True,
         )
 
 
 def serve_main(
-    build: Callable[[str], Any],
+    build: Callable[[str, Access], Any],
     *,
     service: str,
     host: str,
@@ -180,22 +171,25 @@ def serve_main(
 ) -> int:
     """Body of each service's ``python -m <service>``: serve until SIGINT/SIGTERM.
 
-    ``build(base_url)`` returns the app; once it answers, ``ready(base_url, app)`` is printed as one JSON
-    line (``--json``) or ``summary`` as text.
+    ``build(base_url, access)`` returns the app; once it answers, ``ready(base_url, app)`` is printed as one JSON
+    line (``--json``) or ``summary`` as text. Bound beyond loopback, the control plane's token is made here and
+    printed with it (``control_token``).
     """
     warn_if_exposed(host, service)
+    access = Access.for_bind(host)
     try:
-        server = ServerThread(build=build, host=host, port=port, name=service)
+        server = ServerThread(build=lambda url: build(url, access), host=host, port=port, name=service)
         server.start()
     except ServerStartError as exc:
         print(f"{service}: {exc}", file=sys.stderr)
         return 1
     if json_line:
-        print(json.dumps(ready(server.url, server.app)), flush=True)
+        line = ready(server.url, server.app)
+        print(json.dumps({**line, "control_token": access.token} if access.token else line), flush=True)
     else:
-        print(
-            summary(server.url, server.app) if summary else f"{service} listening on {server.url}", flush=True
-        )
+        print(summary(server.url, server.app) if summary else f"{service} listening on {server.url}", flush=True)
+        if access.token:
+            print(f"  control token (X-Authstage-Token): {access.token}", flush=True)
     stop = threading.Event()
 
     def _handler(signum: int, frame: object) -> None:

@@ -1,9 +1,10 @@
-"""The authorizer's view of the IdP: OIDC discovery (OpenID Connect Discovery 1.0 §4) and its JWKS (RFC 7517 §5).
+"""A token verifier's view of its IdP: OIDC discovery (OpenID Connect Discovery 1.0 §4) and its JWKS (RFC 7517 §5),
+cached — the one cache both verifiers use (the gateway's authorizer and the sample server's self-protection).
 
-DOC inbound-jwt-authorizer: "the authorizer will use the configured discovery URL to fetch the public keys and
-authorization server endpoint to perform the JWT validation." Caching and the unknown-`kid` refetch are UNKNOWN
-for AgentCore (sheet §3); the knobs `jwksCacheSeconds` (default 1 h, the API Gateway JWT-authorizer analogy)
-and `jwksRefetchMinIntervalSeconds` bound them.
+Keys are kept for a TTL; a token naming an unknown ``kid`` may trigger one refetch, rate limited (Auth0's advice for
+resource servers, auth0-tenant.md §1.4); a failed refresh keeps the keys still within their TTL. Each verifier
+supplies its own TTL and refetch interval (gateway: `jwksCacheSeconds`, `jwksRefetchMinIntervalSeconds`; sample
+server: `jwks_cache_seconds`, `jwks_refetch_min_interval`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import httpx
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from fake_gateway._aio import LoopLocal
+from authstage_kit.aio import LoopLocal
 
 __all__ = ["KeyCache", "Keys", "fetch_keys_sync"]
 

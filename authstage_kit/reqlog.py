@@ -1,0 +1,247 @@
+"""The request log of docs/control-plane.md: one record per request, secrets redacted, JWTs decoded, capped.
+
+:class:`RequestLog` keeps the newest records (bounded, thread-safe, with subscribers); the ASGI
+:class:`RequestLogMiddleware` tees the request and response bodies (bounded) and writes the record before the last
+response byte leaves, so a client that has its answer always finds the record. Handlers explain a 4xx/5xx by
+setting ``scope["state"]["reason"]`` (``request.state.reason``) and add remarks to ``scope["state"]["notes"]``.
+Control-plane paths (``/_authstage/``) are never logged.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from authstage_kit.clock import Clock
+from authstage_kit.redact import (
+    LOG_DEPTH,
+    MAX_TEXT,
+    decode_unverified,
+    is_token_name,
+    json_safe,
+    nesting,
+    redact,
+    redact_header,
+    redact_query,
+    scrub,
+)
+
+__all__ = ["CAPTURE_LIMIT", "CONTROL_PREFIX", "Record", "RequestLog", "RequestLogMiddleware"]
+
+CONTROL_PREFIX = "/_authstage"
+CAPTURE_LIMIT = 65536  # bytes of each body kept while a request is served; the record keeps MAX_TEXT of them
+Record = dict[str, Any]
+
+
+class RequestLog:
+    """The newest ``max_records`` records, each with a monotonically increasing ``seq``; thread-safe."""
+
+    def __init__(self, *, service: str, clock: Clock, max_records: int = 10000) -> None:
+        self.service = service
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._records: deque[Record] = deque(maxlen=max(1, max_records))
+        self._seq = 0
+        self._subscribers: list[Callable[[Record], None]] = []
+
+    def resize(self, max_records: int) -> None:
+        with self._lock:
+            if self._records.maxlen != max(1, max_records):
+                self._records = deque(self._records, maxlen=max(1, max_records))
+
+    def add(self, record: Record) -> Record:
+        with self._lock:
+            self._seq += 1
+            record = {"seq": self._seq, "service": self.service, **json_safe(record)}
+            self._records.append(record)
+            subscribers = list(self._subscribers)
+        for callback in subscribers:
+            try:
+                callback(record)
+            except Exception:  # a subscriber's bug must not fail the request it watches
+                pass
+        return record
+
+    def records(self, since: int = 0) -> list[Record]:
+        with self._lock:
+            return [r for r in self._records if r["seq"] > since]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._records.clear()
+
+    def subscribe(self, callback: Callable[[Record], None]) -> Callable[[], None]:
+        """Call ``callback(record)`` for every new record; returns the unsubscribe function."""
+        with self._lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+
+class _Tee:
+    """The first CAPTURE_LIMIT bytes of a body and whether that is all of it."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.complete = True
+
+    def add(self, chunk: bytes) -> None:
+        if len(self.data) + len(chunk) <= CAPTURE_LIMIT:
+            self.data.extend(chunk)
+        else:
+            self.data.extend(chunk[: CAPTURE_LIMIT - len(self.data)])
+            self.complete = False
+
+
+class RequestLogMiddleware:
+    """Pure ASGI middleware writing one record per request outside ``/_authstage/`` to ``log``."""
+
+    def __init__(self, app: ASGIApp, *, log: RequestLog) -> None:
+        self.app = app
+        self.log = log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path", "").startswith(CONTROL_PREFIX + "/"):
+            await self.app(scope, receive, send)
+            return
+        scope.setdefault("state", {})
+        exchange = _Exchange(scope, self.log.clock.now())
+
+        async def receive_logged() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                exchange.request.add(message.get("body", b""))
+            return message
+
+        async def send_logged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                exchange.status = message["status"]
+                exchange.headers = list(message.get("headers", []))
+                exchange.pending = message
+                return  # held back until the first body chunk, so the record can precede the last byte
+            if message["type"] == "http.response.body":
+                exchange.response.add(message.get("body", b""))
+                if not message.get("more_body", False):
+                    self._write(exchange)
+            if exchange.pending is not None:
+                start, exchange.pending = exchange.pending, None
+                await send(start)
+            await send(message)
+
+        try:
+            await self.app(scope, receive_logged, send_logged)
+        finally:
+            self._write(exchange)
+
+    def _write(self, exchange: _Exchange) -> None:
+        if exchange.recorded:
+            return
+        exchange.recorded = True
+        try:
+            self.log.add(exchange.record())
+        except Exception:  # the log must never fail a request; a record that cannot be built is dropped
+            pass
+
+
+class _Exchange:
+    """One request/response pair being served, turned into a record at the end."""
+
+    def __init__(self, scope: Scope, started: float) -> None:
+        self.scope = scope
+        self.started = started
+        self.t0 = time.perf_counter()
+        self.request = _Tee()
+        self.response = _Tee()
+        self.status = 0
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.pending: Message | None = None
+        self.recorded = False
+
+    def record(self) -> Record:
+        tokens: list[dict[str, Any]] = []
+        request_headers = _headers(self.scope.get("headers", []), "request.headers", tokens)
+        response_headers = _headers(self.headers, "response.headers", tokens)
+        state = self.scope.get("state", {})
+        reason = state.get("reason")
+        if self.status >= 400 and not reason:
+            reason = f"HTTP {self.status}"
+        return {
+            "time": self.started,
+            "method": self.scope.get("method", ""),
+            "path": self.scope.get("path", ""),
+            "query": redact_query(self.scope.get("query_string", b"").decode("latin-1")),
+            "status": self.status,
+            "reason": reason,
+            "notes": list(state.get("notes", [])),
+            "duration_ms": round((time.perf_counter() - self.t0) * 1000, 3),
+            "request": {
+                "headers": request_headers,
+                "body": _body(self.request, request_headers.get("content-type", ""), "request.body", tokens),
+            },
+            "response": {
+                "headers": response_headers,
+                "body": _body(self.response, response_headers.get("content-type", ""), "response.body", tokens),
+            },
+            "tokens": tokens,
+        }
+
+
+def _headers(raw: list[tuple[bytes, bytes]], where: str, tokens: list[dict[str, Any]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in raw:
+        name, text = key.decode("latin-1").lower(), value.decode("latin-1")
+        if name in ("authorization", "proxy-authorization"):
+            scheme, _, credential = text.strip().partition(" ")
+            if scheme.lower() == "bearer" and (decoded := decode_unverified(credential.strip())):
+                tokens.append({"where": f"{where}.{name}", **decoded})
+        out[name] = redact_header(name, text) if name not in out else out[name] + ", " + redact_header(name, text)
+    return out
+
+
+def _truncate(text: str) -> str:
+    raw = text.encode("utf-8", "replace")
+    if len(raw) <= MAX_TEXT:
+        return text
+    return raw[:MAX_TEXT].decode("utf-8", "ignore") + f"…[truncated {len(raw) - MAX_TEXT} bytes]"
+
+
+def _body(tee: _Tee, content_type: str, where: str, tokens: list[dict[str, Any]]) -> Any:
+    raw = bytes(tee.data)
+    if not raw:
+        return None
+    ctype = content_type.split(";")[0].strip().lower()
+    text = raw.decode("utf-8", "replace")
+    if tee.complete and len(raw) <= MAX_TEXT:
+        if ctype in ("application/x-www-form-urlencoded", "") and "=" in text and not text.lstrip().startswith(("{", "[")):
+            pairs = parse_qsl(text, keep_blank_values=True)
+            if pairs:
+                return _mapping(dict(pairs), where, tokens)
+        if ctype == "application/json" or ctype.endswith("+json") or text.lstrip().startswith(("{", "[")):
+            try:
+                document = json.loads(text)
+            except (ValueError, RecursionError):
+                return scrub(_truncate(text))
+            if nesting(document) > LOG_DEPTH:
+                return scrub(_truncate(text))
+            return _mapping(document, where, tokens) if isinstance(document, dict) else redact(document)
+    return scrub(_truncate(text)) + ("" if tee.complete else "…[truncated]")
+
+
+def _mapping(document: dict[str, Any], where: str, tokens: list[dict[str, Any]]) -> dict[str, Any]:
+    """A top-level object: tokens under token-ish keys decoded into ``tokens``, then every secret redacted."""
+    for key, value in document.items():
+        if isinstance(value, str) and is_token_name(key) and (decoded := decode_unverified(value)):
+            tokens.append({"where": f"{where}.{key}", **decoded})
+    return dict(redact(document))
