@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeySet, KeySetSerialization
 
 from authstage_kit.aio import LoopLocal
 
@@ -55,7 +55,7 @@ def _check_jwks(url: str, response: httpx.Response) -> dict[str, Any]:
     if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
         raise ValueError(f"the JWKS at {url} has no 'keys' array")
     try:
-        KeySet.import_key_set(document)
+        KeySet.import_key_set(cast(KeySetSerialization, document))
     except (JoseError, ValueError, TypeError, KeyError) as exc:
         # an empty or unusable key set is an outage, not keys: retried after the refetch interval, not kept for
         # the whole cache lifetime (node-jwks-rsa#373 "The JWKS endpoint did not contain any signing keys")

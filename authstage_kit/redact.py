@@ -15,9 +15,8 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
+from joserfc import jwe
 from joserfc.errors import JoseError
-from joserfc.jwe import JWERegistry
-from joserfc.jwe import extract_compact as extract_jwe
 from joserfc.jws import extract_compact as extract_jws
 
 __all__ = [
@@ -169,12 +168,13 @@ def nesting(value: Any) -> int:
 def json_safe(value: Any) -> Any:
     """``value`` as strict JSON (RFC 8259 §6), scrubbed: NaN / Infinity become their names (else one body carrying
     ``NaN`` makes ``GET /_authstage/log`` fail for as long as the record is kept), anything odd a string."""
-    if nesting(value) > LOG_DEPTH + 8:
-        return scrub(str(value)[:MAX_TEXT])
+    depth = nesting(value)
+    if depth > LOG_DEPTH + 8:
+        return f"[a value nested {depth} levels deep is not logged]"
     try:
         text = json.dumps(value, default=str)
     except (RecursionError, ValueError):
-        return scrub(str(value)[:MAX_TEXT])
+        return "[a value that is not JSON is not logged]"
     return json.loads(scrub(text), parse_constant=str)
 
 
@@ -185,7 +185,8 @@ def decode_unverified(token: str) -> dict[str, Any] | None:
         return None
     try:
         if token.count(".") == 4:
-            encrypted = extract_jwe(token.encode(), JWERegistry())
+            extract_jwe: Any = getattr(jwe, "extract_compact")  # noqa: B009  # exported at runtime, not in __all__
+            encrypted = extract_jwe(token.encode(), jwe.JWERegistry())
             return {"header": dict(encrypted.headers()), "claims": None, "encrypted": True}
         compact = extract_jws(token.encode())
         claims = json.loads(compact.payload)

@@ -6,7 +6,9 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from harness import ServerStartError, ServerThread, bind_socket, is_loopback
+from authstage_kit.access import is_loopback
+from authstage_kit.errors import ServerStartError
+from authstage_kit.runner import ServerThread, bind_socket
 
 
 def hello_app(text: str = "hi") -> Starlette:
