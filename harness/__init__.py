@@ -12,6 +12,7 @@ from harness._exceptions import (
     AuthstageError,
     ConfigError,
     ScenarioLoadError,
+    ScenarioMismatch,
     ScenarioStepError,
     ServerStartError,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "MemoryTokenStorage",
     "ProcessStack",
     "ScenarioLoadError",
+    "ScenarioMismatch",
     "ScenarioStepError",
     "ServerStartError",
     "ServerThread",
