@@ -1,4 +1,8 @@
-"""The `authstage` command: `up`, `token`, `decode`, `explain`, `browser`, `replay`."""
+"""The `authstage` command: `up`, `token`, `decode`, `explain`, `browser`, `replay`.
+
+A leaf, as httpx's `_main.py`: nothing in the harness imports it. The console scripts `authstage` and
+`authstage-browser` (pyproject `[project.scripts]`) and `python -m harness` enter here.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ if TYPE_CHECKING:
     from harness._scenario import Scenario
     from harness._stack import Stack
 
-__all__ = ["main"]
+__all__ = ["browser_main", "main"]
 
 TIME_CLAIMS = ("iat", "exp", "nbf", "auth_time", "updated_at")
 

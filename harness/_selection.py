@@ -8,6 +8,7 @@ and tags (docs/writing-scenarios.md).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from harness._exceptions import AuthstageError, ScenarioLoadError
@@ -55,19 +56,18 @@ def keyword_matches(expression: str | None, scenario: Scenario) -> bool:
         position += 1
         return tokens[position - 1]
 
-    def parse_or() -> bool:
-        value = parse_and()
-        while peek() == "or":
+    def chain(word: str, operand: Callable[[], bool]) -> list[bool]:
+        values = [operand()]
+        while peek() == word:
             take()
-            value = parse_and() or value
-        return value
+            values.append(operand())
+        return values
+
+    def parse_or() -> bool:
+        return any(chain("or", parse_and))
 
     def parse_and() -> bool:
-        value = parse_not()
-        while peek() == "and":
-            take()
-            value = parse_not() and value
-        return value
+        return all(chain("and", parse_not))
 
     def parse_not() -> bool:
         if peek() == "not":
