@@ -27,7 +27,8 @@ def main() -> int:
 
     from harness import Stack
     from harness._replay import Replayer
-    from harness._scenario import MODES, find_scenarios, load_scenario
+    from harness._scenario import MODES, load_scenario
+    from harness._selection import find_scenarios
 
     loaded = time.perf_counter()
     scenarios = [load_scenario(path) for path in find_scenarios(args.paths)]

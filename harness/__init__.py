@@ -7,13 +7,15 @@ The public surface is this module's ``__all__``; the implementation modules are 
 from __future__ import annotations
 
 from authstage_kit.access import is_loopback
+from authstage_kit.merge import merge_patch as deep_merge
 from authstage_kit.runner import ServerThread, bind_socket
 from harness._clients import BrowserResult, HeadlessBrowser, MemoryTokenStorage, connect, oauth_provider
-from harness._config import StackFile, deep_merge
+from harness._config import StackFile
 from harness._exceptions import (
     AuthstageError,
     ConfigError,
     ScenarioLoadError,
+    ScenarioMismatch,
     ScenarioStepError,
     ServerStartError,
 )
@@ -27,6 +29,7 @@ __all__ = [
     "MemoryTokenStorage",
     "ProcessStack",
     "ScenarioLoadError",
+    "ScenarioMismatch",
     "ScenarioStepError",
     "ServerStartError",
     "ServerThread",

@@ -1,31 +1,35 @@
-"""The `authstage` command: `up`, `token`, `decode`, `explain`, `browser`, `replay`."""
+"""The `authstage` command: `up`, `token`, `decode`, `explain`, `browser`, `replay`.
+
+A leaf, as httpx's `_main.py`: nothing in the harness imports it. The console scripts `authstage` and
+`authstage-browser` (pyproject `[project.scripts]`) and `python -m harness` enter here.
+"""
 
 from __future__ import annotations
 
 import argparse
-import base64
 import datetime as dt
 import json
-import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import httpx
 
-from harness._exceptions import AuthstageError
+from harness._exceptions import AuthstageError, ScenarioLoadError
+from harness._manifest import remove_manifest, running_manifest, write_manifest
+from harness._token import decode_token
 
-__all__ = ["main"]
+if TYPE_CHECKING:
+    from harness._replay import RunResult
+    from harness._scenario import Scenario
+    from harness._stack import Stack
+
+__all__ = ["browser_main", "main"]
 
 TIME_CLAIMS = ("iat", "exp", "nbf", "auth_time", "updated_at")
-
-
-def manifest_path() -> Path:
-    """Where a running `authstage up` leaves its manifest for `authstage token` / `explain`."""
-    root = os.environ.get("AUTHSTAGE_HOME") or os.path.join(os.path.expanduser("~"), ".authstage")
-    return Path(root) / "manifest.json"
 
 
 # -- up -------------------------------------------------------------------------------------------------------------
@@ -48,27 +52,10 @@ def cmd_up(args: argparse.Namespace) -> int:
     manifest = stack.manifest
     # A terminal user's `authstage token` / `explain` / `browser` find the running stack through this file; a
     # program that asked for --json reads the manifest from stdout instead (and no file is shared under xdist).
-    path: Path | None = None if args.json else manifest_path()
-    if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(manifest, indent=2))
-            os.chmod(path, 0o600)
-        except OSError:
-            path = None
-    if args.json:
-        print(json.dumps(manifest), flush=True)
-    else:
-        print(summary(stack), flush=True)
+    path = None if args.json else write_manifest(manifest)
+    print(json.dumps(manifest) if args.json else summary(manifest), flush=True)
     if not args.quiet and args.control_plane_lines:
-        stream = sys.stderr if args.json else sys.stdout
-        lock = threading.Lock()
-
-        def show(record: dict[str, Any]) -> None:
-            with lock:
-                print(_request_line(record), file=stream, flush=True)
-
-        stack.subscribe(show)
+        _show_requests(stack, sys.stderr if args.json else sys.stdout)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -76,40 +63,30 @@ def cmd_up(args: argparse.Namespace) -> int:
         stop.wait(0.5)
     stack.stop()
     if path is not None:
-        try:
-            if json.loads(path.read_text()).get("services") == manifest["services"]:
-                path.unlink()
-        except (OSError, ValueError):
-            pass
+        remove_manifest(path, manifest)
     if not args.json:
         print("authstage: stopped", flush=True)
     return 0
 
 
+def _show_requests(stack: Stack, stream: TextIO) -> None:
+    """One line per request any service serves, as it is served."""
+    lock = threading.Lock()
+
+    def show(record: dict[str, Any]) -> None:
+        with lock:
+            print(_request_line(record), file=stream, flush=True)
+
+    stack.subscribe(show)
+
+
 # -- token ----------------------------------------------------------------------------------------------------------
-def _running_manifest(explicit: str | None) -> dict[str, Any] | None:
-    path = Path(explicit) if explicit else manifest_path()
-    try:
-        manifest = json.loads(path.read_text())
-        httpx.get(manifest["services"]["idp"]["discovery_url"], timeout=2).raise_for_status()
-        return manifest
-    except (OSError, ValueError, KeyError, httpx.HTTPError):
-        if explicit:
-            raise AuthstageError(f"no running stack answers for manifest {explicit}") from None
-        return None
-
-
 def cmd_token(args: argparse.Namespace) -> int:
     from harness._stack import ProcessStack, Stack
 
-    manifest = _running_manifest(args.manifest)
-    stack: Stack
+    manifest = running_manifest(args.manifest)
     fresh = manifest is None
-    if fresh:
-        stack = Stack().start()
-    else:
-        stack = ProcessStack()
-        stack.attach_manifest(manifest)  # type: ignore[arg-type]
+    stack = Stack().start() if manifest is None else ProcessStack().attach_manifest(manifest)
     try:
         response = stack.token_response(args.client, audience=args.audience, resource=args.resource, scope=args.scope)
         if response.status_code != 200:
@@ -126,31 +103,11 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 
 # -- decode ---------------------------------------------------------------------------------------------------------
-def _b64json(part: str) -> Any:
-    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-
-
 def utc(value: Any) -> str:
     try:
         return dt.datetime.fromtimestamp(float(value), tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     except (TypeError, ValueError, OverflowError, OSError):
         return str(value)
-
-
-def decode_token(token: str) -> dict[str, Any]:
-    """Header and claims of a JWT, unverified; JWE-shaped (opaque) tokens give their header only."""
-    token = token.strip()
-    if token.lower().startswith("bearer "):
-        token = token[7:].strip()
-    parts = token.split(".")
-    try:
-        if len(parts) == 3:
-            return {"kind": "JWS", "header": _b64json(parts[0]), "claims": _b64json(parts[1])}
-        if len(parts) == 5:
-            return {"kind": "JWE", "header": _b64json(parts[0]), "claims": None}
-    except (ValueError, UnicodeDecodeError):
-        pass
-    return {"kind": "opaque", "header": None, "claims": None}
 
 
 def cmd_decode(args: argparse.Namespace) -> int:
@@ -213,7 +170,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_browser(args: argparse.Namespace) -> int:
     from harness._clients import HeadlessBrowser
 
-    manifest = _running_manifest(args.manifest)
+    manifest = running_manifest(args.manifest)
     username = args.user or (manifest or {}).get("default_user")
     password = args.password
     if password is None and manifest and username in manifest.get("users", {}):
@@ -232,9 +189,57 @@ def cmd_browser(args: argparse.Namespace) -> int:
 
 # -- replay ---------------------------------------------------------------------------------------------------------
 def cmd_replay(args: argparse.Namespace) -> int:
-    from harness._replay import run_cli
+    from harness._report import junit_xml, result_json, text_report, write_markdown_reports
+    from harness._selection import modes, select
 
-    return run_cli(args)
+    try:
+        scenarios = select(args.paths, args.keyword)
+    except ScenarioLoadError as exc:
+        print(f"authstage replay: {exc}", file=sys.stderr)
+        return 2
+    if not scenarios:
+        print("authstage replay: no scenario matched", file=sys.stderr)
+        return 2
+    if args.write_index:
+        return _write_index(args.write_index, scenarios)
+    chosen = modes(fixed_only=args.fixed_only, broken_only=args.broken_only)
+    started = time.perf_counter()
+    runs = _replay(scenarios, chosen, live=sys.stderr.isatty() and not args.json)
+    elapsed = time.perf_counter() - started
+    if args.json:
+        print(json.dumps({"runs": [result_json(r) for r in runs], "seconds": round(elapsed, 3)}, indent=2))
+    else:
+        print(text_report(scenarios, runs, chosen, elapsed))
+    if args.junit:
+        Path(args.junit).write_text(junit_xml(runs), encoding="utf-8")
+    if args.report:
+        write_markdown_reports(runs, Path(args.report))
+    return 0 if all(r.passed for r in runs) else 1
+
+
+def _replay(scenarios: list[Scenario], modes: tuple[str, ...], *, live: bool) -> list[RunResult]:
+    """Every run, with a progress line on a terminal."""
+    from harness._replay import replay_all
+
+    def progress(done: int, total: int, run: RunResult) -> None:
+        if live:
+            mark = "ok" if run.passed else "MISMATCH"
+            print(f"\r\033[K[{done}/{total}] {run.scenario.name} ({run.mode}) {mark}", end="", file=sys.stderr, flush=True)
+
+    runs = list(replay_all(scenarios, modes, progress))
+    if live:
+        print("\r\033[K", end="", file=sys.stderr)
+    return runs
+
+
+def _write_index(path: str, scenarios: list[Scenario]) -> int:
+    """`--write-index FILE`: the Markdown catalog (docs/scenarios.md), with the scenario-writing guide after it."""
+    from harness._report import index_markdown
+
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "writing-scenarios.md").read_text(encoding="utf-8")
+    Path(path).write_text(index_markdown(scenarios, guide), encoding="utf-8")
+    print(f"wrote {path} ({len(scenarios)} scenarios)")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,10 +19,9 @@ from urllib.parse import urlsplit
 import yaml
 
 from authstage_kit.merge import compose_patches
-from authstage_kit.merge import merge_patch as deep_merge
 from harness._exceptions import ConfigError
 
-__all__ = ["SECTIONS", "StackFile", "deep_merge", "render", "stack_variables", "tenant_variables"]
+__all__ = ["SECTIONS", "StackFile", "render", "stack_variables", "tenant_variables"]
 
 SECTIONS = ("idp", "gateway", "mcp")
 _VARIABLE = re.compile(r"\$\{([a-z_]+(?:\.[A-Za-z0-9_@+:-]+)+)\}")

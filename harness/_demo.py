@@ -1,20 +1,17 @@
-"""The built-in demo stack: the three default documents wired together, the apps, the manifest, the summary."""
+"""The built-in demo stack: the three default documents wired together, the apps, and what `authstage up` prints."""
 
 from __future__ import annotations
 
 import json
 import shlex
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
 from authstage_kit.access import Access
 from harness._exceptions import ConfigError
 
-if TYPE_CHECKING:
-    from harness._stack import Stack
-
-__all__ = ["build_apps", "demo_documents", "manifest", "summary"]
+__all__ = ["DEFAULT_USER", "build_apps", "demo_documents", "summary"]
 
 GATEWAY_OUTBOUND_CLIENT = "gateway-outbound"
 DEFAULT_USER = "alice@example.test"
@@ -94,42 +91,6 @@ def _control_plane(document: dict[str, Any], enabled: bool, knob: str) -> dict[s
     return {**document, "emulator": emulator}
 
 
-def manifest(stack: Stack) -> dict[str, Any]:
-    """The one JSON line `authstage up --json` prints: URLs, issuer, demo clients and users with credentials."""
-    tenant = stack.documents.get("idp", {})
-    clients = {
-        client["name"]: {
-            key: client[key]
-            for key in ("client_id", "client_secret", "app_type", "grant_types", "token_endpoint_auth_method", "callbacks")
-            if client.get(key) is not None
-        }
-        for client in tenant.get("clients", [])
-    }
-    users = {
-        user["email"]: {"password": user.get("password"), "user_id": user.get("user_id")}
-        for user in tenant.get("users", [])
-        if user.get("email")
-    }
-    apis = {api["name"]: api["identifier"] for api in tenant.get("apis", [])}
-    idp, gateway, mcp = stack.idp, stack.gateway, stack.mcp
-    return {
-        "authstage": "0.1.0",
-        "services": {
-            "idp": {"url": idp.url, **idp.urls},
-            "gateway": {"url": gateway.url, **gateway.urls},
-            "mcp": {"url": mcp.url, **mcp.urls},
-        },
-        "idp": {"url": idp.url, "issuer": idp.issuer, "discovery_url": idp.discovery_url},
-        "gateway": {"url": gateway.url, "mcp_url": gateway.mcp_url, "prm_url": gateway.prm_url},
-        "mcp": {"url": mcp.url, "mcp_url": mcp.mcp_url},
-        "apis": apis,
-        "clients": clients,
-        "users": users,
-        "default_user": tenant.get("settings", {}).get("headless_default_user") or DEFAULT_USER,
-        **({"control_token": stack.access.token} if stack.access.token else {}),
-    }
-
-
 def _browser_command() -> str:
     """The `authstage-browser` executable next to this interpreter (what `BROWSER=` must name)."""
     import shutil
@@ -140,22 +101,8 @@ def _browser_command() -> str:
     return str(sibling) if sibling.exists() else shutil.which("authstage-browser") or "authstage-browser"
 
 
-def summary(stack: Stack) -> str:
-    """What `authstage up` prints for a person: URLs, credentials, a curl that works, client snippets."""
-    info = stack.manifest
-    m2m = info["clients"].get("demo-m2m", {})
-    gateway_mcp = stack.gateway.mcp_url
-    token_cmd = (
-        f"TOKEN=$(curl -s {stack.idp.token_endpoint} -d grant_type=client_credentials "
-        f"-d client_id={m2m.get('client_id', '')} -d client_secret={m2m.get('client_secret', '')} "
-        f"--data-urlencode audience={gateway_mcp} | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')"
-    )
-    list_cmd = (
-        f"curl -s {gateway_mcp} -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' "
-        "-H 'Accept: application/json, text/event-stream' -H 'MCP-Protocol-Version: 2025-11-25' "
-        "-d '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}'"
-    )
-    users = ", ".join(f"{email} / {u['password']}" for email, u in info["users"].items())
+def _client_snippets(gateway_mcp: str) -> list[str]:
+    """How Claude Code, Kiro and mcp-remote are pointed at the gateway."""
     claude = {"mcpServers": {"authstage": {"type": "http", "url": gateway_mcp}}}
     kiro = {"mcpServers": {"authstage": {"url": gateway_mcp}}}
     remote = {
@@ -167,31 +114,52 @@ def summary(stack: Stack) -> str:
             }
         }
     }
+    return [
+        "  Claude Code:  claude mcp add --transport http authstage " + shlex.quote(gateway_mcp),
+        "    .mcp.json:  " + json.dumps(claude),
+        "  Kiro (.kiro/settings/mcp.json): " + json.dumps(kiro),
+        "  mcp-remote (stdio bridge; BROWSER= logs in headlessly as the demo user): " + json.dumps(remote),
+    ]
+
+
+def summary(manifest: dict[str, Any]) -> str:
+    """What `authstage up` prints for a person: URLs, credentials, a curl that works, client snippets."""
+    idp, gateway = manifest["services"]["idp"], manifest["services"]["gateway"]
+    m2m = manifest["clients"].get("demo-m2m", {})
+    gateway_mcp = gateway["mcp_url"]
+    token_cmd = (
+        f"TOKEN=$(curl -s {idp['token_endpoint']} -d grant_type=client_credentials "
+        f"-d client_id={m2m.get('client_id', '')} -d client_secret={m2m.get('client_secret', '')} "
+        f"--data-urlencode audience={gateway_mcp} | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')"
+    )
+    list_cmd = (
+        f"curl -s {gateway_mcp} -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' "
+        "-H 'Accept: application/json, text/event-stream' -H 'MCP-Protocol-Version: 2025-11-25' "
+        "-d '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}'"
+    )
+    users = ", ".join(f"{email} / {u['password']}" for email, u in manifest["users"].items())
     lines = [
         "authstage is up (Ctrl-C stops it)",
         "",
-        f"  IdP (Auth0-style)      {stack.idp.url}    issuer {stack.idp.issuer}",
-        f"                         discovery {stack.idp.discovery_url}",
+        f"  IdP (Auth0-style)      {idp['url']}    issuer {idp['issuer']}",
+        f"                         discovery {idp['discovery_url']}",
         f"  Gateway (AgentCore)    {gateway_mcp}",
-        f"                         protected-resource metadata {stack.gateway.prm_url}",
-        f"  MCP server (sample)    {stack.mcp.mcp_url}   (behind the gateway as target `search-server`)",
+        f"                         protected-resource metadata {gateway['prm_url']}",
+        f"  MCP server (sample)    {manifest['services']['mcp']['mcp_url']}   (behind the gateway as target `search-server`)",
         "",
         "  Clients:",
         *(
             f"    {name:<17} client_id={c.get('client_id')}"
             + (f"  client_secret={c['client_secret']}" if c.get("client_secret") else "  (public, PKCE)")
-            for name, c in info["clients"].items()
+            for name, c in manifest["clients"].items()
         ),
-        f"  Users: {users}  (headless login as {info['default_user']}; DCR on)",
+        f"  Users: {users}  (headless login as {manifest['default_user']}; DCR on)",
         "",
         "  Mint a token and list the tools through the gateway:",
         f"    {token_cmd}",
         f"    {list_cmd}",
         "",
-        "  Claude Code:  claude mcp add --transport http authstage " + shlex.quote(gateway_mcp),
-        "    .mcp.json:  " + json.dumps(claude),
-        "  Kiro (.kiro/settings/mcp.json): " + json.dumps(kiro),
-        "  mcp-remote (stdio bridge; BROWSER= logs in headlessly as the demo user): " + json.dumps(remote),
+        *_client_snippets(gateway_mcp),
         "",
         "  Requests (service, method, path, status, why it was refused):",
     ]

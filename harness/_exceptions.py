@@ -4,7 +4,9 @@
   x ServerStartError          - a service did not become ready in time
   x ConfigError               - a stack file, tenant, gateway or scenario could not be loaded
     + ScenarioLoadError       - a scenario file is malformed (file, line, key)
-  x ScenarioStepError         - a scenario step did not observe what it expected
+  x ScenarioStepError         - a scenario step observed something other than it expected (step, response)
+    + ScenarioMismatch        - a replayed run did not observe what its scenario expects (run): the pytest
+                                item's failure, raised by `RunResult.raise_for_mismatch()`
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ __all__ = [
     "AuthstageError",
     "ConfigError",
     "ScenarioLoadError",
+    "ScenarioMismatch",
     "ScenarioStepError",
     "ServerStartError",
 ]
@@ -43,9 +46,21 @@ class ScenarioLoadError(ConfigError):
 
 
 class ScenarioStepError(AuthstageError):
-    """A step observed something other than what it expected."""
+    """A step observed something other than what it expected.
+
+    ``step`` is the scenario step; ``response`` what it received (the `httpx.Response`, or the observation the
+    replay recorded: status, headers, json, text)."""
 
     def __init__(self, message: str, *, step: Any = None, response: Any = None) -> None:
         super().__init__(message)
         self.step = step
         self.response = response
+
+
+class ScenarioMismatch(ScenarioStepError):
+    """A replayed run did not observe what its scenario expects; ``run`` (a `RunResult`) holds every problem, and
+    ``step``/``response`` are the first step that did not pass."""
+
+    def __init__(self, message: str, *, run: Any, step: Any = None, response: Any = None) -> None:
+        super().__init__(message, step=step, response=response)
+        self.run = run

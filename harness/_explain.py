@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from harness._exceptions import AuthstageError
+from harness._manifest import running_manifest
 
 __all__ = ["explain", "render_checks"]
 
@@ -20,9 +21,7 @@ MARK = {True: "PASS", False: "FAIL", None: "skip"}
 
 
 def _gateway_from_running(manifest_file: str | None) -> tuple[dict[str, Any], str]:
-    from harness._cli import _running_manifest
-
-    manifest = _running_manifest(manifest_file)
+    manifest = running_manifest(manifest_file)
     if manifest is None:
         raise AuthstageError(
             "no gateway to explain against: pass --gateway-config FILE (your real AWS gateway JSON works), "

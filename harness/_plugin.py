@@ -20,13 +20,20 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from harness._exceptions import ScenarioMismatch
 from harness._stack import ProcessStack, Stack
 
+if TYPE_CHECKING:
+    from harness._replay import Replayer
+    from harness._scenario import Scenario
+
 __all__ = ["authstage", "authstage_process_stack", "authstage_stack"]
+
+_REPLAYER = pytest.StashKey["Replayer"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -78,14 +85,14 @@ def authstage() -> Iterator[Callable[..., Stack]]:
 def authstage_process_stack(request: pytest.FixtureRequest) -> Iterator[ProcessStack]:
     """The demo stack in a child process, managed by pytest-xprocess (named per xdist worker)."""
     try:
-        from xprocess import ProcessStarter
+        from xprocess import ProcessStarter  # type: ignore[import-untyped]  # pytest-xprocess ships no type hints
     except ImportError:  # pragma: no cover - depends on the user's environment
         pytest.fail("authstage_process_stack needs pytest-xprocess: pip install 'authstage[test]'")
     xprocess = request.getfixturevalue("xprocess")
     worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
     name = f"authstage-{worker}"
 
-    class Starter(ProcessStarter):  # type: ignore[misc]
+    class Starter(ProcessStarter):  # type: ignore[misc]  # ProcessStarter is untyped (Any)
         pattern = r'^\{"authstage"'
         args = [sys.executable, "-m", "harness", "up", "--json", "--quiet"]  # noqa: RUF012 (xprocess API)
         timeout = 60
@@ -109,21 +116,20 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Col
     resolved = file_path.resolve()
     if not any(root == resolved or root in resolved.parents for root in roots):
         return None
-    from harness._scenario import is_scenario_file
+    from harness._selection import is_scenario_file
 
     if not is_scenario_file(file_path):
         return None
     return ScenarioFile.from_parent(parent, path=file_path)
 
 
-def _replayer(config: pytest.Config) -> Any:
+def _replayer(config: pytest.Config) -> Replayer:
     """One replayer (and so one stack) per session/worker for every collected scenario."""
     from harness._replay import Replayer
 
-    replayer = getattr(config, "_authstage_replayer", None)
+    replayer: Replayer | None = config.stash.get(_REPLAYER, None)
     if replayer is None:
-        replayer = Replayer()
-        config._authstage_replayer = replayer  # type: ignore[attr-defined]
+        replayer = config.stash[_REPLAYER] = Replayer()
         config.add_cleanup(replayer.close)
     return replayer
 
@@ -140,15 +146,15 @@ class ScenarioFile(pytest.File):
 
 
 class ScenarioItem(pytest.Item):
-    def __init__(self, *, scenario: Any, mode: str, **kwargs: Any) -> None:
+    """One scenario in one mode; it fails with `ScenarioMismatch` when the replay observes something else."""
+
+    def __init__(self, *, scenario: Scenario, mode: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.scenario = scenario
         self.mode = mode
 
     def runtest(self) -> None:
-        run = _replayer(self.config).run(self.scenario, self.mode)
-        if not run.passed:
-            raise ScenarioMismatch(run)
+        _replayer(self.config).run(self.scenario, self.mode).raise_for_mismatch()
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, ScenarioMismatch):
@@ -161,8 +167,3 @@ class ScenarioItem(pytest.Item):
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, f"scenario {self.scenario.name} [{self.mode}]"
 
-
-class ScenarioMismatch(Exception):
-    def __init__(self, run: Any) -> None:
-        super().__init__(run.problems)
-        self.run = run

@@ -1,5 +1,6 @@
-"""Replay reports: a Markdown page per scenario (symptom, cause, fix, steps, decoded tokens, the traffic as a
-Mermaid sequence diagram), JUnit XML, JSON results, and the generated catalog index (docs/scenarios.md).
+"""Replay reports: the terminal table, a Markdown page per scenario (symptom, cause, fix, steps, decoded tokens,
+the traffic as a Mermaid sequence diagram), JUnit XML, JSON results, and the generated catalog index
+(docs/scenarios.md).
 
 Everything here reads results; nothing talks to a service. Secrets never reach a report: the traffic comes from
 the services' request logs, which redact them.
@@ -8,16 +9,37 @@ the services' request logs, which redact them.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from harness._replay import RunResult, StepResult
     from harness._scenario import Scenario
 
-__all__ = ["index_markdown", "junit_xml", "markdown_report", "mermaid", "result_json"]
+__all__ = ["index_markdown", "junit_xml", "markdown_report", "mermaid", "result_json", "text_report",
+           "write_markdown_reports"]
 
 
 PARTICIPANTS = {"client": "Client", "idp": "IdP", "gateway": "Gateway", "mcp": "MCP"}
+
+
+def text_report(scenarios: list[Scenario], runs: list[RunResult], modes: tuple[str, ...], seconds: float) -> str:
+    """What `authstage replay` prints: one row per scenario and mode, then every mismatch, then the count."""
+    width = max(len(s.name) for s in scenarios)
+    by_name: dict[str, dict[str, RunResult]] = {}
+    for run in runs:
+        by_name.setdefault(run.scenario.name, {})[run.mode] = run
+    lines = [f"{'scenario':<{width}}  " + "  ".join(f"{m:<9}" for m in modes) + "  title"]
+    for scenario in scenarios:
+        cells = [f"{('ok' if by_name[scenario.name][mode].passed else 'MISMATCH'):<9}" for mode in modes]
+        lines.append(f"{scenario.name:<{width}}  " + "  ".join(cells) + f"  {scenario.title}")
+    for run in runs:
+        if not run.passed:
+            lines.append(f"\n{run.scenario.name} ({run.mode}) — {run.scenario.path}")
+            lines += [f"  - {problem}" for problem in run.problems]
+    failed = sum(not r.passed for r in runs)
+    lines.append(f"\n{len(runs) - failed}/{len(runs)} runs as expected, {len(scenarios)} scenarios, {seconds:.2f} s")
+    return "\n".join(lines)
 
 
 def _caller(record: dict[str, Any]) -> str:
@@ -99,6 +121,16 @@ def markdown_report(runs: list[RunResult]) -> str:
                 out += [f"- {name}:", "  ```json", "  " + json.dumps({"header": header, "claims": claims}), "  ```"]
         out += ["", "Traffic (secrets redacted):", "", "```mermaid", mermaid(run.traffic), "```"]
     return "\n".join(out) + "\n"
+
+
+def write_markdown_reports(runs: list[RunResult], directory: Path) -> None:
+    """`--report DIR`: one Markdown page per scenario (`DIR/<name>.md`), its runs in order."""
+    directory.mkdir(parents=True, exist_ok=True)
+    by_scenario: dict[str, list[RunResult]] = {}
+    for run in runs:
+        by_scenario.setdefault(run.scenario.name, []).append(run)
+    for name, scenario_runs in by_scenario.items():
+        (directory / f"{name}.md").write_text(markdown_report(scenario_runs), encoding="utf-8")
 
 
 def _cell(text: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,10 +16,11 @@ from typing import Any
 import jsonschema
 import yaml
 
-from harness._config import StackFile, deep_merge
+from authstage_kit.merge import merge_patch
+from harness._config import StackFile
 from harness._exceptions import ScenarioLoadError
 
-__all__ = ["STEP_KINDS", "Scenario", "Step", "find_scenarios", "is_scenario_file", "load_scenario", "schema"]
+__all__ = ["MODES", "STEP_KINDS", "Scenario", "Step", "load_scenario", "schema"]
 
 STEP_KINDS = (
     "token",
@@ -45,7 +46,8 @@ SCHEMA_PATH = Path(__file__).resolve().parent.parent / "scenarios" / "schema.jso
 @cache
 def schema() -> dict[str, Any]:
     """The JSON Schema of the format: `scenarios/schema.json` (the one copy; editors can use it too)."""
-    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    document: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return document
 
 
 @dataclass
@@ -67,7 +69,7 @@ class Step:
 
     def spec_for(self, mode: str) -> dict[str, Any]:
         """The step as the client sends it: in the fixed run, the step's own `fix` merged over it (RFC 7396)."""
-        return deep_merge(self.spec, self.fix) if mode == "fixed" and self.fix else self.spec
+        return merge_patch(self.spec, self.fix) if mode == "fixed" and self.fix else self.spec
 
     def runs_in(self, mode: str) -> bool:
         return self.only is None or self.only == mode
@@ -85,7 +87,6 @@ class Scenario:
     steps: list[Step]
     stack: StackFile
     path: str
-    document: dict[str, Any] = field(repr=False, default_factory=dict)
     fix_note: str | None = None
     clock_at: float | None = None
 
@@ -104,7 +105,10 @@ class Scenario:
         return tuple(found)
 
 
-def _lines(node: yaml.Node, path: tuple[Any, ...] = (), table: dict[tuple[Any, ...], int] | None = None) -> dict:
+Lines = dict[tuple[Any, ...], int]  # JSON path -> 1-based line
+
+
+def _lines(node: yaml.Node, path: tuple[Any, ...] = (), table: Lines | None = None) -> Lines:
     """JSON path → 1-based line of every key and value in a composed YAML document."""
     table = {} if table is None else table
     table.setdefault(path, node.start_mark.line + 1)
@@ -119,7 +123,7 @@ def _lines(node: yaml.Node, path: tuple[Any, ...] = (), table: dict[tuple[Any, .
     return table
 
 
-def _line_of(lines: dict[tuple[Any, ...], int], path: tuple[Any, ...]) -> int | None:
+def _line_of(lines: Lines, path: tuple[Any, ...]) -> int | None:
     while path and path not in lines:
         path = path[:-1]
     return lines.get(path)
@@ -130,39 +134,40 @@ def _suggest(word: str, options: list[str]) -> str:
     return f" (did you mean `{close[0]}`?)" if close else f" (allowed: {', '.join(options)})"
 
 
-def _subschema(node: dict[str, Any]) -> dict[str, Any]:
+def _subschema(node: Any) -> dict[str, Any]:
+    """A schema node, its `$ref` followed."""
     ref = node.get("$ref")
-    if ref and ref.startswith("#/$defs/"):
-        return schema()["$defs"][ref.removeprefix("#/$defs/")]
-    return node
+    found: dict[str, Any] = schema()["$defs"][ref.removeprefix("#/$defs/")] if ref and ref.startswith("#/$defs/") else node
+    return found
 
 
 def _explain(error: jsonschema.ValidationError) -> tuple[str, tuple[Any, ...]]:
     """One clear sentence per schema error, and the path it points at."""
     path = tuple(error.absolute_path)
+    instance: Any = error.instance
     where = ".".join(str(p) for p in path) or "(top level)"
     if error.validator == "additionalProperties":
         allowed = sorted(_subschema(error.schema).get("properties", {}))
-        unknown = [key for key in error.instance if key not in allowed]
+        unknown = [key for key in instance if key not in allowed]
         key = unknown[0] if unknown else "?"
         return f"unknown key `{key}` in {where}{_suggest(str(key), allowed)}", (*path, key)
     if error.validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return f"missing required key `{missing}` in {where}", path
-    if error.validator == "oneOf" and isinstance(error.instance, dict) and len(path) == 2 and path[0] == "steps":
-        keys = [k for k in error.instance if k not in STEP_KEYS]
+    if error.validator == "oneOf" and isinstance(instance, dict) and len(path) == 2 and path[0] == "steps":
+        step = f"step {int(path[1]) + 1}"
+        keys = [k for k in instance if k not in STEP_KEYS]
         kinds = [k for k in keys if k in STEP_KINDS]
-        if not kinds:
-            unknown = keys[0] if keys else None
-            if unknown is None:
-                return f"step {path[1] + 1} has no kind; give one of: {', '.join(STEP_KINDS)}", path
-            return f"unknown step kind `{unknown}` in step {path[1] + 1}{_suggest(unknown, list(STEP_KINDS))}", (*path, unknown)
-        return f"step {path[1] + 1} has more than one kind: {', '.join(kinds)}", path
+        if kinds:
+            return f"{step} has more than one kind: {', '.join(kinds)}", path
+        if not keys:
+            return f"{step} has no kind; give one of: {', '.join(STEP_KINDS)}", path
+        return f"unknown step kind `{keys[0]}` in {step}{_suggest(keys[0], list(STEP_KINDS))}", (*path, keys[0])
     return f"{where}: {error.message}", path
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Parse and validate one scenario file; ScenarioLoadError names the file, the line and the key."""
+def _read(path: str | Path) -> tuple[dict[str, Any], yaml.Node]:
+    """The document of a scenario file and its composed YAML (for line numbers)."""
     source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -178,72 +183,58 @@ def load_scenario(path: str | Path) -> Scenario:
     if not isinstance(document, dict) or node is None:
         raise ScenarioLoadError("a scenario is a mapping (name, title, symptom, root_cause, fix, sources, steps)",
                                 path=source, line=1)
-    lines = _lines(node)
+    return document, node
+
+
+def _validate(document: dict[str, Any], lines: Lines, source: str) -> None:
+    """Raise the clearest schema error of `document`, with its line and key."""
     validator = jsonschema.Draft202012Validator(schema())
     errors = sorted(validator.iter_errors(document), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
-    if errors:
-        error = min(errors, key=lambda e: (-len(e.absolute_path), e.validator == "oneOf"))
-        for candidate in errors:  # prefer our own sentence for steps
-            if candidate.validator == "oneOf":
-                error = candidate
-                break
-        message, at = _explain(error)
-        raise ScenarioLoadError(message, path=source, line=_line_of(lines, at), key=str(at[-1]) if at else None)
-    steps = []
-    for index, raw in enumerate(document["steps"]):
-        kind = next(k for k in raw if k in STEP_KINDS)
-        spec = raw[kind] if raw[kind] is not None else {}
-        steps.append(
-            Step(
-                index=index,
-                kind=kind,
-                spec=spec,
-                name=raw.get("name") or f"{kind} {index + 1}",
-                save_as=raw.get("as"),
-                only=raw.get("only"),
-                expect=raw.get("expect") or {},
-                expect_fixed=raw.get("expect_fixed"),
-                note=raw.get("note"),
-                line=_line_of(lines, ("steps", index)),
-                fix=raw.get("fix"),
-            )
-        )
-    stack = StackFile(document.get("idp"), document.get("gateway"), document.get("mcp"), source=source)
-    fix = StackFile(**document["fix"], source=f"{source}#fix")
+    if not errors:
+        return
+    error = min(errors, key=lambda e: (-len(e.absolute_path), e.validator == "oneOf"))
+    for candidate in errors:  # prefer our own sentence for steps
+        if candidate.validator == "oneOf":
+            error = candidate
+            break
+    message, at = _explain(error)
+    raise ScenarioLoadError(message, path=source, line=_line_of(lines, at), key=str(at[-1]) if at else None)
+
+
+def _step(index: int, raw: dict[str, Any], lines: Lines) -> Step:
+    kind = next(k for k in raw if k in STEP_KINDS)
+    return Step(
+        index=index,
+        kind=kind,
+        spec=raw[kind] if raw[kind] is not None else {},
+        name=raw.get("name") or f"{kind} {index + 1}",
+        save_as=raw.get("as"),
+        only=raw.get("only"),
+        expect=raw.get("expect") or {},
+        expect_fixed=raw.get("expect_fixed"),
+        note=raw.get("note"),
+        line=_line_of(lines, ("steps", index)),
+        fix=raw.get("fix"),
+    )
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Parse and validate one scenario file; ScenarioLoadError names the file, the line and the key."""
+    source = str(path)
+    document, node = _read(path)
+    lines = _lines(node)
+    _validate(document, lines, source)
     return Scenario(
         name=document["name"],
         title=document["title"],
         symptom=document["symptom"],
         root_cause=document["root_cause"],
-        fix=fix,
+        fix=StackFile(**document["fix"], source=f"{source}#fix"),
         sources=list(document["sources"]),
         tags=list(document.get("tags", [])),
-        steps=steps,
-        stack=stack,
+        steps=[_step(index, raw, lines) for index, raw in enumerate(document["steps"])],
+        stack=StackFile(document.get("idp"), document.get("gateway"), document.get("mcp"), source=source),
         path=source,
-        document=document,
         fix_note=document.get("fix_note"),
         clock_at=(document.get("clock") or {}).get("at"),
     )
-
-
-def is_scenario_file(path: str | Path) -> bool:
-    """A YAML file with `steps:` and `symptom:` at the top level (cheap check before a full load)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError:
-        return False
-    return "\nsteps:" in f"\n{text}" and "\nsymptom:" in f"\n{text}"
-
-
-def find_scenarios(paths: list[str]) -> list[Path]:
-    found: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found.extend(p for p in sorted(path.rglob("*.y*ml")) if p.suffix in (".yaml", ".yml") and is_scenario_file(p))
-        elif path.exists():
-            found.append(path)
-        else:
-            raise ScenarioLoadError("no such file or directory", path=str(path))
-    return found

@@ -24,10 +24,12 @@ import httpx
 from mcp import ClientSession
 
 from authstage_kit.access import TOKEN_HEADER, Access
+from authstage_kit.merge import merge_patch
 from authstage_kit.runner import LOOPBACK, ServerThread, bind_socket, url_of, warn_if_exposed
 from harness._clients import connect, oauth_provider
-from harness._config import SECTIONS, StackFile, deep_merge, render, stack_variables, tenant_variables
+from harness._config import SECTIONS, StackFile, render, stack_variables, tenant_variables
 from harness._exceptions import AuthstageError, ConfigError, ServerStartError
+from harness._manifest import build_manifest
 
 __all__ = ["ProcessStack", "Service", "Stack"]
 
@@ -46,7 +48,7 @@ class Service:
         self.app: Any = None
 
     def __getattr__(self, item: str) -> str:
-        urls = self.__dict__.get("urls", {})
+        urls: dict[str, str] = self.__dict__.get("urls", {})
         if item in urls:
             return urls[item]
         raise AttributeError(item)
@@ -65,26 +67,28 @@ class Service:
             raise ConfigError(f"{self.name}: {method} /_authstage/{path} -> {response.status_code}: {response.text[:500]}")
         return response
 
+    def _document(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        document: dict[str, Any] = self._control(method, path, **kwargs).json()
+        return document
+
     def config(self) -> dict[str, Any]:
-        return self._control("GET", "config").json()
+        return self._document("GET", "config")
 
     def patch(self, patch: dict[str, Any]) -> dict[str, Any]:
-        return self._control("PATCH", "config", json=patch).json()
+        return self._document("PATCH", "config", json=patch)
 
     def put(self, document: dict[str, Any]) -> dict[str, Any]:
-        return self._control("PUT", "config", json=document).json()
+        return self._document("PUT", "config", json=document)
 
     def reset(self) -> None:
         self._control("POST", "reset")
 
     def clock(self, **body: Any) -> dict[str, Any]:
-        return self._control("POST", "clock", json=body).json()
+        return self._document("POST", "clock", json=body)
 
     def log(self, since: int = 0) -> list[dict[str, Any]]:
-        return self._control("GET", "log", params={"since": since}).json()["records"]
-
-    def clear_log(self) -> None:
-        self._control("DELETE", "log")
+        records: list[dict[str, Any]] = self._document("GET", "log", params={"since": since})["records"]
+        return records
 
 
 class Stack:
@@ -174,7 +178,7 @@ class Stack:
 
     def _compose(self, stack_file: StackFile) -> dict[str, dict[str, Any]]:
         rendered = {name: render(stack_file.sections[name], self.variables, where=name) for name in SECTIONS}
-        return {name: deep_merge(self.defaults[name], rendered[name]) for name in SECTIONS}
+        return {name: merge_patch(self.defaults[name], rendered[name]) for name in SECTIONS}
 
     def stop(self) -> None:
         for unsubscribe in self._unsubscribe:
@@ -209,18 +213,14 @@ class Stack:
 
     @property
     def manifest(self) -> dict[str, Any]:
-        from harness._demo import manifest
-
-        return manifest(self)
+        """URLs, issuer, demo clients and users with credentials: what `authstage up --json` prints."""
+        services = {service.name: {"url": service.url, **service.urls} for service in self.services}
+        return build_manifest(self.documents.get("idp", {}), services, control_token=self.access.token)
 
     def log(self) -> list[dict[str, Any]]:
         """Every request every service served, in time order (secrets redacted)."""
         records = [record for service in self.services for record in service.log()]
         return sorted(records, key=lambda r: (r["time"], r["service"], r["seq"]))
-
-    def clear_logs(self) -> None:
-        for service in self.services:
-            service.clear_log()
 
     # -- changing it at runtime ---------------------------------------------------------------------------------
     def patch(self, *, idp: dict[str, Any] | None = None, gateway: dict[str, Any] | None = None,
@@ -265,7 +265,8 @@ class Stack:
         clients = self.manifest["clients"]
         if name not in clients:
             raise AuthstageError(f"no client named {name!r}; the stack has {', '.join(clients)}")
-        return clients[name]
+        client: dict[str, Any] = clients[name]
+        return client
 
     def token_response(
         self,
@@ -297,7 +298,8 @@ class Stack:
         response = self.token_response(client, **kwargs)
         if response.status_code != 200:
             raise AuthstageError(f"token request for {client!r} failed: {response.status_code} {response.text}")
-        return response.json()["access_token"]
+        token: str = response.json()["access_token"]
+        return token
 
     @contextlib.asynccontextmanager
     async def mcp_client(

@@ -36,7 +36,8 @@ def test_readme_quick_start_is_exactly_two_commands() -> None:
 
 def test_scenario_index_is_current() -> None:
     from harness._report import index_markdown
-    from harness._scenario import find_scenarios, load_scenario
+    from harness._scenario import load_scenario
+    from harness._selection import find_scenarios
 
     scenarios = [load_scenario(p) for p in find_scenarios([str(ROOT / "scenarios")])]
     guide = (ROOT / "docs" / "writing-scenarios.md").read_text()

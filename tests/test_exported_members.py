@@ -12,8 +12,8 @@ def test_harness_surface() -> None:
     assert harness.__all__ == sorted(harness.__all__)
     assert harness.__all__ == [
         "AuthstageError", "BrowserResult", "ConfigError", "HeadlessBrowser", "MemoryTokenStorage", "ProcessStack",
-        "ScenarioLoadError", "ScenarioStepError", "ServerStartError", "ServerThread", "Service", "Stack",
-        "StackFile", "bind_socket", "connect", "deep_merge", "is_loopback", "oauth_provider",
+        "ScenarioLoadError", "ScenarioMismatch", "ScenarioStepError", "ServerStartError", "ServerThread", "Service",
+        "Stack", "StackFile", "bind_socket", "connect", "deep_merge", "is_loopback", "oauth_provider",
     ]  # fmt: skip
     for name in harness.__all__:  # the harness's own names read as `harness.X`; the kernel's keep their module
         module = getattr(harness, name).__module__

@@ -16,7 +16,8 @@ import httpx
 import pytest
 
 from harness import Stack
-from harness._cli import decode_token, main
+from harness._cli import main
+from harness._token import decode_token
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -1,4 +1,4 @@
-"""The replayer: matching, references, modes, reports, JUnit, -k, and the pytest items."""
+"""The replayer: references, modes, reports, JUnit, the `authstage replay` command and the pytest items."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from harness._replay import Replayer, keyword_matches, match
+from harness import ScenarioMismatch, ScenarioStepError
+from harness._replay import Replayer
 from harness._scenario import load_scenario
 
 pytest_plugins = ["pytester"]
@@ -54,24 +55,6 @@ def replayer(stack):
         yield replayer
 
 
-def test_match_operators() -> None:
-    assert match({"a": {"b": 1}}, {"a": {"b": 1, "c": 2}}) == []
-    assert match({"a": {"absent": True}}, {"b": 1}) == []
-    assert match({"a": {"absent": True}}, {"a": 1}) != []
-    assert match({"regex": "^ab"}, "abc") == [] and match({"regex": "^b"}, "abc") != []
-    assert match({"contains": "x"}, ["x", "y"]) == [] and match({"contains": ["x", "z"]}, ["x", "y"]) != []
-    assert match({"not_contains": "z"}, "xyz") != [] and match({"one_of": [1, 2]}, 2) == []
-    assert match({"not": 1}, 2) == [] and match([1, {"present": True}], [1, 0]) == []
-    assert match({"equals": {"a": 1}}, {"a": 1, "b": 2}) != []
-
-
-def test_keyword_expressions() -> None:
-    scenario = load_scenario_text(SCENARIO)
-    assert keyword_matches("audience", scenario) and keyword_matches("agentcore and not dcr", scenario)
-    assert not keyword_matches("dcr or (auth0 and audience)", scenario)
-    assert keyword_matches("(dcr or agentcore) and aud-demo", scenario)
-
-
 def load_scenario_text(text: str, tmp_path=None):
     import tempfile
     from pathlib import Path
@@ -96,6 +79,17 @@ def test_a_wrong_expectation_is_reported_as_a_mismatch(replayer, tmp_path) -> No
     run = replayer.run(scenario, "broken")
     assert not run.passed
     assert any("status: expected 403, got 401" in p for p in run.problems)
+
+
+def test_raise_for_mismatch_names_the_first_step_that_did_not_pass(replayer, tmp_path) -> None:
+    scenario = load_scenario_text(SCENARIO.replace("status: 401\n", "status: 403\n"), tmp_path)
+    run = replayer.run(scenario, "broken")
+    with pytest.raises(ScenarioMismatch) as caught:
+        run.raise_for_mismatch()
+    assert isinstance(caught.value, ScenarioStepError) and caught.value.run is run
+    assert caught.value.step is scenario.steps[1] and caught.value.response["status"] == 401
+    assert "status: expected 403, got 401" in str(caught.value)
+    replayer.run(load_scenario_text(SCENARIO, tmp_path), "broken").raise_for_mismatch()  # passed: no error
 
 
 def test_unknown_reference_is_a_step_error(replayer, tmp_path) -> None:

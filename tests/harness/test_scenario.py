@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from harness import ScenarioLoadError
-from harness._scenario import find_scenarios, load_scenario
+from harness._scenario import load_scenario
 
 GOOD = """\
 name: sample
@@ -81,11 +81,3 @@ def test_bad_yaml_and_wrong_types(tmp_path) -> None:
         load_scenario(write(tmp_path, "- 1\n"))
     with pytest.raises(ScenarioLoadError, match=r":1: name: 'Bad Name' does not match"):
         load_scenario(write(tmp_path, GOOD.replace("name: sample", "name: Bad Name")))
-
-
-def test_find_scenarios_skips_non_scenario_yaml(tmp_path) -> None:
-    write(tmp_path, GOOD)
-    (tmp_path / "stack.yaml").write_text("idp: {}\n")
-    assert [p.name for p in find_scenarios([str(tmp_path)])] == ["s.yaml"]
-    with pytest.raises(ScenarioLoadError, match="no such file"):
-        find_scenarios([str(tmp_path / "nope")])

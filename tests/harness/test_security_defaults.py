@@ -30,8 +30,9 @@ import pytest
 
 from harness import Stack
 from harness._clients import HeadlessBrowser
-from harness._replay import Replayer, select
+from harness._replay import Replayer
 from harness._report import junit_xml, markdown_report, result_json
+from harness._selection import select
 
 ROOT = Path(__file__).resolve().parents[2]
 # A full compact JWS or JWE (a redacted token keeps only `eyJhbGciOi…[redacted]`).

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from harness._replay import Replayer
-from harness._scenario import MODES, find_scenarios, load_scenario
+from harness._scenario import MODES, load_scenario
+from harness._selection import find_scenarios
 
 CATALOG = Path(__file__).resolve().parents[2] / "scenarios"
 FILES = find_scenarios([str(CATALOG)])

@@ -1,0 +1,93 @@
+"""The manifest: the JSON document that names a running stack's URLs, demo clients and users (with credentials).
+
+`authstage up --json` prints it as its first line; `authstage up` leaves it in `$AUTHSTAGE_HOME/manifest.json`
+(default `~/.authstage/`, mode 0600) so that `authstage token`, `explain` and `browser` find the running stack;
+`ProcessStack.attach_manifest` drives a stack from it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from harness._demo import DEFAULT_USER
+from harness._exceptions import AuthstageError
+
+__all__ = ["build_manifest", "manifest_path", "remove_manifest", "running_manifest", "write_manifest"]
+
+CLIENT_KEYS = ("client_id", "client_secret", "app_type", "grant_types", "token_endpoint_auth_method", "callbacks")
+
+
+def build_manifest(
+    tenant: dict[str, Any], services: dict[str, dict[str, str]], *, control_token: str | None = None
+) -> dict[str, Any]:
+    """The manifest of a stack: `tenant` is the IdP's document, `services` each service's `url` and named URLs;
+    `control_token` the token its control planes require (only when it listens beyond loopback)."""
+    clients = {
+        client["name"]: {key: client[key] for key in CLIENT_KEYS if client.get(key) is not None}
+        for client in tenant.get("clients", [])
+    }
+    users = {
+        user["email"]: {"password": user.get("password"), "user_id": user.get("user_id")}
+        for user in tenant.get("users", [])
+        if user.get("email")
+    }
+    apis = {api["name"]: api["identifier"] for api in tenant.get("apis", [])}
+    idp, gateway, mcp = services["idp"], services["gateway"], services["mcp"]
+    return {
+        "authstage": "0.1.0",
+        "services": services,
+        "idp": {"url": idp["url"], "issuer": idp["issuer"], "discovery_url": idp["discovery_url"]},
+        "gateway": {"url": gateway["url"], "mcp_url": gateway["mcp_url"], "prm_url": gateway["prm_url"]},
+        "mcp": {"url": mcp["url"], "mcp_url": mcp["mcp_url"]},
+        "apis": apis,
+        "clients": clients,
+        "users": users,
+        "default_user": tenant.get("settings", {}).get("headless_default_user") or DEFAULT_USER,
+        **({"control_token": control_token} if control_token else {}),
+    }
+
+
+def manifest_path() -> Path:
+    """Where a running `authstage up` leaves its manifest for `authstage token` / `explain`."""
+    root = os.environ.get("AUTHSTAGE_HOME") or os.path.join(os.path.expanduser("~"), ".authstage")
+    return Path(root) / "manifest.json"
+
+
+def write_manifest(manifest: dict[str, Any]) -> Path | None:
+    """Leave `manifest` at `manifest_path()` (owner-only: it holds the demo secrets); None if it cannot be written."""
+    path = manifest_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(manifest, indent=2))
+        os.chmod(path, 0o600)
+    except OSError:
+        return None
+    return path
+
+
+def remove_manifest(path: Path, manifest: dict[str, Any]) -> None:
+    """Remove the file `write_manifest` left, unless another stack has written its own there since."""
+    with contextlib.suppress(OSError, ValueError):
+        if json.loads(path.read_text()).get("services") == manifest["services"]:
+            path.unlink()
+
+
+def running_manifest(explicit: str | None) -> dict[str, Any] | None:
+    """The manifest of the stack that answers at its IdP's discovery URL (file `explicit`, else the default path).
+
+    None when no stack answers; with an `explicit` file, that is an `AuthstageError` instead."""
+    path = Path(explicit) if explicit else manifest_path()
+    try:
+        manifest: dict[str, Any] = json.loads(path.read_text())
+        httpx.get(manifest["services"]["idp"]["discovery_url"], timeout=2).raise_for_status()
+        return manifest
+    except (OSError, ValueError, KeyError, httpx.HTTPError):
+        if explicit:
+            raise AuthstageError(f"no running stack answers for manifest {explicit}") from None
+        return None
