@@ -1,4 +1,4 @@
-# Two commands: `make up` (start the demo stack) and `make test` (lint + tests).
+# Two commands: `make up` (start the demo stack) and `make test` (lint, type check, tests).
 # Both create .venv with `python3 -m venv` and install the project into it when needed.
 PYTHON ?= python3
 VENV   := .venv
@@ -28,6 +28,7 @@ node-tools:
 
 test: $(STAMP) node-tools
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -248,7 +248,7 @@ class Stack:
         return states[0]
 
     def rotate_keys(self, *, revoke_previous: bool = False) -> dict[str, Any]:
-        rotated = self.idp._control("POST", "keys/rotate").json()
+        rotated: dict[str, Any] = self.idp._control("POST", "keys/rotate").json()
         if revoke_previous:
             self.idp._control("POST", "keys/revoke")
         return rotated

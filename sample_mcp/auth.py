@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from joserfc import jwt
@@ -27,7 +27,7 @@ from joserfc.errors import (
     UnsupportedAlgorithmError,
     UnsupportedHeaderError,
 )
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeySet, KeySetSerialization
 from joserfc.jwt import JWTClaimsRegistry
 from mcp.server.auth.provider import AccessToken
 
@@ -66,7 +66,7 @@ class KeyCache:
     def _keyset(keys: Keys) -> KeySet:
         if keys.jwks is None:
             raise ValueError(keys.error or "no keys")
-        return KeySet.import_key_set(keys.jwks)
+        return KeySet.import_key_set(cast(KeySetSerialization, keys.jwks))
 
     async def get(self) -> KeySet:
         return self._keyset(await self.cache.get(self.discovery_url))

@@ -13,6 +13,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
+Algorithm = Literal["RS256", "RS384", "RS512", "PS256", "ES256"]
+
+
 class SampleAuth(BaseModel):
     """Self-protection: the server verifies RS256 bearer tokens itself (an OAuth-protected MCP server)."""
 
@@ -27,9 +30,7 @@ class SampleAuth(BaseModel):
         default=None,
         description="OIDC discovery document; default `<issuer>/.well-known/openid-configuration`.",
     )
-    algorithms: list[Literal["RS256", "RS384", "RS512", "PS256", "ES256"]] = Field(
-        default_factory=lambda: ["RS256"]
-    )
+    algorithms: list[Algorithm] = Field(default_factory=lambda: list[Algorithm](["RS256"]))
     leeway_seconds: int = Field(default=30, ge=0, le=3600, description="Allowed clock skew for exp/nbf.")
     jwks_cache_seconds: float = Field(default=300, ge=0, description="How long fetched keys are trusted.")
     jwks_refetch_min_interval: float = Field(
