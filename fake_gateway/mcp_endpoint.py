@@ -111,9 +111,7 @@ def _sse(message: dict[str, Any]) -> bytes:
     return b"event: message\ndata: " + _dumps(message) + b"\n\n"
 
 
-def _error(
-    status: int, pair: tuple[int, str], rpc_id: Any = None, reason: str | None = None, **fmt: Any
-) -> JsonRpcHttpError:
+def _error(status: int, pair: tuple[int, str], *, reason: str, rpc_id: Any = None, **fmt: Any) -> JsonRpcHttpError:
     return JsonRpcHttpError.of(status, pair, id=rpc_id, reason=reason, **fmt)
 
 
@@ -159,7 +157,7 @@ class McpEndpoint:
             error = _error(
                 405, METHOD_NOT_ALLOWED, reason=f"{req.method} /mcp: the gateway answers POST only"
             )
-            error.headers["Allow"] = "POST, DELETE" if view.mcp.session_timeout else "POST"
+            error.allow = "POST, DELETE" if view.mcp.session_timeout else "POST"
             raise error
         content_type = req.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/json":
@@ -240,7 +238,7 @@ class McpEndpoint:
             result, headers = await self._dispatch(call)
         except JsonRpcHttpError as exc:
             exc.id = call.rpc_id
-            self._log_failure(call, exc.reason or exc.message, exc.body())
+            self._log_failure(call, exc.reason, exc.body())
             if sse and exc.status == 200:
                 return Outgoing(200, {"Content-Type": "text/event-stream"}, _sse(exc.body()))
             raise
@@ -330,7 +328,7 @@ class McpEndpoint:
     def _delete(self, req: Incoming, principal: Principal) -> Outgoing:
         if self.backend.view.mcp.session_timeout is None:
             error = _error(405, METHOD_NOT_ALLOWED, reason="DELETE /mcp without sessionConfiguration")
-            error.headers["Allow"] = "POST"
+            error.allow = "POST"
             raise error
         session = self._session(req, principal, None)
         self.backend.sessions.delete(session.id)
@@ -606,7 +604,7 @@ class McpEndpoint:
             self._validate_params(call, params)
         except JsonRpcHttpError as exc:
             exc.id = call.rpc_id
-            self._log_failure(call, exc.reason or exc.message, exc.body())
+            self._log_failure(call, exc.reason, exc.body())
             raise
         token = (params.get("_meta") or {}).get("progressToken")
         if token is None:
@@ -640,7 +638,7 @@ class McpEndpoint:
                     except JsonRpcHttpError as exc:
                         exc.id = call.rpc_id
                         response = exc.body()
-                        self._log_failure(call, exc.reason or exc.message, response)
+                        self._log_failure(call, exc.reason, response)
                     yield _sse(response)
                     return
             finally:
