@@ -393,43 +393,62 @@ def _build_view(gateway: Gateway) -> View:
     region = parts[3] if len(parts) > 5 and parts[3] else knobs.region
     account = parts[4] if len(parts) > 5 and parts[4] else knobs.accountId
     authorizer_type = str(extra.get("authorizerType", "NONE"))
+    return View(
+        name,
+        gateway_id,
+        arn,
+        region,
+        account,
+        authorizer_type,
+        _jwt_view(extra, authorizer_type),
+        _mcp_view(extra, knobs),
+        extra.get("exceptionLevel") == "DEBUG",
+        tuple(_target_view(t, gateway) for t in gateway.targets),
+        _policy_view(extra, gateway),
+    )
 
-    jwt = None
+
+def _jwt_view(extra: dict[str, Any], authorizer_type: str) -> JwtConfig | None:
+    """authorizerConfiguration.customJWTAuthorizer of a CUSTOM_JWT / AUTHENTICATE_ONLY gateway."""
     config = extra.get("authorizerConfiguration") or {}
     raw = config.get("customJWTAuthorizer") if isinstance(config, dict) else None
-    if isinstance(raw, dict) and authorizer_type in ("CUSTOM_JWT", "AUTHENTICATE_ONLY"):
-        rules = []
-        for rule in raw.get("customClaims") or []:
-            match = rule["authorizingClaimMatchValue"]
-            value = match["claimMatchValue"]
-            lst = value.get("matchValueStringList")
-            rules.append(
-                ClaimRule(
-                    rule["inboundTokenClaimName"],
-                    rule["inboundTokenClaimValueType"],
-                    match["claimMatchOperator"],
-                    value.get("matchValueString"),
-                    tuple(lst) if lst is not None else None,
-                )
+    if not isinstance(raw, dict) or authorizer_type not in ("CUSTOM_JWT", "AUTHENTICATE_ONLY"):
+        return None
+    rules = []
+    for rule in raw.get("customClaims") or []:
+        match = rule["authorizingClaimMatchValue"]
+        value = match["claimMatchValue"]
+        lst = value.get("matchValueStringList")
+        rules.append(
+            ClaimRule(
+                rule["inboundTokenClaimName"],
+                rule["inboundTokenClaimValueType"],
+                match["claimMatchOperator"],
+                value.get("matchValueString"),
+                tuple(lst) if lst is not None else None,
             )
-
-        def opt(key: str) -> tuple[str, ...] | None:
-            return tuple(raw[key]) if raw.get(key) else None
-
-        jwt = JwtConfig(
-            raw["discoveryUrl"],
-            opt("allowedAudience"),
-            opt("allowedClients"),
-            opt("allowedScopes"),
-            dict(raw.get("advertisedScopeMapping") or {}),
-            tuple(rules),
-            authenticate_only=authorizer_type == "AUTHENTICATE_ONLY",
         )
 
+    def opt(key: str) -> tuple[str, ...] | None:
+        return tuple(raw[key]) if raw.get(key) else None
+
+    return JwtConfig(
+        raw["discoveryUrl"],
+        opt("allowedAudience"),
+        opt("allowedClients"),
+        opt("allowedScopes"),
+        dict(raw.get("advertisedScopeMapping") or {}),
+        tuple(rules),
+        authenticate_only=authorizer_type == "AUTHENTICATE_ONLY",
+    )
+
+
+def _mcp_view(extra: dict[str, Any], knobs: Emulator) -> McpConfig:
+    """protocolConfiguration.mcp (DOC gateway-using, gateway-sessions, gateway-mcp-streaming)."""
     protocol = extra.get("protocolConfiguration") or {}
     mcp = protocol.get("mcp") or {} if isinstance(protocol, dict) else {}
     session = mcp.get("sessionConfiguration")
-    mcp_view = McpConfig(
+    return McpConfig(
         versions=tuple(mcp.get("supportedVersions") or knobs.defaultSupportedVersions),
         instructions=mcp.get("instructions"),
         search=mcp.get("searchType") == "SEMANTIC",
@@ -440,41 +459,29 @@ def _build_view(gateway: Gateway) -> View:
         paginate=not mcp.get("disableMcpListToolsPagination", False),
     )
 
-    targets = tuple(_target_view(t, gateway) for t in gateway.targets)
-    policy = None
-    engine_ref = extra.get("policyEngineConfiguration")
-    if isinstance(engine_ref, dict) and engine_ref.get("arn"):
-        engine = match_policy_engine(gateway.policyEngines, engine_ref["arn"])
-        policies = []
-        for doc in (engine or {}).get("policies") or []:
-            definition = doc.get("definition") or {}
-            statement = (definition.get("cedar") or definition.get("policy") or {}).get("statement")
-            if not statement:
-                continue
-            pname = str(doc["name"])
-            policies.append(
-                PolicySpec(
-                    str(doc.get("policyId") or f"{pname}-{_hash10(pname)}"),
-                    pname,
-                    statement,
-                    doc.get("enforcementMode", "ACTIVE") != "LOG_ONLY",
-                )
-            )
-        policy = PolicyEngineSpec(engine_ref["arn"], engine_ref.get("mode", "ENFORCE"), tuple(policies))
 
-    return View(
-        name,
-        gateway_id,
-        arn,
-        region,
-        account,
-        authorizer_type,
-        jwt,
-        mcp_view,
-        extra.get("exceptionLevel") == "DEBUG",
-        targets,
-        policy,
-    )
+def _policy_view(extra: dict[str, Any], gateway: Gateway) -> PolicyEngineSpec | None:
+    """The policy engine policyEngineConfiguration.arn names, with its Cedar policies (DOC use-gateway-with-policy)."""
+    engine_ref = extra.get("policyEngineConfiguration")
+    if not isinstance(engine_ref, dict) or not engine_ref.get("arn"):
+        return None
+    engine = match_policy_engine(gateway.policyEngines, engine_ref["arn"])
+    policies = []
+    for doc in (engine or {}).get("policies") or []:
+        definition = doc.get("definition") or {}
+        statement = (definition.get("cedar") or definition.get("policy") or {}).get("statement")
+        if not statement:
+            continue
+        pname = str(doc["name"])
+        policies.append(
+            PolicySpec(
+                str(doc.get("policyId") or f"{pname}-{_hash10(pname)}"),
+                pname,
+                statement,
+                doc.get("enforcementMode", "ACTIVE") != "LOG_ONLY",
+            )
+        )
+    return PolicyEngineSpec(engine_ref["arn"], engine_ref.get("mode", "ENFORCE"), tuple(policies))
 
 
 def _target_view(doc: dict[str, Any], gateway: Gateway) -> TargetSpec:
