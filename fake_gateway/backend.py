@@ -22,7 +22,7 @@ from fake_gateway.keys import KeyCache
 from fake_gateway.logs import AppLog
 from fake_gateway.policy import PolicyEngine
 from fake_gateway.sessions import SessionStore
-from fake_gateway.settings import Gateway, TargetSpec, View
+from fake_gateway.settings import Emulator, Gateway, TargetSpec, View
 from fake_gateway.targets import TargetFailure, TargetPool, TargetState
 
 __all__ = ["Backend"]
@@ -36,7 +36,10 @@ class Backend:
         self._http = LoopLocal(
             lambda: httpx.AsyncClient(timeout=10.0, trust_env=False, headers={"User-Agent": USER_AGENT})
         )
-        knobs = lambda: self.gateway.emulator  # noqa: E731
+
+        def knobs() -> Emulator:
+            return self.gateway.emulator
+
         self.keys = KeyCache(
             self._http.get,
             now=self.clock.now,

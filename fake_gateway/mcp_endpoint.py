@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from mcp.shared.dispatcher import ProgressFnT
 from mcp.shared.inbound import ERROR_CODE_HTTP_STATUS, InboundLadderRejection, classify_inbound_request
 from mcp_types import methods as wire
 from pydantic import ValidationError
@@ -62,6 +63,18 @@ __all__ = ["Incoming", "McpEndpoint", "Outgoing"]
 
 SESSION_HEADER = "mcp-session-id"
 VERSION_HEADER = "mcp-protocol-version"
+# Besides initialize (DOC gateway-using: the operations AgentCore serves; the others answer -32601).
+SERVED_METHODS = frozenset(
+    {
+        "server/discover",
+        "ping",
+        "tools/list",
+        "tools/call",
+        "prompts/list",
+        "resources/list",
+        "resources/templates/list",
+    }
+)
 HANDSHAKE_ASSUMED = (
     "2025-03-26"  # MCP basic/transports: "the server SHOULD assume protocol version 2025-03-26"
 )
@@ -367,35 +380,25 @@ class McpEndpoint:
 
     def _validate_params(self, call: _Call, params: dict[str, Any]) -> None:
         """Params against the wire schema of the negotiated version (mcp_types), or -32601/-32602."""
-        served = {
-            "server/discover",
-            "ping",
-            "tools/list",
-            "tools/call",
-            "prompts/list",
-            "resources/list",
-            "resources/templates/list",
-        }
+
         # HTTP status of a dispatch error: 200 before 2026-07-28; the spec's table (mcp.shared.inbound) after.
-        modern_status = (
-            (lambda code: ERROR_CODE_HTTP_STATUS.get(code, 200)) if call.modern else (lambda code: 200)
-        )
-        if call.method not in served:
-            raise _error(
-                modern_status(-32601), METHOD_NOT_FOUND, reason=f"method {call.method!r} is not served"
-            )
+        def status(code: int) -> int:
+            return ERROR_CODE_HTTP_STATUS.get(code, 200) if call.modern else 200
+
+        if call.method not in SERVED_METHODS:
+            raise _error(status(-32601), METHOD_NOT_FOUND, reason=f"method {call.method!r} is not served")
         try:
             wire.validate_client_request(call.method, call.version, params or None)
         except KeyError:
             raise _error(
-                modern_status(-32601),
+                status(-32601),
                 METHOD_NOT_FOUND,
                 reason=f"method {call.method!r} does not exist in protocol {call.version}",
             ) from None
         except ValidationError as exc:
             first = exc.errors(include_url=False)[0]
             where = ".".join(str(p) for p in first["loc"])
-            error = _error(modern_status(-32602), INVALID_PARAMS, reason=f"{where}: {first['msg']}")
+            error = _error(status(-32602), INVALID_PARAMS, reason=f"{where}: {first['msg']}")
             error.message = f"Invalid params: {where}: {first['msg']}"
             raise error from None
 
@@ -524,7 +527,9 @@ class McpEndpoint:
             return error
         return _error(200 if not call.modern else 400, UNKNOWN_TOOL, name=name, reason=why)
 
-    async def _tools_call(self, call: _Call, params: dict[str, Any], progress: Any) -> dict[str, Any]:
+    async def _tools_call(
+        self, call: _Call, params: dict[str, Any], progress: ProgressFnT | None
+    ) -> dict[str, Any]:
         """The search tool, or `<target>___<tool>`: resolve, policy, call the target, mask its failure."""
         name = params["name"]
         arguments = params.get("arguments")
@@ -628,8 +633,8 @@ class McpEndpoint:
             token = f"auto-{self._auto_progress}"  # DOC example: "progressToken":"auto-1"
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
-        async def progress(value: float, total: float | None, message: str | None) -> None:
-            note: dict[str, Any] = {"progressToken": token, "progress": value}
+        async def report(progress: float, total: float | None, message: str | None) -> None:
+            note: dict[str, Any] = {"progressToken": token, "progress": progress}
             if total is not None:
                 note["total"] = total
             if message is not None:
@@ -637,7 +642,7 @@ class McpEndpoint:
             await queue.put({"jsonrpc": "2.0", "method": "notifications/progress", "params": note})
 
         async def events() -> AsyncIterator[bytes]:
-            task = asyncio.ensure_future(self._tools_call(call, params, progress))
+            task = asyncio.ensure_future(self._tools_call(call, params, report))
             try:
                 while True:
                     getter = asyncio.ensure_future(queue.get())

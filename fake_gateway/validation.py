@@ -73,6 +73,7 @@ def doc_shape(
     for operation, side in shapes:
         op = model.operation_model(operation)
         shape = op.input_shape if side == "input" else op.output_shape
+        assert shape is not None, f"{operation} has no {side} shape in {SERVICE}"
         for key, member in shape.members.items():
             members.setdefault(key, member)
         req = set(shape.required_members) if req is None else req & set(shape.required_members)
