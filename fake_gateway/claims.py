@@ -77,6 +77,10 @@ def _numeric_date(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _not_a_number(name: str, value: Any) -> Check:
+    return Check(name, False, f"{name} {value!r:.60} is not a number", f"{name} is seconds since the epoch")
+
+
 def check_exp(claims: dict[str, Any], knobs: Emulator, now: float, *, verified: bool) -> Check:
     """RFC 7519 §4.1.4 with knob `leewaySeconds`; a token without exp fails unless knob `requireExp` is off."""
     exp = claims.get("exp")
@@ -88,7 +92,7 @@ def check_exp(claims: dict[str, Any], knobs: Emulator, now: float, *, verified: 
             "access tokens must carry exp (RFC 9068 §2.2)" if knobs.requireExp else None,
         )
     if (exp_at := _numeric_date(exp)) is None:
-        return Check("exp", False, f"exp {exp!r:.60} is not a number", "exp is seconds since the epoch")
+        return _not_a_number("exp", exp)
     leeway = knobs.leewaySeconds
     if now > exp_at + leeway:
         unverified = "" if verified else " (unverified claims)"
@@ -107,7 +111,7 @@ def check_nbf(claims: dict[str, Any], knobs: Emulator, now: float) -> Check:
     if nbf is None:
         return Check("nbf", None, "no nbf claim")
     if (nbf_at := _numeric_date(nbf)) is None:
-        return Check("nbf", False, f"nbf {nbf!r:.60} is not a number", "nbf is seconds since the epoch")
+        return _not_a_number("nbf", nbf)
     if now + knobs.leewaySeconds < nbf_at:
         return Check(
             "nbf",
@@ -126,7 +130,7 @@ def check_iat(claims: dict[str, Any], knobs: Emulator, now: float) -> Check:
     if iat is None:
         return Check("iat", None, "no iat claim")
     if (issued := _numeric_date(iat)) is None:
-        return Check("iat", False, f"iat {iat!r:.60} is not a number", "iat is seconds since the epoch")
+        return _not_a_number("iat", iat)
     leeway = knobs.leewaySeconds
     if issued > now + leeway:
         return Check(

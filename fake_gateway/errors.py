@@ -325,7 +325,7 @@ class AuthError(GatewayError):
     ) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.message = message or INVALID_BEARER_TOKEN
+        self.message = message or INVALID_BEARER_TOKEN  # an empty knob message: the observed default
         self.challenge = challenge
         self.id_form = id_form
 
