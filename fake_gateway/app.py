@@ -20,16 +20,7 @@ from authstage_kit.access import Access
 from authstage_kit.control import install
 from fake_gateway.backend import Backend
 from fake_gateway.control import GatewayControl
-from fake_gateway.errors import (
-    PRM_PATH,
-    UNKNOWN_OPERATION_JSON,
-    UNKNOWN_OPERATION_STATUS,
-    UNKNOWN_OPERATION_XML,
-    AuthError,
-    GatewayError,
-    JsonRpcHttpError,
-    UnknownOperation,
-)
+from fake_gateway.errors import PRM_PATH, GatewayError, UnknownOperation
 from fake_gateway.mcp_endpoint import Incoming, McpEndpoint
 from fake_gateway.settings import Gateway
 
@@ -44,28 +35,8 @@ def _dumps(value: Any) -> bytes:
 
 
 def render(exc: GatewayError) -> Response:
-    """The one renderer of every emulated error (errors.py holds the strings)."""
-    if isinstance(exc, AuthError):
-        headers = {"WWW-Authenticate": exc.challenge} if exc.challenge else {}
-        return Response(_dumps(exc.body()), exc.status, headers=headers, media_type="application/json")
-    if isinstance(exc, JsonRpcHttpError):
-        return Response(_dumps(exc.body()), exc.status, headers=exc.headers, media_type="application/json")
-    if isinstance(exc, UnknownOperation):
-        if exc.method == "POST":
-            return Response(
-                _dumps(UNKNOWN_OPERATION_JSON), UNKNOWN_OPERATION_STATUS, media_type="application/json"
-            )
-        body = b"" if exc.method == "HEAD" else UNKNOWN_OPERATION_XML.encode()
-        return Response(body, UNKNOWN_OPERATION_STATUS, media_type="application/xml")
-    raise TypeError(exc)  # pragma: no cover
-
-
-def _reason(exc: GatewayError) -> str:
-    if isinstance(exc, AuthError | JsonRpcHttpError):
-        return exc.reason or getattr(exc, "message", "")
-    if isinstance(exc, UnknownOperation):
-        return f"{exc.method} {exc.path}: not an AgentCore gateway operation (UnknownOperationException)"
-    return str(exc)
+    """The one renderer of every emulated error: each error owns its status, headers and body (errors.py)."""
+    return Response(exc.content(), exc.status, headers=exc.headers, media_type=exc.media_type)
 
 
 async def _read_body(request: Request, limit: int) -> tuple[bytes, int | None]:
@@ -128,7 +99,7 @@ ROUTES = [
 
 async def _gateway_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, GatewayError)
-    request.scope.setdefault("state", {})["reason"] = _reason(exc)
+    request.scope.setdefault("state", {})["reason"] = exc.reason
     return render(exc)
 
 

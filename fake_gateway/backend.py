@@ -16,13 +16,13 @@ import httpx
 from authstage_kit.aio import LoopLocal
 from authstage_kit.clock import Clock
 from authstage_kit.jwks import KeyCache
-from fake_gateway.authorizer import Principal, auth_error, decide, evaluate_jwt, sigv4_principal
+from fake_gateway.authorizer import Principal, decide, evaluate_jwt, sigv4_principal
 from fake_gateway.credentials import OutboundCredentials
-from fake_gateway.errors import IAM_AUTH_MESSAGE, USER_AGENT, AuthError
+from fake_gateway.errors import PRM_PATH, USER_AGENT, BearerChallenge
 from fake_gateway.logs import AppLog
 from fake_gateway.policy import PolicyEngine
 from fake_gateway.sessions import SessionStore
-from fake_gateway.settings import Gateway, TargetSpec, View
+from fake_gateway.settings import Emulator, Gateway, TargetSpec, View
 from fake_gateway.targets import TargetFailure, TargetPool, TargetState
 
 __all__ = ["Backend"]
@@ -36,7 +36,10 @@ class Backend:
         self._http = LoopLocal(
             lambda: httpx.AsyncClient(timeout=10.0, trust_env=False, headers={"User-Agent": USER_AGENT})
         )
-        knobs = lambda: self.gateway.emulator  # noqa: E731
+
+        def knobs() -> Emulator:
+            return self.gateway.emulator
+
         self.keys = KeyCache(
             self._http.get,
             now=self.clock.now,
@@ -168,10 +171,7 @@ class Backend:
         if kind == "AWS_IAM" or (
             kind == "AUTHENTICATE_ONLY" and (knobs.authenticateOnlyMode == "sigv4" or view.jwt is None)
         ):
-            principal, reason = sigv4_principal(authorization, knobs)
-            if principal is None:
-                raise AuthError(401, "", IAM_AUTH_MESSAGE, reason, knobs.errorId)
-            return principal
+            return sigv4_principal(authorization, knobs)
         jwt = view.jwt
         assert jwt is not None
         keys = await self.keys.get(jwt.discovery_url)
@@ -180,9 +180,9 @@ class Backend:
             refreshed = await self.keys.refetch(jwt.discovery_url)
             if refreshed is not None:
                 verdict = evaluate_jwt(authorization, jwt, knobs, refreshed, self.clock.now())
-        decision = decide(verdict, knobs)
-        if decision.status != 200:
-            raise auth_error(decision, jwt, knobs, origin)
+        challenge = BearerChallenge(origin + PRM_PATH, tuple(jwt.advertised_scopes), knobs.legacyChallenge)
+        if (error := decide(verdict, knobs, challenge)) is not None:
+            raise error
         claims = verdict.claims or {}
         return Principal(
             "jwt", str(claims["sub"]) if claims.get("sub") is not None else None, claims, verdict.token

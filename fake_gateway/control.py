@@ -17,7 +17,6 @@ from authstage_kit.control import ControlRequest, ControlRoute, ServiceControl
 from authstage_kit.errors import ControlError
 from fake_gateway.authorizer import explain_token
 from fake_gateway.backend import Backend
-from fake_gateway.errors import ConfigValidationError
 from fake_gateway.settings import Gateway
 
 __all__ = ["GatewayControl"]
@@ -40,12 +39,7 @@ class GatewayControl(ServiceControl[Gateway]):
 
     # -- the kernel's hooks
     def validate(self, document: dict[str, Any]) -> Gateway:
-        try:
-            return Gateway.from_document(document)
-        except ConfigValidationError as exc:
-            raise ControlError(
-                400, "invalid_config", [{"loc": issue.path or "(body)", "msg": issue.message} for issue in exc.issues]
-            ) from exc
+        return Gateway.from_document(document)
 
     def dump(self, model: Gateway) -> dict[str, Any]:
         return model.to_document()

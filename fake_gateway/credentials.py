@@ -117,26 +117,7 @@ class OutboundCredentials:
         if cached and self._now() < cached.expires_at - self._margin():
             return cached.token
         endpoint = await self._token_endpoint(provider)
-        form: dict[str, str] = {}
-        if grant == "TOKEN_EXCHANGE":
-            form["grant_type"] = TOKEN_EXCHANGE_GRANT
-            form["subject_token"] = subject_token or ""
-            form["subject_token_type"] = out.custom.get("subject_token_type", ACCESS_TOKEN_TYPE)
-        else:
-            form["grant_type"] = "client_credentials"
-        if out.scopes:
-            form["scope"] = " ".join(out.scopes)
-        for name, value in out.custom.items():
-            form.setdefault(name, value)
-        headers = {"Accept": "application/json"}
-        if provider.client_id:
-            if provider.auth_method == "client_secret_post":
-                form["client_id"] = provider.client_id
-                if provider.client_secret:
-                    form["client_secret"] = provider.client_secret
-            else:  # RFC 6749 §2.3.1: form-urlencode id and secret, then Basic
-                pair = f"{quote(provider.client_id, safe='')}:{quote(provider.client_secret or '', safe='')}"
-                headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+        form, headers = _token_request(out, provider, grant, subject_token)
         self.token_requests += 1
         try:
             response = await self._http().post(endpoint, data=form, headers=headers)
@@ -144,27 +125,9 @@ class OutboundCredentials:
             raise CredentialError(
                 f"cannot reach token endpoint {endpoint} ({type(exc).__name__}: {exc})"
             ) from exc
-        body = _json(response)
-        if (
-            response.status_code != 200
-            or not isinstance(body, dict)
-            or not isinstance(body.get("access_token"), str)
-        ):
-            detail = body if isinstance(body, dict) else response.text[:300]
-            if isinstance(detail, dict):
-                detail = {k: v for k, v in detail.items() if k != "access_token"}
-            raise CredentialError(
-                f"token endpoint {endpoint} answered HTTP {response.status_code} to {grant} "
-                f"for client {provider.client_id!r}: {detail}"
-            )
-        lifetime = body.get("expires_in")
-        lifetime = (
-            float(lifetime)
-            if isinstance(lifetime, int | float) and not isinstance(lifetime, bool)
-            else 3600.0
-        )
-        self._tokens[key] = _Cached(body["access_token"], self._now() + lifetime)
-        return body["access_token"]
+        token, lifetime = _token_response(response, endpoint, grant, provider)
+        self._tokens[key] = _Cached(token, self._now() + lifetime)
+        return token
 
     async def _token_endpoint(self, provider: OAuthProvider) -> str:
         if provider.token_endpoint:
@@ -186,6 +149,57 @@ class OutboundCredentials:
             raise CredentialError(f"{url} answered HTTP {response.status_code} without token_endpoint")
         self._endpoints[url] = str(body["token_endpoint"])
         return self._endpoints[url]
+
+
+def _token_request(
+    out: Outbound, provider: OAuthProvider, grant: str, subject_token: str | None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The token request's form and headers: the grant, scopes, customParameters, client authentication."""
+    form: dict[str, str] = {}
+    if grant == "TOKEN_EXCHANGE":
+        form["grant_type"] = TOKEN_EXCHANGE_GRANT
+        form["subject_token"] = subject_token or ""
+        form["subject_token_type"] = out.custom.get("subject_token_type", ACCESS_TOKEN_TYPE)
+    else:
+        form["grant_type"] = "client_credentials"
+    if out.scopes:
+        form["scope"] = " ".join(out.scopes)
+    for name, value in out.custom.items():
+        form.setdefault(name, value)
+    headers = {"Accept": "application/json"}
+    if provider.client_id:
+        if provider.auth_method == "client_secret_post":
+            form["client_id"] = provider.client_id
+            if provider.client_secret:
+                form["client_secret"] = provider.client_secret
+        else:  # RFC 6749 §2.3.1: form-urlencode id and secret, then Basic
+            pair = f"{quote(provider.client_id, safe='')}:{quote(provider.client_secret or '', safe='')}"
+            headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+    return form, headers
+
+
+def _token_response(
+    response: httpx.Response, endpoint: str, grant: str, provider: OAuthProvider
+) -> tuple[str, float]:
+    """RFC 6749 §5.1: the access token and its lifetime (`expires_in`, else 1 h), or why there is none."""
+    body = _json(response)
+    if (
+        response.status_code != 200
+        or not isinstance(body, dict)
+        or not isinstance(body.get("access_token"), str)
+    ):
+        detail = body if isinstance(body, dict) else response.text[:300]
+        if isinstance(detail, dict):
+            detail = {k: v for k, v in detail.items() if k != "access_token"}
+        raise CredentialError(
+            f"token endpoint {endpoint} answered HTTP {response.status_code} to {grant} "
+            f"for client {provider.client_id!r}: {detail}"
+        )
+    lifetime = body.get("expires_in")
+    seconds = (
+        float(lifetime) if isinstance(lifetime, int | float) and not isinstance(lifetime, bool) else 3600.0
+    )
+    return str(body["access_token"]), seconds
 
 
 def _json(response: httpx.Response) -> Any:

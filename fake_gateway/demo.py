@@ -52,38 +52,44 @@ def demo_gateway(
                     "instructions": "authstage demo gateway: tools of the sample MCP server.",
                 }
             },
-            "targets": [
-                {
-                    "name": "search-server",
-                    "description": "The sample MCP server (search, whoami, echo, fail, slow)",
-                    "targetConfiguration": {"mcp": {"mcpServer": {"endpoint": target_endpoint}}},
-                    "credentialProviderConfigurations": [
-                        {
-                            "credentialProviderType": "OAUTH",
-                            "credentialProvider": {"oauthCredentialProvider": oauth},
-                        }
-                    ],
-                }
-            ],
-            "credentialProviders": [
-                {
-                    "name": "authstage-demo-idp",
-                    "credentialProviderVendor": "CustomOauth2",
-                    "oauth2ProviderConfigInput": {
-                        "customOauth2ProviderConfig": {
-                            "oauthDiscovery": {
-                                "authorizationServerMetadata": {
-                                    "issuer": issuer,
-                                    "authorizationEndpoint": issuer + "authorize",
-                                    "tokenEndpoint": token_endpoint,
-                                    "tokenEndpointAuthMethods": ["client_secret_post"],
-                                }
-                            },
-                            "clientId": client_id,
-                            "clientSecret": client_secret,
-                        }
-                    },
-                }
-            ],
+            "targets": [_target(target_endpoint, oauth)],
+            "credentialProviders": [_provider(issuer, token_endpoint, client_id, client_secret)],
         }
     )
+
+
+def _target(endpoint: str, oauth: dict[str, Any]) -> dict[str, Any]:
+    """The `search-server` target (a get-gateway-target document): the sample MCP server, OAuth outbound."""
+    return {
+        "name": "search-server",
+        "description": "The sample MCP server (search, whoami, echo, fail, slow)",
+        "targetConfiguration": {"mcp": {"mcpServer": {"endpoint": endpoint}}},
+        "credentialProviderConfigurations": [
+            {
+                "credentialProviderType": "OAUTH",
+                "credentialProvider": {"oauthCredentialProvider": oauth},
+            }
+        ],
+    }
+
+
+def _provider(issuer: str, token_endpoint: str, client_id: str, client_secret: str) -> dict[str, Any]:
+    """The OAuth2 credential provider `authstage-demo-idp` (a CustomOauth2 create input)."""
+    return {
+        "name": "authstage-demo-idp",
+        "credentialProviderVendor": "CustomOauth2",
+        "oauth2ProviderConfigInput": {
+            "customOauth2ProviderConfig": {
+                "oauthDiscovery": {
+                    "authorizationServerMetadata": {
+                        "issuer": issuer,
+                        "authorizationEndpoint": issuer + "authorize",
+                        "tokenEndpoint": token_endpoint,
+                        "tokenEndpointAuthMethods": ["client_secret_post"],
+                    }
+                },
+                "clientId": client_id,
+                "clientSecret": client_secret,
+            }
+        },
+    }

@@ -4,19 +4,93 @@ Sources are the sections of `shared/reference/agentcore-gateway.md` (the "sheet"
 cite. Tags: DOC (AWS developer guide / API reference), SAMPLE (awslabs sample repos), OBSERVED (a third-party
 capture of a real gateway), REPORTED, INFERRED (our default, behind a knob where it matters).
 
-Exception tree (one handler per app renders them, see `app.py`):
+Exception tree (each error owns its status, headers, body and log reason; `app.py`'s one handler renders them):
 
 * GatewayError
-  x AuthError            - 401/403 from the inbound authorizer, with WWW-Authenticate and the -32001 body
-  x JsonRpcHttpError     - a JSON-RPC error at a non-200 (or 200) HTTP status, before or during dispatch
-  x UnknownOperation     - any path the gateway does not serve: the Coral UnknownOperationException body
-* ConfigValidationError  - a gateway document failed validation (AWS ValidationException wording)
+  x AuthError                     - 401/403 from the inbound authorizer: the -32001 body
+    + InvalidTokenError           - 401 `WWW-Authenticate: Bearer error="invalid_token", ...`
+    + InsufficientScopeError      - 403 `WWW-Authenticate: Bearer error="insufficient_scope", ...`
+    + MissingAuthenticationToken  - 401 of an AWS_IAM gateway, no challenge
+  x JsonRpcHttpError              - a JSON-RPC error at a non-200 (or 200) HTTP status, before or during dispatch
+  x UnknownOperation              - any path the gateway does not serve: the Coral UnknownOperationException body
+
+Config validation problems are `Issue`s (AWS ValidationException wording), raised by pydantic in settings.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass
 from typing import Any
+
+__all__ = [
+    "AT_LEAST_ONE_CHECK",
+    "AUTH_ERROR_CODE",
+    "BATCH_NOT_SUPPORTED",
+    "BODY_TOO_LARGE",
+    "CLAIM_OPERATOR_ARRAY",
+    "CLAIM_OPERATOR_STRING",
+    "CREDENTIAL_PROVIDER_MISSING",
+    "C_ENUM",
+    "C_MAX_LEN",
+    "C_MAX_VAL",
+    "C_MIN_LEN",
+    "C_MIN_VAL",
+    "C_NOT_NULL",
+    "C_PATTERN",
+    "C_TYPE",
+    "DISCOVERY_URL_DEVGUIDE",
+    "ERROR_INSUFFICIENT_SCOPE",
+    "ERROR_INVALID_TOKEN",
+    "IAM_AUTH_MESSAGE",
+    "INSUFFICIENT_SCOPE_MESSAGE",
+    "INTERNAL_ERROR_TEXT",
+    "INVALID_BEARER_TOKEN",
+    "INVALID_PARAMS",
+    "INVALID_REQUEST",
+    "KNOWN_MCP_VERSIONS",
+    "LOG_AUTH_FAILED",
+    "LOG_FAILED",
+    "LOG_STARTED",
+    "LOG_SUCCEEDED",
+    "METHOD_NOT_ALLOWED",
+    "METHOD_NOT_FOUND",
+    "MISSING_SESSION",
+    "MISSING_TOKEN_MESSAGES",
+    "MODERN_VERSIONS",
+    "NOT_ACCEPTABLE",
+    "PARSE_ERROR",
+    "POLICY_DEFAULT_DENY",
+    "POLICY_FORBID",
+    "PRM_PATH",
+    "RESOURCE_NOT_FOUND_TEXT",
+    "SEARCH_TOOL_DESCRIPTION",
+    "SEARCH_TOOL_INPUT_SCHEMA",
+    "SEARCH_TOOL_NAME",
+    "SERVER_INFO",
+    "UNION_COUNT",
+    "UNKNOWN_MEMBER",
+    "UNKNOWN_OPERATION_JSON",
+    "UNKNOWN_OPERATION_STATUS",
+    "UNKNOWN_OPERATION_XML",
+    "UNKNOWN_SESSION",
+    "UNKNOWN_TOOL",
+    "UNSUPPORTED_INITIALIZE_VERSION",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "UNSUPPORTED_PROTOCOL_VERSION",
+    "UNSUPPORTED_VERSION_HEADER",
+    "USER_AGENT",
+    "VALUE_CONSTRAINT",
+    "AuthError",
+    "BearerChallenge",
+    "GatewayError",
+    "InsufficientScopeError",
+    "InvalidTokenError",
+    "Issue",
+    "JsonRpcHttpError",
+    "MissingAuthenticationToken",
+    "UnknownOperation",
+]
 
 # --- Inbound authorizer (sheet §4.1, §4.2, §4.3) -----------------------------------------------------------
 
@@ -48,17 +122,6 @@ PRM_PATH = "/.well-known/oauth-protected-resource"
 # AWS_IAM gateways: the body for an unsigned / non-SigV4 request is UNKNOWN (sheet U15 reports only "401");
 # INFERRED: the -32001 shape with the Runtime's missing-credential text (sheet §4.2, ref 70884643623).
 IAM_AUTH_MESSAGE = "Missing Authentication Token"
-
-
-def bearer_challenge(error: str | None, scopes: list[str], resource_metadata: str) -> str:
-    """The WWW-Authenticate value in the observed parameter order (sheet §4.1)."""
-    params = []
-    if error:
-        params.append(f'error="{error}"')
-    if scopes:
-        params.append(f'scope="{" ".join(scopes)}"')
-    params.append(f'resource_metadata="{resource_metadata}"')
-    return "Bearer " + ", ".join(params)
 
 
 # --- Coral: every path the gateway does not serve (sheet §1, U12, U13) ------------------------------------
@@ -197,19 +260,78 @@ CREDENTIAL_PROVIDER_MISSING = (
 # --- Exceptions ------------------------------------------------------------------------------------------
 
 
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
 class GatewayError(Exception):
-    """Base of every error the gateway renders as an HTTP response."""
+    """Base of every error the gateway renders as an HTTP response: each one owns its whole answer.
 
-
-@dataclass
-class AuthError(GatewayError):
-    """401/403 from the authorizer. `reason` is ours (logs only); the client sees the observed shape."""
+    `status`, `headers`, `media_type` and `content()` are what the client sees; `reason` is ours (the request log
+    and APPLICATION_LOGS), never sent.
+    """
 
     status: int
-    challenge: str
-    message: str
     reason: str
-    id_form: str = "omit"
+    media_type: str = "application/json"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {}
+
+    def content(self) -> bytes:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class BearerChallenge:
+    """The `WWW-Authenticate: Bearer` parameters that do not depend on the failure (sheet §4.1, RFC 6750 §3).
+
+    `legacy` (knob `legacyChallenge`): the Aug-2025 header with only `resource_metadata` (OBSERVED tacnode).
+    """
+
+    resource_metadata: str
+    scopes: tuple[str, ...] = ()
+    legacy: bool = False
+
+    def header(self, error: str | None) -> str:
+        """The header value in the observed parameter order: error, scope, resource_metadata."""
+        params = []
+        if error and not self.legacy:
+            params.append(f'error="{error}"')
+        if self.scopes and not self.legacy:
+            params.append(f'scope="{" ".join(self.scopes)}"')
+        params.append(f'resource_metadata="{self.resource_metadata}"')
+        return "Bearer " + ", ".join(params)
+
+
+class AuthError(GatewayError):
+    """401/403 from the inbound authorizer: the -32001 body and, for a JWT authorizer, the Bearer challenge.
+
+    Subclasses set `status` and `error` (RFC 6750 §3.1), as Authlib's `rfc6750/errors.py` does. `message` is
+    what the body says (knobs `missingTokenMessage`, `insufficientScopeMessage`); `id_form` is knob `errorId`.
+    """
+
+    status = 401
+    error: str | None = None
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        message: str = INVALID_BEARER_TOKEN,
+        challenge: BearerChallenge | None = None,
+        id_form: str = "omit",
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.message = message or INVALID_BEARER_TOKEN  # an empty knob message: the observed default
+        self.challenge = challenge
+        self.id_form = id_form
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": self.challenge.header(self.error)} if self.challenge else {}
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {"jsonrpc": "2.0"}
@@ -220,6 +342,33 @@ class AuthError(GatewayError):
         body["error"] = {"code": AUTH_ERROR_CODE, "message": self.message}
         return body
 
+    def content(self) -> bytes:
+        return _dumps(self.body())
+
+
+class InvalidTokenError(AuthError):
+    """RFC 6750 §3.1 invalid_token: no, odd, malformed, expired or unacceptable token (sheet §4.1, §4.2)."""
+
+    status = 401
+    error = ERROR_INVALID_TOKEN
+
+
+class InsufficientScopeError(AuthError):
+    """RFC 6750 §3.1 insufficient_scope: no allowed scope; iss mismatch by default (sheet §4.3, U5/U6/U23)."""
+
+    status = 403
+    error = ERROR_INSUFFICIENT_SCOPE
+
+
+class MissingAuthenticationToken(AuthError):
+    """AWS_IAM gateways: no SigV4 signature. 401, the -32001 body, no Bearer challenge (sheet U15, INFERRED)."""
+
+    status = 401
+    error = None
+
+    def __init__(self, reason: str, *, id_form: str = "omit") -> None:
+        super().__init__(reason, message=IAM_AUTH_MESSAGE, id_form=id_form)
+
 
 @dataclass
 class JsonRpcHttpError(GatewayError):
@@ -228,17 +377,21 @@ class JsonRpcHttpError(GatewayError):
     status: int
     code: int
     message: str
+    reason: str
     id: Any = None
     data: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    reason: str | None = None
+    allow: str | None = None  # the `Allow` header of a 405
 
     @classmethod
     def of(
-        cls, status: int, pair: tuple[int, str], *, id: Any = None, reason: str | None = None, **fmt: Any
+        cls, status: int, pair: tuple[int, str], *, reason: str, id: Any = None, **fmt: Any
     ) -> JsonRpcHttpError:
         code, message = pair
-        return cls(status, code, message.format(**fmt) if fmt else message, id=id, reason=reason)
+        return cls(status, code, message.format(**fmt) if fmt else message, reason, id=id)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Allow": self.allow} if self.allow else {}
 
     def body(self) -> dict[str, Any]:
         error: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -246,13 +399,26 @@ class JsonRpcHttpError(GatewayError):
             error["data"] = self.data
         return {"jsonrpc": "2.0", "id": self.id, "error": error}
 
+    def content(self) -> bytes:
+        return _dumps(self.body())
 
-@dataclass
+
 class UnknownOperation(GatewayError):
-    """Coral's answer for anything outside the emulated surface."""
+    """Coral's answer for anything outside the emulated surface: JSON to a POST, XML otherwise (sheet U12, U13)."""
 
-    method: str
-    path: str
+    status = UNKNOWN_OPERATION_STATUS
+
+    def __init__(self, method: str, path: str) -> None:
+        super().__init__(method, path)
+        self.method = method
+        self.path = path
+        self.reason = f"{method} {path}: not an AgentCore gateway operation (UnknownOperationException)"
+        self.media_type = "application/json" if method == "POST" else "application/xml"
+
+    def content(self) -> bytes:
+        if self.method == "POST":
+            return _dumps(UNKNOWN_OPERATION_JSON)
+        return b"" if self.method == "HEAD" else UNKNOWN_OPERATION_XML.encode()
 
 
 @dataclass
@@ -264,13 +430,3 @@ class Issue:
 
     def __str__(self) -> str:
         return f"{self.path or '<root>'}: {self.message}"
-
-
-class ConfigValidationError(ValueError):
-    """`ValidationException`: the gateway document is not something AgentCore would accept."""
-
-    def __init__(self, issues: list[Issue]) -> None:
-        self.issues = issues
-        count = len(issues)
-        head = f"{count} validation error{'s' if count != 1 else ''} detected"
-        super().__init__("ValidationException: " + head + ": " + "; ".join(str(i) for i in issues))

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from mcp.shared.dispatcher import ProgressFnT
 from mcp.shared.inbound import ERROR_CODE_HTTP_STATUS, InboundLadderRejection, classify_inbound_request
 from mcp_types import methods as wire
 from pydantic import ValidationError
@@ -56,12 +57,24 @@ from fake_gateway.errors import (
 )
 from fake_gateway.search import search_result
 from fake_gateway.sessions import Session
-from fake_gateway.targets import TargetFailure
+from fake_gateway.targets import TargetFailure, TargetState
 
 __all__ = ["Incoming", "McpEndpoint", "Outgoing"]
 
 SESSION_HEADER = "mcp-session-id"
 VERSION_HEADER = "mcp-protocol-version"
+# Besides initialize (DOC gateway-using: the operations AgentCore serves; the others answer -32601).
+SERVED_METHODS = frozenset(
+    {
+        "server/discover",
+        "ping",
+        "tools/list",
+        "tools/call",
+        "prompts/list",
+        "resources/list",
+        "resources/templates/list",
+    }
+)
 HANDSHAKE_ASSUMED = (
     "2025-03-26"  # MCP basic/transports: "the server SHOULD assume protocol version 2025-03-26"
 )
@@ -112,7 +125,7 @@ def _sse(message: dict[str, Any]) -> bytes:
 
 
 def _error(
-    status: int, pair: tuple[int, str], rpc_id: Any = None, reason: str | None = None, **fmt: Any
+    status: int, pair: tuple[int, str], *, reason: str, rpc_id: Any = None, **fmt: Any
 ) -> JsonRpcHttpError:
     return JsonRpcHttpError.of(status, pair, id=rpc_id, reason=reason, **fmt)
 
@@ -130,20 +143,34 @@ class McpEndpoint:
     def knobs(self) -> Any:
         return self.backend.gateway.emulator
 
-    # --- entry
+    # --- entry: authenticate -> parse -> gate -> dispatch -> respond
 
     async def handle(self, req: Incoming) -> Outgoing:
         """Raises AuthError / JsonRpcHttpError (rendered by the app's one handler) or returns the response."""
-        backend = self.backend
-        view = backend.view
-        origin = backend.origin(req.host, req.scheme)
         request_id, trace_id = str(uuid.uuid4()), secrets.token_hex(16)
-        await backend.pool.close_retired()
+        await self.backend.pool.close_retired()
+        principal = await self._authenticate(req, request_id, trace_id)
+        if req.method == "DELETE":
+            return self._delete(req, principal)
+        self._check_transport(req)
+        body = _rpc_message(self._parse_body(req))
+        if body is None:
+            return Outgoing(202)  # a response to a server-initiated request
+        version, modern = self._negotiate(req, body, principal)
+        if "id" not in body:
+            return Outgoing(202)  # notifications are accepted and dropped
+        sse = self.backend.view.mcp.streaming and "text/event-stream" in req.headers.get("accept", "")
+        call = _Call(request_id, trace_id, principal, body["id"], body["method"], version, modern, body, sse)
+        return await self._respond(call)
+
+    async def _authenticate(self, req: Incoming, request_id: str, trace_id: str) -> Principal:
+        """The inbound authorizer; a refusal is logged to APPLICATION_LOGS with its real reason, then raised."""
+        origin = self.backend.origin(req.host, req.scheme)
         try:
-            principal = await backend.authenticate(_authorization(req), origin)
+            return await self.backend.authenticate(_authorization(req), origin)
         except AuthError as exc:
             body = _lenient_json(req.body)
-            backend.app_log.emit(
+            self.backend.app_log.emit(
                 request_id=request_id,
                 trace_id=trace_id,
                 is_error=True,
@@ -153,13 +180,14 @@ class McpEndpoint:
                 request_body=body if isinstance(body, dict) else None,
             )
             raise
-        if req.method == "DELETE":
-            return self._delete(req, principal)
+
+    def _check_transport(self, req: Incoming) -> None:
+        """Streamable HTTP before the body is read: POST, JSON in, JSON accepted (knob strictAccept), size."""
         if req.method != "POST":
             error = _error(
                 405, METHOD_NOT_ALLOWED, reason=f"{req.method} /mcp: the gateway answers POST only"
             )
-            error.headers["Allow"] = "POST, DELETE" if view.mcp.session_timeout else "POST"
+            error.allow = "POST, DELETE" if self.backend.view.mcp.session_timeout else "POST"
             raise error
         content_type = req.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/json":
@@ -177,6 +205,9 @@ class McpEndpoint:
                 limit=self.knobs.maxRequestBytes,
                 reason=f"body of {req.oversize} bytes > maxRequestBytes {self.knobs.maxRequestBytes}",
             )
+
+    def _parse_body(self, req: Incoming) -> Any:
+        """Strict JSON (no NaN), at most knob `maxJsonDepth` deep, one message (no batch): else -32700/-32600."""
         try:
             body = json.loads(req.body, parse_constant=_strict_constant)
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
@@ -189,64 +220,44 @@ class McpEndpoint:
             )
         if isinstance(body, list):
             raise _error(400, BATCH_NOT_SUPPORTED, reason="JSON-RPC batch (array) body")
-        if not isinstance(body, dict) or body.get("jsonrpc") != "2.0":
-            raise _error(
-                400,
-                INVALID_REQUEST,
-                reason='not a JSON-RPC 2.0 object (jsonrpc must be "2.0")',
-                rpc_id=body.get("id") if isinstance(body, dict) and _valid_id(body.get("id")) else None,
-            )
-        has_id = "id" in body
-        if has_id and not _valid_id(body["id"]):
-            raise _error(400, INVALID_REQUEST, reason=f"id {body['id']!r} must be a string or an integer")
-        method = body.get("method")
-        if method is None:
-            if has_id and ("result" in body or "error" in body):
-                return Outgoing(202)  # a response to a server-initiated request
-            raise _error(400, INVALID_REQUEST, rpc_id=body.get("id"), reason="no method")
-        if not isinstance(method, str):
-            raise _error(400, INVALID_REQUEST, rpc_id=body.get("id"), reason="method must be a string")
-        if "params" in body and not isinstance(body["params"], dict):
-            raise _error(
-                400 if not has_id else 200,
-                INVALID_PARAMS,
-                rpc_id=body.get("id"),
-                reason="params must be an object",
-            )
+        return body
 
-        sse = view.mcp.streaming and "text/event-stream" in accept
-        modern_header = req.headers.get(VERSION_HEADER) in MODERN_VERSIONS
+    def _negotiate(self, req: Incoming, body: dict[str, Any], principal: Principal) -> tuple[str, bool]:
+        """The protocol version of this request and whether it is a 2026-07-28 (stateless) one."""
+        method = body["method"]
         meta = (body.get("params") or {}).get("_meta")
         modern = method != "initialize" and (
-            modern_header
+            req.headers.get(VERSION_HEADER) in MODERN_VERSIONS
             or method == "server/discover"
             or (isinstance(meta, dict) and "io.modelcontextprotocol/protocolVersion" in meta)
         )
-        version = self._modern_gate(req, body) if modern else self._legacy_gate(req, body, principal, method)
-        if not has_id:
-            return Outgoing(202)  # notifications are accepted and dropped
-        call = _Call(request_id, trace_id, principal, body["id"], method, version, modern, body, sse)
-        backend.app_log.emit(
-            request_id=request_id,
-            trace_id=trace_id,
+        if modern:
+            return self._modern_gate(req, body), True
+        return self._legacy_gate(req, body, principal, method), False
+
+    async def _respond(self, call: _Call) -> Outgoing:
+        """Dispatch one request; answer as JSON, or as SSE when enableResponseStreaming and Accept allow it."""
+        self.backend.app_log.emit(
+            request_id=call.request_id,
+            trace_id=call.trace_id,
             is_error=False,
             rpc_id=call.rpc_id,
             log=LOG_STARTED.format(request_id=call.rpc_id),
-            request_body=body,
+            request_body=call.body,
         )
-        if method == "tools/call" and sse:
+        if call.method == "tools/call" and call.sse:
             return self._streamed_call(call)
         try:
             result, headers = await self._dispatch(call)
         except JsonRpcHttpError as exc:
             exc.id = call.rpc_id
-            self._log_failure(call, exc.reason or exc.message, exc.body())
-            if sse and exc.status == 200:
+            self._log_failure(call, exc.reason, exc.body())
+            if call.sse and exc.status == 200:
                 return Outgoing(200, {"Content-Type": "text/event-stream"}, _sse(exc.body()))
             raise
         response = {"jsonrpc": "2.0", "id": call.rpc_id, "result": result}
         self._log_success(call, response)
-        if sse:
+        if call.sse:
             return Outgoing(
                 200,
                 {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", **headers},
@@ -330,7 +341,7 @@ class McpEndpoint:
     def _delete(self, req: Incoming, principal: Principal) -> Outgoing:
         if self.backend.view.mcp.session_timeout is None:
             error = _error(405, METHOD_NOT_ALLOWED, reason="DELETE /mcp without sessionConfiguration")
-            error.headers["Allow"] = "POST"
+            error.allow = "POST"
             raise error
         session = self._session(req, principal, None)
         self.backend.sessions.delete(session.id)
@@ -369,35 +380,25 @@ class McpEndpoint:
 
     def _validate_params(self, call: _Call, params: dict[str, Any]) -> None:
         """Params against the wire schema of the negotiated version (mcp_types), or -32601/-32602."""
-        served = {
-            "server/discover",
-            "ping",
-            "tools/list",
-            "tools/call",
-            "prompts/list",
-            "resources/list",
-            "resources/templates/list",
-        }
+
         # HTTP status of a dispatch error: 200 before 2026-07-28; the spec's table (mcp.shared.inbound) after.
-        modern_status = (
-            (lambda code: ERROR_CODE_HTTP_STATUS.get(code, 200)) if call.modern else (lambda code: 200)
-        )
-        if call.method not in served:
-            raise _error(
-                modern_status(-32601), METHOD_NOT_FOUND, reason=f"method {call.method!r} is not served"
-            )
+        def status(code: int) -> int:
+            return ERROR_CODE_HTTP_STATUS.get(code, 200) if call.modern else 200
+
+        if call.method not in SERVED_METHODS:
+            raise _error(status(-32601), METHOD_NOT_FOUND, reason=f"method {call.method!r} is not served")
         try:
             wire.validate_client_request(call.method, call.version, params or None)
         except KeyError:
             raise _error(
-                modern_status(-32601),
+                status(-32601),
                 METHOD_NOT_FOUND,
                 reason=f"method {call.method!r} does not exist in protocol {call.version}",
             ) from None
         except ValidationError as exc:
             first = exc.errors(include_url=False)[0]
             where = ".".join(str(p) for p in first["loc"])
-            error = _error(modern_status(-32602), INVALID_PARAMS, reason=f"{where}: {first['msg']}")
+            error = _error(status(-32602), INVALID_PARAMS, reason=f"{where}: {first['msg']}")
             error.message = f"Invalid params: {where}: {first['msg']}"
             raise error from None
 
@@ -526,17 +527,45 @@ class McpEndpoint:
             return error
         return _error(200 if not call.modern else 400, UNKNOWN_TOOL, name=name, reason=why)
 
-    async def _tools_call(self, call: _Call, params: dict[str, Any], progress: Any) -> dict[str, Any]:
-        backend = self.backend
-        view = backend.view
+    async def _tools_call(
+        self, call: _Call, params: dict[str, Any], progress: ProgressFnT | None
+    ) -> dict[str, Any]:
+        """The search tool, or `<target>___<tool>`: resolve, policy, call the target, mask its failure."""
         name = params["name"]
         arguments = params.get("arguments")
-        if name == SEARCH_TOOL_NAME and view.mcp.search:
-            query = (arguments or {}).get("query")
-            if not isinstance(query, str) or not query.strip():
-                return self._failure(call, "search tool needs a non-empty string 'query'")
-            tools = await self.all_tools(call.principal)
-            return search_result(query, tools, self.knobs.searchMaxResults)
+        if name == SEARCH_TOOL_NAME and self.backend.view.mcp.search:
+            return await self._search(call, arguments)
+        state, tool = await self._resolve_tool(call, name)
+        if (denied := self._policy_denial(call, name, arguments)) is not None:
+            return denied
+        try:
+            result = await self.backend.pool.call_tool(
+                state.spec,
+                tool,
+                arguments,
+                subject=call.principal.subject,
+                subject_token=call.principal.token,
+                progress=progress,
+            )
+        except TargetFailure as exc:
+            return self._failure(call, exc.reason)
+        if result.get("isError") and self.knobs.targetToolErrors == "mask":
+            text = " ".join(
+                c.get("text", "") for c in result.get("content") or [] if isinstance(c, dict)
+            ).strip()
+            return self._failure(call, text or "the target tool returned isError: true")
+        return result
+
+    async def _search(self, call: _Call, arguments: Any) -> dict[str, Any]:
+        query = (arguments or {}).get("query")
+        if not isinstance(query, str) or not query.strip():
+            return self._failure(call, "search tool needs a non-empty string 'query'")
+        tools = await self.all_tools(call.principal)
+        return search_result(query, tools, self.knobs.searchMaxResults)
+
+    async def _resolve_tool(self, call: _Call, name: str) -> tuple[TargetState, str]:
+        """The target and tool a `<target>___<tool>` name designates (U14), or the unknown-tool error."""
+        backend = self.backend
         target, sep, tool = name.partition("___")
         state = backend.targets.get(target) if sep else None
         if state is None:
@@ -558,35 +587,25 @@ class McpEndpoint:
                     f"catalogue {sorted(str(k) for k in known)} (status "
                     f"{state.status}; POST /_authstage/targets/{target}/synchronize)",
                 )
-        if backend.policy is not None:
-            decision = backend.policy.authorize(call.principal, name, arguments)
-            backend.app_log.emit(
-                request_id=call.request_id,
-                trace_id=call.trace_id,
-                is_error=not decision.allowed,
-                rpc_id=call.rpc_id,
-                log=f"Policy decision for {name}: {'ALLOW' if decision.allowed else 'DENY'}",
-                reason=decision.reason,
-            )
-            if not decision.allowed and decision.enforced:
-                return {"content": [{"type": "text", "text": decision.text}], "isError": True}
-        try:
-            result = await backend.pool.call_tool(
-                state.spec,
-                tool,
-                arguments,
-                subject=call.principal.subject,
-                subject_token=call.principal.token,
-                progress=progress,
-            )
-        except TargetFailure as exc:
-            return self._failure(call, exc.reason)
-        if result.get("isError") and self.knobs.targetToolErrors == "mask":
-            text = " ".join(
-                c.get("text", "") for c in result.get("content") or [] if isinstance(c, dict)
-            ).strip()
-            return self._failure(call, text or "the target tool returned isError: true")
-        return result
+        return state, tool
+
+    def _policy_denial(self, call: _Call, name: str, arguments: Any) -> dict[str, Any] | None:
+        """DOC use-gateway-with-policy: the decision is logged; an enforced deny is the tool's result."""
+        policy = self.backend.policy
+        if policy is None:
+            return None
+        decision = policy.authorize(call.principal, name, arguments)
+        self.backend.app_log.emit(
+            request_id=call.request_id,
+            trace_id=call.trace_id,
+            is_error=not decision.allowed,
+            rpc_id=call.rpc_id,
+            log=f"Policy decision for {name}: {'ALLOW' if decision.allowed else 'DENY'}",
+            reason=decision.reason,
+        )
+        if not decision.allowed and decision.enforced:
+            return {"content": [{"type": "text", "text": decision.text}], "isError": True}
+        return None
 
     def _failure(self, call: _Call, reason: str) -> dict[str, Any]:
         """DOC gateway-debug-messages: generic text, or (DEBUG) the real one in text and `_meta.debug`."""
@@ -606,7 +625,7 @@ class McpEndpoint:
             self._validate_params(call, params)
         except JsonRpcHttpError as exc:
             exc.id = call.rpc_id
-            self._log_failure(call, exc.reason or exc.message, exc.body())
+            self._log_failure(call, exc.reason, exc.body())
             raise
         token = (params.get("_meta") or {}).get("progressToken")
         if token is None:
@@ -614,8 +633,8 @@ class McpEndpoint:
             token = f"auto-{self._auto_progress}"  # DOC example: "progressToken":"auto-1"
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
-        async def progress(value: float, total: float | None, message: str | None) -> None:
-            note: dict[str, Any] = {"progressToken": token, "progress": value}
+        async def report(progress: float, total: float | None, message: str | None) -> None:
+            note: dict[str, Any] = {"progressToken": token, "progress": progress}
             if total is not None:
                 note["total"] = total
             if message is not None:
@@ -623,7 +642,7 @@ class McpEndpoint:
             await queue.put({"jsonrpc": "2.0", "method": "notifications/progress", "params": note})
 
         async def events() -> AsyncIterator[bytes]:
-            task = asyncio.ensure_future(self._tools_call(call, params, progress))
+            task = asyncio.ensure_future(self._tools_call(call, params, report))
             try:
                 while True:
                     getter = asyncio.ensure_future(queue.get())
@@ -640,7 +659,7 @@ class McpEndpoint:
                     except JsonRpcHttpError as exc:
                         exc.id = call.rpc_id
                         response = exc.body()
-                        self._log_failure(call, exc.reason or exc.message, response)
+                        self._log_failure(call, exc.reason, response)
                     yield _sse(response)
                     return
             finally:
@@ -675,6 +694,35 @@ class McpEndpoint:
             response_body=response,
             reason=reason,
         )
+
+
+def _rpc_message(body: Any) -> dict[str, Any] | None:
+    """A JSON-RPC 2.0 request or notification (-32600/-32602 otherwise); None for a client's response."""
+    if not isinstance(body, dict) or body.get("jsonrpc") != "2.0":
+        raise _error(
+            400,
+            INVALID_REQUEST,
+            reason='not a JSON-RPC 2.0 object (jsonrpc must be "2.0")',
+            rpc_id=body.get("id") if isinstance(body, dict) and _valid_id(body.get("id")) else None,
+        )
+    has_id = "id" in body
+    if has_id and not _valid_id(body["id"]):
+        raise _error(400, INVALID_REQUEST, reason=f"id {body['id']!r} must be a string or an integer")
+    method = body.get("method")
+    if method is None:
+        if has_id and ("result" in body or "error" in body):
+            return None  # a response to a server-initiated request
+        raise _error(400, INVALID_REQUEST, rpc_id=body.get("id"), reason="no method")
+    if not isinstance(method, str):
+        raise _error(400, INVALID_REQUEST, rpc_id=body.get("id"), reason="method must be a string")
+    if "params" in body and not isinstance(body["params"], dict):
+        raise _error(
+            400 if not has_id else 200,
+            INVALID_PARAMS,
+            rpc_id=body.get("id"),
+            reason="params must be an object",
+        )
+    return body
 
 
 def _authorization(req: Incoming) -> str | None:

@@ -209,27 +209,28 @@ def _authorizer_rules(doc: dict[str, Any]) -> list[Issue]:
                     )
                 )
     for index, rule in enumerate(jwt.get("customClaims") or []):
-        if not isinstance(rule, dict):
-            continue
-        rpath = f"{path}.customClaims[{index}]"
-        vtype = rule.get("inboundTokenClaimValueType")
-        match = rule.get("authorizingClaimMatchValue") or {}
-        operator = match.get("claimMatchOperator") if isinstance(match, dict) else None
-        value = match.get("claimMatchValue") if isinstance(match, dict) else None
-        if vtype == "STRING" and operator not in (None, "EQUALS"):
-            issues.append(
-                Issue(f"{rpath}.authorizingClaimMatchValue.claimMatchOperator", CLAIM_OPERATOR_STRING)
-            )
-        if vtype == "STRING_ARRAY" and operator not in (None, "CONTAINS", "CONTAINS_ANY"):
-            issues.append(
-                Issue(f"{rpath}.authorizingClaimMatchValue.claimMatchOperator", CLAIM_OPERATOR_ARRAY)
-            )
-        if isinstance(value, dict):
-            vpath = f"{rpath}.authorizingClaimMatchValue.claimMatchValue"
-            if operator == "CONTAINS_ANY" and "matchValueStringList" not in value:
-                issues.append(Issue(vpath, "CONTAINS_ANY compares against a list: use matchValueStringList"))
-            if operator in ("EQUALS", "CONTAINS") and "matchValueString" not in value:
-                issues.append(Issue(vpath, f"{operator} compares against one value: use matchValueString"))
+        if isinstance(rule, dict):
+            issues += _claim_rule_issues(rule, f"{path}.customClaims[{index}]")
+    return issues
+
+
+def _claim_rule_issues(rule: dict[str, Any], rpath: str) -> list[Issue]:
+    """One customClaims rule: operator allowed for the value type, and the value member the operator reads."""
+    issues: list[Issue] = []
+    vtype = rule.get("inboundTokenClaimValueType")
+    match = rule.get("authorizingClaimMatchValue") or {}
+    operator = match.get("claimMatchOperator") if isinstance(match, dict) else None
+    value = match.get("claimMatchValue") if isinstance(match, dict) else None
+    if vtype == "STRING" and operator not in (None, "EQUALS"):
+        issues.append(Issue(f"{rpath}.authorizingClaimMatchValue.claimMatchOperator", CLAIM_OPERATOR_STRING))
+    if vtype == "STRING_ARRAY" and operator not in (None, "CONTAINS", "CONTAINS_ANY"):
+        issues.append(Issue(f"{rpath}.authorizingClaimMatchValue.claimMatchOperator", CLAIM_OPERATOR_ARRAY))
+    if isinstance(value, dict):
+        vpath = f"{rpath}.authorizingClaimMatchValue.claimMatchValue"
+        if operator == "CONTAINS_ANY" and "matchValueStringList" not in value:
+            issues.append(Issue(vpath, "CONTAINS_ANY compares against a list: use matchValueStringList"))
+        if operator in ("EQUALS", "CONTAINS") and "matchValueString" not in value:
+            issues.append(Issue(vpath, f"{operator} compares against one value: use matchValueString"))
     return issues
 
 
@@ -257,14 +258,6 @@ def _target_rules(doc: dict[str, Any], hooks: dict[str, Hook], emulator: dict[st
     if not isinstance(targets, list):
         return issues
     providers = [p for p in doc.get("credentialProviders") or [] if isinstance(p, dict)]
-    protocol = doc.get("protocolType")
-    mcp = (
-        ((doc.get("protocolConfiguration") or {}).get("mcp") or {})
-        if isinstance(doc.get("protocolConfiguration"), dict)
-        else {}
-    )
-    sessions = isinstance(mcp, dict) and mcp.get("sessionConfiguration") is not None
-    semantic = isinstance(mcp, dict) and mcp.get("searchType") == "SEMANTIC"
     seen: dict[str, int] = {}
     for index, target in enumerate(targets):
         path = f"targets[{index}]"
@@ -272,59 +265,10 @@ def _target_rules(doc: dict[str, Any], hooks: dict[str, Hook], emulator: dict[st
             issues.append(Issue(path, "A target must be a JSON object (a get-gateway-target document)"))
             continue
         issues += validate(target, TARGET_SHAPE, path, hooks=hooks, extra_members=IGNORED_KEYS)
-        name = target.get("name")
-        if isinstance(name, str) and "_" in name:
-            issues.append(
-                Issue(
-                    f"{path}.name",
-                    f"Target name '{name}' may contain only letters, digits and single "
-                    f"hyphens: tool names are <target>___<tool>. Try "
-                    f"'{name.replace('_', '-')}'",
-                )
-            )
-        if isinstance(name, str):
-            if name.lower() in seen:
-                issues.append(
-                    Issue(
-                        f"{path}.name",
-                        f"A target named '{name}' already exists in this gateway "
-                        f"(targets[{seen[name.lower()]}])",
-                    )
-                )
-            seen.setdefault(name.lower(), index)
-        config = target.get("targetConfiguration") or {}
-        server = (
-            ((config.get("mcp") or {}).get("mcpServer"))
-            if isinstance(config, dict) and isinstance(config.get("mcp"), dict)
-            else None
-        )
-        if protocol == "MCP" and isinstance(config, dict) and "http" in config:
-            issues.append(
-                Issue(
-                    f"{path}.targetConfiguration.http",
-                    "A gateway with protocolType MCP accepts only MCP targets",
-                )
-            )
+        issues += _target_name_rules(target.get("name"), path, index, seen)
+        server = _mcp_server(target)
+        issues += _target_config_rules(target, server, path, doc)
         creds = target.get("credentialProviderConfigurations")
-        if creds is None and server is None:
-            issues.append(Issue(f"{path}.credentialProviderConfigurations", CREDENTIAL_PROVIDER_MISSING))
-        if isinstance(server, dict) and server.get("listingMode") == "DYNAMIC" and semantic:
-            issues.append(
-                Issue(
-                    f"{path}.targetConfiguration.mcp.mcpServer.listingMode",
-                    "DYNAMIC listing mode is not interoperable with semantic search (searchType SEMANTIC)",
-                )
-            )
-        if sessions:
-            meta = target.get("metadataConfiguration") or {}
-            allowed = meta.get("allowedRequestHeaders") or [] if isinstance(meta, dict) else []
-            if any(str(h).lower() == "mcp-session-id" for h in allowed):
-                issues.append(
-                    Issue(
-                        f"{path}.metadataConfiguration.allowedRequestHeaders",
-                        "Mcp-Session-Id cannot be propagated when the gateway has sessionConfiguration",
-                    )
-                )
         for cindex, cred in enumerate(creds or [] if isinstance(creds, list) else []):
             if isinstance(cred, dict):
                 issues += _credential_rules(
@@ -337,6 +281,81 @@ def _target_rules(doc: dict[str, Any], hooks: dict[str, Hook], emulator: dict[st
     return issues
 
 
+def _target_name_rules(name: Any, path: str, index: int, seen: dict[str, int]) -> list[Issue]:
+    """No `_` (tools are `<target>___<tool>`); unique per gateway, case-insensitively. Records `name` in `seen`."""
+    if not isinstance(name, str):
+        return []
+    issues: list[Issue] = []
+    if "_" in name:
+        issues.append(
+            Issue(
+                f"{path}.name",
+                f"Target name '{name}' may contain only letters, digits and single "
+                f"hyphens: tool names are <target>___<tool>. Try "
+                f"'{name.replace('_', '-')}'",
+            )
+        )
+    if name.lower() in seen:
+        issues.append(
+            Issue(
+                f"{path}.name",
+                f"A target named '{name}' already exists in this gateway (targets[{seen[name.lower()]}])",
+            )
+        )
+    seen.setdefault(name.lower(), index)
+    return issues
+
+
+def _mcp_server(target: dict[str, Any]) -> Any:
+    """targetConfiguration.mcp.mcpServer, or None for other target kinds."""
+    config = target.get("targetConfiguration") or {}
+    if isinstance(config, dict) and isinstance(config.get("mcp"), dict):
+        return (config.get("mcp") or {}).get("mcpServer")
+    return None
+
+
+def _target_config_rules(target: dict[str, Any], server: Any, path: str, doc: dict[str, Any]) -> list[Issue]:
+    """A target against its gateway: protocolType, credential providers, listing mode, session header."""
+    issues: list[Issue] = []
+    protocol = doc.get("protocolConfiguration")
+    mcp = ((protocol or {}).get("mcp") or {}) if isinstance(protocol, dict) else {}
+    config = target.get("targetConfiguration") or {}
+    if doc.get("protocolType") == "MCP" and isinstance(config, dict) and "http" in config:
+        issues.append(
+            Issue(
+                f"{path}.targetConfiguration.http", "A gateway with protocolType MCP accepts only MCP targets"
+            )
+        )
+    if target.get("credentialProviderConfigurations") is None and server is None:
+        issues.append(Issue(f"{path}.credentialProviderConfigurations", CREDENTIAL_PROVIDER_MISSING))
+    semantic = isinstance(mcp, dict) and mcp.get("searchType") == "SEMANTIC"
+    if isinstance(server, dict) and server.get("listingMode") == "DYNAMIC" and semantic:
+        issues.append(
+            Issue(
+                f"{path}.targetConfiguration.mcp.mcpServer.listingMode",
+                "DYNAMIC listing mode is not interoperable with semantic search (searchType SEMANTIC)",
+            )
+        )
+    if isinstance(mcp, dict) and mcp.get("sessionConfiguration") is not None:
+        meta = target.get("metadataConfiguration") or {}
+        allowed = meta.get("allowedRequestHeaders") or [] if isinstance(meta, dict) else []
+        if any(str(h).lower() == "mcp-session-id" for h in allowed):
+            issues.append(
+                Issue(
+                    f"{path}.metadataConfiguration.allowedRequestHeaders",
+                    "Mcp-Session-Id cannot be propagated when the gateway has sessionConfiguration",
+                )
+            )
+    return issues
+
+
+# credentialProviderType -> (its block in credentialProvider, the provider kind providerArn must name)
+_PROVIDER_BLOCKS = {
+    "OAUTH": ("oauthCredentialProvider", "oauth2"),
+    "API_KEY": ("apiKeyCredentialProvider", "apikey"),
+}
+
+
 def _credential_rules(
     cred: dict[str, Any],
     path: str,
@@ -344,55 +363,20 @@ def _credential_rules(
     mcp_server: bool,
     emulator: dict[str, Any],
 ) -> list[Issue]:
-    issues: list[Issue] = []
     kind = cred.get("credentialProviderType")
     inner = cred.get("credentialProvider") or {}
-    wanted = {
-        "OAUTH": ("oauthCredentialProvider", "oauth2"),
-        "API_KEY": ("apiKeyCredentialProvider", "apikey"),
-    }
-    if kind in wanted:
-        member, pkind = wanted[kind]
+    issues: list[Issue] = []
+    if kind in _PROVIDER_BLOCKS:
+        member = _PROVIDER_BLOCKS[kind][0]
         block = inner.get(member) if isinstance(inner, dict) else None
         if not isinstance(block, dict):
-            issues.append(
+            return [
                 Issue(
                     f"{path}.credentialProvider",
                     f"credentialProviderType {kind} needs credentialProvider.{member}",
                 )
-            )
-            return issues
-        ref = block.get("providerArn")
-        if isinstance(ref, str):
-            matches = [p for p in providers if provider_matches(p, ref)]
-            if not matches:
-                names = [str(p.get("name")) for p in providers]
-                close = suggest(ref.rsplit("/", 1)[-1], names)
-                hint = f" Did you mean '{close}'?" if close else ""
-                issues.append(
-                    Issue(
-                        f"{path}.credentialProvider.{member}.providerArn",
-                        f"No credential provider '{ref}' in credentialProviders (names: {names}).{hint}",
-                    )
-                )
-            elif provider_kind(matches[0]) != pkind:
-                issues.append(
-                    Issue(
-                        f"{path}.credentialProvider.{member}.providerArn",
-                        f"'{ref}' is not an {'OAuth2' if pkind == 'oauth2' else 'API key'} credential provider",
-                    )
-                )
-        if (
-            kind == "OAUTH"
-            and block.get("grantType") == "AUTHORIZATION_CODE"
-            and not block.get("defaultReturnUrl")
-        ):
-            issues.append(
-                Issue(
-                    f"{path}.credentialProvider.{member}.defaultReturnUrl",
-                    "grantType AUTHORIZATION_CODE needs defaultReturnUrl",
-                )
-            )
+            ]
+        issues += _provider_block_rules(kind, block, path, providers)
     if mcp_server and emulator.get("enforceTargetAuthMatrix"):
         grant = (
             (inner.get("oauthCredentialProvider") or {}).get("grantType") if isinstance(inner, dict) else None
@@ -409,6 +393,46 @@ def _credential_rules(
                     f"{' with ' + grant if grant else ''} (supported: OAuth or none)",
                 )
             )
+    return issues
+
+
+def _provider_block_rules(
+    kind: str, block: dict[str, Any], path: str, providers: list[dict[str, Any]]
+) -> list[Issue]:
+    """An OAUTH / API_KEY provider block: a providerArn that resolves to a provider of the right kind."""
+    member, pkind = _PROVIDER_BLOCKS[kind]
+    issues: list[Issue] = []
+    ref = block.get("providerArn")
+    if isinstance(ref, str):
+        matches = [p for p in providers if provider_matches(p, ref)]
+        if not matches:
+            names = [str(p.get("name")) for p in providers]
+            close = suggest(ref.rsplit("/", 1)[-1], names)
+            hint = f" Did you mean '{close}'?" if close else ""
+            issues.append(
+                Issue(
+                    f"{path}.credentialProvider.{member}.providerArn",
+                    f"No credential provider '{ref}' in credentialProviders (names: {names}).{hint}",
+                )
+            )
+        elif provider_kind(matches[0]) != pkind:
+            issues.append(
+                Issue(
+                    f"{path}.credentialProvider.{member}.providerArn",
+                    f"'{ref}' is not an {'OAuth2' if pkind == 'oauth2' else 'API key'} credential provider",
+                )
+            )
+    if (
+        kind == "OAUTH"
+        and block.get("grantType") == "AUTHORIZATION_CODE"
+        and not block.get("defaultReturnUrl")
+    ):
+        issues.append(
+            Issue(
+                f"{path}.credentialProvider.{member}.defaultReturnUrl",
+                "grantType AUTHORIZATION_CODE needs defaultReturnUrl",
+            )
+        )
     return issues
 
 

@@ -49,6 +49,10 @@ __all__ = [
 Alg = Literal["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"]
 
 
+def _rs256_only() -> list[Alg]:
+    return ["RS256"]
+
+
 class ServerInfo(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = SERVER_INFO["name"]
@@ -62,67 +66,79 @@ class Emulator(BaseModel):
 
     # --- identity and the emulator itself
     region: str = Field(
-        "us-east-1", description="Region for derived ARNs when the document has no gatewayArn."
+        default="us-east-1", description="Region for derived ARNs when the document has no gatewayArn."
     )
-    accountId: str = Field("123456789012", pattern=r"^\d{12}$", description="Account for derived ARNs.")
+    accountId: str = Field(
+        default="123456789012", pattern=r"^\d{12}$", description="Account for derived ARNs."
+    )
     publicUrl: str | None = Field(
-        None, description="Origin used in PRM/challenges; default: the request's Host."
+        default=None, description="Origin used in PRM/challenges; default: the request's Host."
     )
-    prmResource: str | None = Field(None, description="Override the PRM `resource` (default `<origin>/mcp`).")
+    prmResource: str | None = Field(
+        default=None, description="Override the PRM `resource` (default `<origin>/mcp`)."
+    )
     controlPlane: bool = Field(
-        True, description="Serve /_authstage/ (off: those paths answer like unknown paths)."
+        default=True, description="Serve /_authstage/ (off: those paths answer like unknown paths)."
     )
     applicationLogFile: str | None = Field(
-        None, description="Also append APPLICATION_LOGS records here (JSON lines)."
+        default=None, description="Also append APPLICATION_LOGS records here (JSON lines)."
     )
-    logRecordsMax: int = Field(5000, ge=10, description="Records kept in memory per log.")
+    logRecordsMax: int = Field(default=5000, ge=10, description="Records kept in memory per log.")
 
     # --- inbound authorizer (sheet §3, §4: UNKNOWN/INFERRED facts)
     missingTokenMessage: str = Field(
-        INVALID_BEARER_TOKEN,
+        default=INVALID_BEARER_TOKEN,
         description=f"401 body message when no token was sent (UNKNOWN; candidates: {list(MISSING_TOKEN_MESSAGES)}).",
     )
-    errorId: Literal["omit", "null", "string-null"] = Field("omit", description="`id` of 401/403 bodies.")
+    errorId: Literal["omit", "null", "string-null"] = Field(
+        default="omit", description="`id` of 401/403 bodies."
+    )
     issuerMismatchStatus: Literal[401, 403] = Field(
-        403, description="Status for an iss/key mismatch (REPORTED 403 insufficient_scope, U5/U6/U23)."
+        default=403,
+        description="Status for an iss/key mismatch (REPORTED 403 insufficient_scope, U5/U6/U23).",
     )
     customClaimsFailureStatus: Literal[401, 403] = Field(
-        401, description="Status when a customClaims rule fails."
+        default=401, description="Status when a customClaims rule fails."
     )
     insufficientScopeMessage: str = Field(
-        INSUFFICIENT_SCOPE_MESSAGE, description="403 body message (UNKNOWN)."
+        default=INSUFFICIENT_SCOPE_MESSAGE, description="403 body message (UNKNOWN)."
     )
-    legacyChallenge: bool = Field(False, description="Aug-2025 challenge: only resource_metadata (OBSERVED).")
-    algorithms: list[Alg] = Field(
-        default_factory=lambda: ["RS256"], min_length=1, description="Accepted JWS algs."
+    legacyChallenge: bool = Field(
+        default=False, description="Aug-2025 challenge: only resource_metadata (OBSERVED)."
     )
-    requireKid: bool = Field(False, description="Reject kid-less tokens even when the JWKS has one key.")
-    requireExp: bool = Field(True, description="Reject tokens without `exp`.")
-    leewaySeconds: float = Field(0, ge=0, le=3600, description="Clock skew allowed on exp/nbf/iat.")
+    algorithms: list[Alg] = Field(default_factory=_rs256_only, min_length=1, description="Accepted JWS algs.")
+    requireKid: bool = Field(
+        default=False, description="Reject kid-less tokens even when the JWKS has one key."
+    )
+    requireExp: bool = Field(default=True, description="Reject tokens without `exp`.")
+    leewaySeconds: float = Field(default=0, ge=0, le=3600, description="Clock skew allowed on exp/nbf/iat.")
     rejectFutureIat: bool = Field(
-        True,
+        default=True,
         description="iat after now + leeway -> 401 (UNKNOWN for AgentCore; AWS API Gateway's JWT authorizer: "
         "'iat - Must be before the current time in UTC').",
     )
-    jwksCacheSeconds: float = Field(3600, ge=0, description="Discovery+JWKS cache TTL (API GW analogy: 1 h).")
+    jwksCacheSeconds: float = Field(
+        default=3600, ge=0, description="Discovery+JWKS cache TTL (API GW analogy: 1 h)."
+    )
     jwksRefetchMinIntervalSeconds: float = Field(
-        5, ge=0, description="At most one refetch on unknown kid per this."
+        default=5, ge=0, description="At most one refetch on unknown kid per this."
     )
     jwksFetchTimeoutSeconds: float = Field(
-        10,
+        default=10,
         gt=0,
         le=300,
         description="Timeout of each discovery / JWKS fetch (UNKNOWN); then 401, never a hang.",
     )
     discoveryUrlRule: Literal["model", "devguide"] = Field(
-        "model",
+        default="model",
         description="model: botocore's DiscoveryUrl pattern; devguide: ^.+/\\.well-known/openid-configuration$",
     )
     authenticateOnlyMode: Literal["jwt", "sigv4"] = Field(
-        "jwt", description="AUTHENTICATE_ONLY per gateway-create-api (jwt) or gateway-inbound-auth (sigv4)."
+        default="jwt",
+        description="AUTHENTICATE_ONLY per gateway-create-api (jwt) or gateway-inbound-auth (sigv4).",
     )
     iamPrincipalArn: str = Field(
-        "arn:aws:sts::123456789012:assumed-role/authstage-caller/authstage",
+        default="arn:aws:sts::123456789012:assumed-role/authstage-caller/authstage",
         description="Principal assumed for a SigV4-shaped request (signatures are not verified).",
     )
 
@@ -132,49 +148,59 @@ class Emulator(BaseModel):
         description="supportedVersions when protocolConfiguration.mcp has none.",
     )
     missingProtocolVersionHeader: Literal["assume-2025-03-26", "reject"] = Field(
-        "assume-2025-03-26", description="MCP spec: assume 2025-03-26; REPORTED: 400."
+        default="assume-2025-03-26", description="MCP spec: assume 2025-03-26; REPORTED: 400."
     )
     unsupportedInitializeVersion: Literal["negotiate", "reject"] = Field(
-        "negotiate",
+        default="negotiate",
         description="initialize with a version outside supportedVersions: negotiate down or -32602.",
     )
     serverInfo: ServerInfo = Field(
         default_factory=ServerInfo, description="initialize serverInfo (DOC example)."
     )
-    toolsPageSize: int = Field(100, ge=1, le=10000, description="tools/list page size (UNKNOWN).")
+    toolsPageSize: int = Field(default=100, ge=1, le=10000, description="tools/list page size (UNKNOWN).")
     unknownToolResponse: Literal["jsonrpc", "http404"] = Field(
-        "jsonrpc", description="jsonrpc: 200 -32602 'Unknown tool: x'; http404: DOC ResourceNotFoundError."
+        default="jsonrpc",
+        description="jsonrpc: 200 -32602 'Unknown tool: x'; http404: DOC ResourceNotFoundError.",
     )
     targetToolErrors: Literal["mask", "pass-through"] = Field(
-        "mask", description="A target result with isError: masked like any target failure, or passed through."
+        default="mask",
+        description="A target result with isError: masked like any target failure, or passed through.",
     )
     searchToolDescription: str = Field(
-        SEARCH_TOOL_DESCRIPTION, description="Search tool description (UNKNOWN)."
+        default=SEARCH_TOOL_DESCRIPTION, description="Search tool description (UNKNOWN)."
     )
-    searchMaxResults: int = Field(10, ge=1, le=100, description="DOC: up to 10 results.")
-    maxRequestBytes: int = Field(1_048_576, ge=1024, description="Larger bodies get 413 (UNKNOWN limit).")
+    searchMaxResults: int = Field(default=10, ge=1, le=100, description="DOC: up to 10 results.")
+    maxRequestBytes: int = Field(
+        default=1_048_576, ge=1024, description="Larger bodies get 413 (UNKNOWN limit)."
+    )
     maxJsonDepth: int = Field(
-        64,
+        default=64,
         ge=2,
         le=300,
         description="Bodies nested deeper get 400 -32700 (UNKNOWN; Jackson's default is 1000).",
     )
-    strictAccept: bool = Field(False, description="406 unless Accept allows JSON (SDK servers are strict).")
+    strictAccept: bool = Field(
+        default=False, description="406 unless Accept allows JSON (SDK servers are strict)."
+    )
 
     # --- targets and outbound credentials (sheet §7)
     allowHttpLoopbackEndpoints: bool = Field(
-        True, description="Accept http://127.0.0.1 target/IdP endpoints."
+        default=True, description="Accept http://127.0.0.1 target/IdP endpoints."
     )
     enforceTargetAuthMatrix: bool = Field(
-        False, description="Reject outbound auth AWS does not offer for mcpServer."
+        default=False, description="Reject outbound auth AWS does not offer for mcpServer."
     )
-    targetTimeoutSeconds: float = Field(30, gt=0, description="Per target call.")
-    syncOnStartup: bool = Field(True, description="Synchronize DEFAULT targets when the app starts.")
-    retryFailedSync: bool = Field(True, description="Retry a FAILED target's sync on the next tools/list.")
+    targetTimeoutSeconds: float = Field(default=30, gt=0, description="Per target call.")
+    syncOnStartup: bool = Field(default=True, description="Synchronize DEFAULT targets when the app starts.")
+    retryFailedSync: bool = Field(
+        default=True, description="Retry a FAILED target's sync on the next tools/list."
+    )
     outboundTokenRefreshMarginSeconds: float = Field(
-        60, ge=0, description="Refresh cached target tokens early."
+        default=60, ge=0, description="Refresh cached target tokens early."
     )
-    apiKeyDefaultParameterName: str = Field("Authorization", description="credentialParameterName default.")
+    apiKeyDefaultParameterName: str = Field(
+        default="Authorization", description="credentialParameterName default."
+    )
 
 
 def _hash10(seed: str, alphabet_upper: bool = False) -> str:
@@ -323,7 +349,8 @@ class Gateway(BaseModel):
                 for e in exc.errors(include_url=False)
             )
         if isinstance(data, dict):
-            raw_emulator = data.get("emulator") if isinstance(data.get("emulator"), dict) else {}
+            raw = data.get("emulator")
+            raw_emulator = raw if isinstance(raw, dict) else {}
             for issue in validate_document(data, raw_emulator):
                 errors.append(
                     InitErrorDetails(
@@ -393,43 +420,62 @@ def _build_view(gateway: Gateway) -> View:
     region = parts[3] if len(parts) > 5 and parts[3] else knobs.region
     account = parts[4] if len(parts) > 5 and parts[4] else knobs.accountId
     authorizer_type = str(extra.get("authorizerType", "NONE"))
+    return View(
+        name,
+        gateway_id,
+        arn,
+        region,
+        account,
+        authorizer_type,
+        _jwt_view(extra, authorizer_type),
+        _mcp_view(extra, knobs),
+        extra.get("exceptionLevel") == "DEBUG",
+        tuple(_target_view(t, gateway) for t in gateway.targets),
+        _policy_view(extra, gateway),
+    )
 
-    jwt = None
+
+def _jwt_view(extra: dict[str, Any], authorizer_type: str) -> JwtConfig | None:
+    """authorizerConfiguration.customJWTAuthorizer of a CUSTOM_JWT / AUTHENTICATE_ONLY gateway."""
     config = extra.get("authorizerConfiguration") or {}
     raw = config.get("customJWTAuthorizer") if isinstance(config, dict) else None
-    if isinstance(raw, dict) and authorizer_type in ("CUSTOM_JWT", "AUTHENTICATE_ONLY"):
-        rules = []
-        for rule in raw.get("customClaims") or []:
-            match = rule["authorizingClaimMatchValue"]
-            value = match["claimMatchValue"]
-            lst = value.get("matchValueStringList")
-            rules.append(
-                ClaimRule(
-                    rule["inboundTokenClaimName"],
-                    rule["inboundTokenClaimValueType"],
-                    match["claimMatchOperator"],
-                    value.get("matchValueString"),
-                    tuple(lst) if lst is not None else None,
-                )
+    if not isinstance(raw, dict) or authorizer_type not in ("CUSTOM_JWT", "AUTHENTICATE_ONLY"):
+        return None
+    rules = []
+    for rule in raw.get("customClaims") or []:
+        match = rule["authorizingClaimMatchValue"]
+        value = match["claimMatchValue"]
+        lst = value.get("matchValueStringList")
+        rules.append(
+            ClaimRule(
+                rule["inboundTokenClaimName"],
+                rule["inboundTokenClaimValueType"],
+                match["claimMatchOperator"],
+                value.get("matchValueString"),
+                tuple(lst) if lst is not None else None,
             )
-
-        def opt(key: str) -> tuple[str, ...] | None:
-            return tuple(raw[key]) if raw.get(key) else None
-
-        jwt = JwtConfig(
-            raw["discoveryUrl"],
-            opt("allowedAudience"),
-            opt("allowedClients"),
-            opt("allowedScopes"),
-            dict(raw.get("advertisedScopeMapping") or {}),
-            tuple(rules),
-            authenticate_only=authorizer_type == "AUTHENTICATE_ONLY",
         )
 
+    def opt(key: str) -> tuple[str, ...] | None:
+        return tuple(raw[key]) if raw.get(key) else None
+
+    return JwtConfig(
+        raw["discoveryUrl"],
+        opt("allowedAudience"),
+        opt("allowedClients"),
+        opt("allowedScopes"),
+        dict(raw.get("advertisedScopeMapping") or {}),
+        tuple(rules),
+        authenticate_only=authorizer_type == "AUTHENTICATE_ONLY",
+    )
+
+
+def _mcp_view(extra: dict[str, Any], knobs: Emulator) -> McpConfig:
+    """protocolConfiguration.mcp (DOC gateway-using, gateway-sessions, gateway-mcp-streaming)."""
     protocol = extra.get("protocolConfiguration") or {}
     mcp = protocol.get("mcp") or {} if isinstance(protocol, dict) else {}
     session = mcp.get("sessionConfiguration")
-    mcp_view = McpConfig(
+    return McpConfig(
         versions=tuple(mcp.get("supportedVersions") or knobs.defaultSupportedVersions),
         instructions=mcp.get("instructions"),
         search=mcp.get("searchType") == "SEMANTIC",
@@ -440,41 +486,29 @@ def _build_view(gateway: Gateway) -> View:
         paginate=not mcp.get("disableMcpListToolsPagination", False),
     )
 
-    targets = tuple(_target_view(t, gateway) for t in gateway.targets)
-    policy = None
-    engine_ref = extra.get("policyEngineConfiguration")
-    if isinstance(engine_ref, dict) and engine_ref.get("arn"):
-        engine = match_policy_engine(gateway.policyEngines, engine_ref["arn"])
-        policies = []
-        for doc in (engine or {}).get("policies") or []:
-            definition = doc.get("definition") or {}
-            statement = (definition.get("cedar") or definition.get("policy") or {}).get("statement")
-            if not statement:
-                continue
-            pname = str(doc["name"])
-            policies.append(
-                PolicySpec(
-                    str(doc.get("policyId") or f"{pname}-{_hash10(pname)}"),
-                    pname,
-                    statement,
-                    doc.get("enforcementMode", "ACTIVE") != "LOG_ONLY",
-                )
-            )
-        policy = PolicyEngineSpec(engine_ref["arn"], engine_ref.get("mode", "ENFORCE"), tuple(policies))
 
-    return View(
-        name,
-        gateway_id,
-        arn,
-        region,
-        account,
-        authorizer_type,
-        jwt,
-        mcp_view,
-        extra.get("exceptionLevel") == "DEBUG",
-        targets,
-        policy,
-    )
+def _policy_view(extra: dict[str, Any], gateway: Gateway) -> PolicyEngineSpec | None:
+    """The policy engine policyEngineConfiguration.arn names, with its Cedar policies (DOC use-gateway-with-policy)."""
+    engine_ref = extra.get("policyEngineConfiguration")
+    if not isinstance(engine_ref, dict) or not engine_ref.get("arn"):
+        return None
+    engine = match_policy_engine(gateway.policyEngines, engine_ref["arn"])
+    policies = []
+    for doc in (engine or {}).get("policies") or []:
+        definition = doc.get("definition") or {}
+        statement = (definition.get("cedar") or definition.get("policy") or {}).get("statement")
+        if not statement:
+            continue
+        pname = str(doc["name"])
+        policies.append(
+            PolicySpec(
+                str(doc.get("policyId") or f"{pname}-{_hash10(pname)}"),
+                pname,
+                statement,
+                doc.get("enforcementMode", "ACTIVE") != "LOG_ONLY",
+            )
+        )
+    return PolicyEngineSpec(engine_ref["arn"], engine_ref.get("mode", "ENFORCE"), tuple(policies))
 
 
 def _target_view(doc: dict[str, Any], gateway: Gateway) -> TargetSpec:

@@ -20,6 +20,7 @@ import httpx2
 import mcp_types as types
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.dispatcher import ProgressFnT
 from mcp.shared.exceptions import MCPError
 from pydantic import TypeAdapter
 
@@ -30,8 +31,8 @@ from fake_gateway.settings import TargetSpec
 
 __all__ = ["TargetFailure", "TargetPool", "TargetState"]
 
-_RAW = TypeAdapter(dict[str, Any])
-ProgressFn = Callable[[float, float | None, str | None], Awaitable[None]]
+# A raw JSON-RPC result. TypeAdapter[Any]: the SDK bounds typed results to BaseModel, a dict adapter works as well.
+_RAW: TypeAdapter[Any] = TypeAdapter(dict[str, Any])
 
 
 class TargetFailure(Exception):
@@ -270,14 +271,15 @@ class TargetPool:
             cursor: str | None = None
             for _ in range(1000):
                 params = types.PaginatedRequestParams(cursor=cursor) if cursor else None
-                page = await session.send_request(types.ListToolsRequest(params=params), _RAW)
+                page: dict[str, Any] = await session.send_request(types.ListToolsRequest(params=params), _RAW)
                 tools.extend(t for t in page.get("tools", []) if isinstance(t, dict))
                 cursor = page.get("nextCursor")
                 if not cursor:
                     break
             return {"tools": tools}
 
-        return (await self._run(spec, subject, subject_token, op))["tools"]
+        tools: list[dict[str, Any]] = (await self._run(spec, subject, subject_token, op))["tools"]
+        return tools
 
     async def call_tool(
         self,
@@ -287,12 +289,13 @@ class TargetPool:
         *,
         subject: str | None = None,
         subject_token: str | None = None,
-        progress: ProgressFn | None = None,
+        progress: ProgressFnT | None = None,
     ) -> dict[str, Any]:
         async def op(session: ClientSession) -> dict[str, Any]:
             request = types.CallToolRequest(
                 params=types.CallToolRequestParams(name=tool, arguments=arguments)
             )
-            return await session.send_request(request, _RAW, progress_callback=progress)
+            result: dict[str, Any] = await session.send_request(request, _RAW, progress_callback=progress)
+            return result
 
         return await self._run(spec, subject, subject_token, op)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import botocore.session
-from botocore.model import Shape, StructureShape
+from botocore.model import ListShape, MapShape, ServiceModel, Shape, StructureShape
 
 from fake_gateway.errors import (
     C_ENUM,
@@ -46,7 +46,7 @@ Hook = Callable[[Any, str], "list[Issue] | None"]
 
 
 @functools.lru_cache(maxsize=1)
-def service_model() -> Any:
+def service_model() -> ServiceModel:
     return botocore.session.get_session().get_service_model(SERVICE)
 
 
@@ -73,6 +73,7 @@ def doc_shape(
     for operation, side in shapes:
         op = model.operation_model(operation)
         shape = op.input_shape if side == "input" else op.output_shape
+        assert shape is not None, f"{operation} has no {side} shape in {SERVICE}"
         for key, member in shape.members.items():
             members.setdefault(key, member)
         req = set(shape.required_members) if req is None else req & set(shape.required_members)
@@ -131,6 +132,24 @@ def suggest(name: str, candidates: Iterable[str]) -> str | None:
     return lowered[close[0]] if close else None
 
 
+def _scalar_type(kind: str, value: Any) -> str | None:
+    """The JSON type a scalar shape wants when `value` is not of it (bool is never a number); else None."""
+    if kind in ("integer", "long"):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return None if ok else "integer"
+    if kind in ("float", "double"):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return None if ok else "number"
+    if kind == "boolean":
+        return None if isinstance(value, bool) else "boolean"
+    if kind == "timestamp":
+        ok = isinstance(value, str | int | float) and not isinstance(value, bool)
+        return None if ok else "timestamp (ISO 8601 or epoch)"
+    if kind == "blob":
+        return None if isinstance(value, str) else "blob (base64 string)"
+    return None
+
+
 class _Walker:
     def __init__(self, hooks: Mapping[str, Hook]) -> None:
         self.hooks = hooks
@@ -186,7 +205,6 @@ class _Walker:
                 self.issues.extend(found)
                 return
         meta = shape.metadata
-        sensitive = bool(meta.get("sensitive"))
         kind = shape.type_name
         if kind == "structure":
             if meta.get("document"):
@@ -196,54 +214,53 @@ class _Walker:
                 value, shape.members, shape.required_members, path, shape.name, bool(meta.get("union"))
             )
         elif kind == "list":
-            if not isinstance(value, list):
-                self.issues.append(_constraint(path, value, C_TYPE.format(type="list (a JSON array)")))
-                return
-            self._length(value, meta, path, sensitive, len(value))
-            for index, item in enumerate(value):
-                self.check(item, shape.member, f"{path}[{index}]")  # type: ignore[attr-defined]
+            assert isinstance(shape, ListShape)
+            self._list(value, shape, path)
         elif kind == "map":
-            if not isinstance(value, dict):
-                self.issues.append(_constraint(path, value, C_TYPE.format(type="map (a JSON object)")))
-                return
-            self._length(value, meta, path, sensitive, len(value))
-            for key, item in value.items():
-                self.check(key, shape.key, f"{path}.{key}")  # type: ignore[attr-defined]
-                self.check(item, shape.value, f"{path}.{key}")  # type: ignore[attr-defined]
+            assert isinstance(shape, MapShape)
+            self._map(value, shape, path)
         elif kind == "string":
-            if not isinstance(value, str):
-                self.issues.append(_constraint(path, value, C_TYPE.format(type="string"), sensitive))
-                return
-            enum = getattr(shape, "enum", None)
-            if enum and value not in enum:
-                self.issues.append(_constraint(path, value, C_ENUM.format(values=", ".join(enum)), sensitive))
-                return
-            self._length(value, meta, path, sensitive, len(value))
-            pattern = meta.get("pattern")
-            regex = _regex(pattern) if pattern else None
-            if regex is not None and not regex.fullmatch(value):
-                self.issues.append(_constraint(path, value, C_PATTERN.format(pattern=pattern), sensitive))
+            self._string(value, shape, path)
+        elif (expected := _scalar_type(kind, value)) is not None:
+            self.issues.append(_constraint(path, value, C_TYPE.format(type=expected)))
         elif kind in ("integer", "long"):
-            if isinstance(value, bool) or not isinstance(value, int):
-                self.issues.append(_constraint(path, value, C_TYPE.format(type="integer")))
-                return
             if "min" in meta and value < meta["min"]:
                 self.issues.append(_constraint(path, value, C_MIN_VAL.format(n=meta["min"])))
             if "max" in meta and value > meta["max"]:
                 self.issues.append(_constraint(path, value, C_MAX_VAL.format(n=meta["max"])))
-        elif kind in ("float", "double"):
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                self.issues.append(_constraint(path, value, C_TYPE.format(type="number")))
-        elif kind == "boolean":
-            if not isinstance(value, bool):
-                self.issues.append(_constraint(path, value, C_TYPE.format(type="boolean")))
-        elif kind == "timestamp":
-            if isinstance(value, bool) or not isinstance(value, str | int | float):
-                self.issues.append(
-                    _constraint(path, value, C_TYPE.format(type="timestamp (ISO 8601 or epoch)"))
-                )
-        elif kind == "blob" and not isinstance(value, str):
-            self.issues.append(_constraint(path, value, C_TYPE.format(type="blob (base64 string)")))
+
+    def _list(self, value: Any, shape: ListShape, path: str) -> None:
+        if not isinstance(value, list):
+            self.issues.append(_constraint(path, value, C_TYPE.format(type="list (a JSON array)")))
+            return
+        self._length(value, shape.metadata, path, bool(shape.metadata.get("sensitive")), len(value))
+        for index, item in enumerate(value):
+            self.check(item, shape.member, f"{path}[{index}]")
+
+    def _map(self, value: Any, shape: MapShape, path: str) -> None:
+        if not isinstance(value, dict):
+            self.issues.append(_constraint(path, value, C_TYPE.format(type="map (a JSON object)")))
+            return
+        self._length(value, shape.metadata, path, bool(shape.metadata.get("sensitive")), len(value))
+        for key, item in value.items():
+            self.check(key, shape.key, f"{path}.{key}")
+            self.check(item, shape.value, f"{path}.{key}")
+
+    def _string(self, value: Any, shape: Shape, path: str) -> None:
+        meta = shape.metadata
+        sensitive = bool(meta.get("sensitive"))
+        if not isinstance(value, str):
+            self.issues.append(_constraint(path, value, C_TYPE.format(type="string"), sensitive))
+            return
+        enum = getattr(shape, "enum", None)
+        if enum and value not in enum:
+            self.issues.append(_constraint(path, value, C_ENUM.format(values=", ".join(enum)), sensitive))
+            return
+        self._length(value, meta, path, sensitive, len(value))
+        pattern = meta.get("pattern")
+        regex = _regex(pattern) if pattern else None
+        if regex is not None and not regex.fullmatch(value):
+            self.issues.append(_constraint(path, value, C_PATTERN.format(pattern=pattern), sensitive))
 
     def _length(self, value: Any, meta: Mapping[str, Any], path: str, sensitive: bool, size: int) -> None:
         if "min" in meta and size < meta["min"]:
@@ -272,8 +289,3 @@ def validate(
     else:
         walker.check(value, shape, path)
     return walker.issues
-
-
-def shape(name: str) -> Shape:
-    """A named shape of the model (e.g. `CustomJWTAuthorizerConfiguration`)."""
-    return service_model().shape_for(name)

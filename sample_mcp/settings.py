@@ -12,7 +12,6 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-
 Algorithm = Literal["RS256", "RS384", "RS512", "PS256", "ES256"]
 
 

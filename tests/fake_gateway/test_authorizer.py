@@ -9,7 +9,10 @@ from typing import Any
 import jwt as pyjwt
 import pytest
 
+from authstage_kit.jwks import Keys
 from fake_gateway import Gateway, explain_token
+from fake_gateway.authorizer import evaluate_jwt
+from fake_gateway.settings import Emulator, JwtConfig
 from tests.fake_gateway.conftest import (
     COGNITO_CLIENT,
     ENTRA_APP,
@@ -613,3 +616,21 @@ def test_authenticate_only_checks_the_token_but_not_audience_or_scope(
     assert call(gw, idp.mint("okta", {"aud": "api"})).status_code == 403  # issuer still checked
     sigv4 = start_gateway({**doc, "emulator": {"authenticateOnlyMode": "sigv4"}})
     assert call(sigv4, idp.mint(aud="api")).status_code == 401
+
+
+# --- evaluate_jwt as a sequence of steps (bearer.py, signature.py, claims.py) -----------------------------
+
+
+def test_evaluate_jwt_reports_the_steps_that_did_not_run() -> None:
+    jwt = JwtConfig("https://idp.example/.well-known/openid-configuration", ("api",), None, ("s",), {}, ())
+    keys = Keys({"issuer": "https://idp.example/"}, {"keys": []}, None)
+    names = ["header", "parse", "alg", "kid", "signature", "exp", "nbf", "iat", "iss", "aud", "client_id", "scope"]
+    missing = evaluate_jwt(None, jwt, Emulator(), keys, time.time())
+    assert [c.name for c in missing.checks] == names
+    assert [c.reason for c in missing.checks[1:]] == ["not evaluated: no token"] * 11
+    sigv4 = evaluate_jwt("AWS4-HMAC-SHA256 Credential=x", jwt, Emulator(), keys, time.time())
+    assert sigv4.checks[1].reason == "not evaluated: no bearer token"
+    opaque = evaluate_jwt("Bearer abc", jwt, Emulator(), keys, time.time())
+    assert [c.name for c in opaque.checks] == names
+    assert opaque.checks[1].reason == "the token is an opaque string, not a JWT"
+    assert {c.reason for c in opaque.checks[2:]} == {"not evaluated: token does not parse"}

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-import fake_gateway.authorizer as authorizer
+import fake_gateway.claims as gateway_claims
 import fake_idp.grants as grants
+from fake_gateway.verdict import Check
 from fake_idp.tenant import ClientGrant
 from harness._replay import Replayer
 from harness._scenario import load_scenario
@@ -35,13 +36,11 @@ def replay(replayer: Replayer, name: str) -> Any:
 
 def test_a_gateway_that_skips_the_audience_check_fails_audience_mismatch(replayer, monkeypatch) -> None:
     assert replay(replayer, "audience-mismatch").passed
-    original = authorizer._claim_checks
 
-    def no_audience_check(claims: dict[str, Any], jwt: Any) -> list[Any]:
-        return [check if check.name != "aud" else authorizer.Check("aud", True, "not checked")
-                for check in original(claims, jwt)]
+    def no_audience_check(claims: dict[str, Any], jwt: Any) -> Check:
+        return Check("aud", True, "not checked")
 
-    monkeypatch.setattr(authorizer, "_claim_checks", no_audience_check)
+    monkeypatch.setattr(gateway_claims, "check_aud", no_audience_check)
     run = replay(replayer, "audience-mismatch")
     assert not run.passed
     assert any("checks.aud: expected false, got true" in problem for problem in run.problems), run.problems
@@ -49,14 +48,14 @@ def test_a_gateway_that_skips_the_audience_check_fails_audience_mismatch(replaye
 
 def test_a_gateway_that_reads_azp_as_client_id_fails_allowed_clients_azp(replayer, monkeypatch) -> None:
     assert replay(replayer, "allowed-clients-azp").passed
-    original = authorizer._claim_checks
+    original = gateway_claims.check_client_id
 
-    def azp_fallback(claims: dict[str, Any], jwt: Any) -> list[Any]:
+    def azp_fallback(claims: dict[str, Any], jwt: Any) -> Check:
         if "client_id" not in claims and "azp" in claims:
             claims = {**claims, "client_id": claims["azp"]}
         return original(claims, jwt)
 
-    monkeypatch.setattr(authorizer, "_claim_checks", azp_fallback)
+    monkeypatch.setattr(gateway_claims, "check_client_id", azp_fallback)
     run = replay(replayer, "allowed-clients-azp")
     assert not run.passed
     assert any("expected 401, got 200" in problem for problem in run.problems), run.problems
