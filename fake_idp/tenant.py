@@ -668,7 +668,7 @@ class Tenant(_Model):
                 )
             if grant.client_id is not None and grant.client_id not in client_ids:
                 problems.append(f"client_grants.{i}.client_id: no client {grant.client_id!r}")
-            api = next((a for a in self.apis if a.identifier == grant.audience), None)
+            api = self.api_by_identifier(grant.audience)
             if api is not None:
                 unknown = [s for s in grant.scope if s not in api.scope_values]
                 if unknown:
@@ -739,6 +739,10 @@ class Tenant(_Model):
             ) from exc
 
     # Lookups ---------------------------------------------------------------------------------------------
+
+    def api_by_identifier(self, identifier: str | None) -> Api | None:
+        """The API whose identifier is exactly ``identifier`` (see ``audience.find_api`` for the request rules)."""
+        return next((a for a in self.apis if a.identifier == identifier), None) if identifier else None
 
     def client_by_name(self, name: str) -> Client | None:
         return next((c for c in self.clients if c.name == name), None)
