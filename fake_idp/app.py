@@ -82,7 +82,6 @@ async def _incoming(request: Request, body_limit: int) -> Incoming:
         body = b"" if oversize else b"".join(chunks)
     return Incoming(
         method=request.method,
-        path=request.url.path,
         scheme=request.url.scheme or "http",
         host=request.headers.get("host"),
         query=request.query_params.multi_items(),

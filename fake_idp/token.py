@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import get_args
 
 from fake_idp import errors
 from fake_idp.client_auth import authenticate_client
 from fake_idp.context import Ctx
 from fake_idp.grants import AuthorizationCodeGrant, ClientCredentialsGrant, Grant, RefreshTokenGrant
 from fake_idp.pkce import CodeChallenge
+from fake_idp.tenant import GrantType
 from fake_idp.token_exchange import TokenExchangeGrant
 from fake_idp.wire import Outgoing, empty_response, json_response, read_params
 
@@ -40,18 +42,8 @@ GRANTS = register_grants(
     (TokenExchangeGrant, []),
 )
 
-# Grant types Auth0 advertises that authstage does not emulate.
-NOT_EMULATED = {
-    "password",
-    "implicit",
-    "urn:ietf:params:oauth:grant-type:device_code",
-    "urn:ietf:params:oauth:grant-type:jwt-bearer",
-    "http://auth0.com/oauth/grant-type/password-realm",
-    "http://auth0.com/oauth/grant-type/passwordless/otp",
-    "http://auth0.com/oauth/grant-type/mfa-oob",
-    "http://auth0.com/oauth/grant-type/mfa-otp",
-    "http://auth0.com/oauth/grant-type/mfa-recovery-code",
-}
+# Grant types Auth0 offers that authstage does not emulate (an answer of their own at the token endpoint).
+NOT_EMULATED = frozenset(get_args(GrantType)) - GRANTS.keys()
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from fake_idp import errors
 from fake_idp.context import Ctx
-from fake_idp.tokens import decode_opaque, verify_own_jwt
+from fake_idp.tokens import decode_opaque, scope_claims, verify_own_jwt
 from fake_idp.wire import Outgoing, json_response
 
 __all__ = ["userinfo_endpoint"]
@@ -49,18 +49,7 @@ async def userinfo_endpoint(ctx: Ctx) -> Outgoing:
             ctx, errors.USERINFO_WWW_AUTHENTICATE_INVALID, f"user {claims.get('sub')!r} does not exist"
         )
     # CAPTURE go-auth0 TestUserInfo.yaml key order.
-    body: dict[str, Any] = {"sub": user.user_id}
-    if "profile" in scopes:
-        body["nickname"] = user.nickname or user.email.split("@")[0]
-        body["name"] = user.name or user.email
-        body["picture"] = (
-            user.picture or "https://s.gravatar.com/avatar/00000000000000000000000000000000?s=480&r=pg&d=mp"
-        )
-        body["updated_at"] = user.updated_at
-    if "email" in scopes:
-        body["email"] = user.email
-        body["email_verified"] = user.email_verified
-    return json_response(body)
+    return json_response({"sub": user.user_id, **scope_claims(user, scopes)})
 
 
 def _jwt_claims(ctx: Ctx, token: str) -> dict[str, Any]:

@@ -36,7 +36,6 @@ class Incoming:
     """One HTTP request as the adapter read it. ``reason`` and ``notes`` go to the request log."""
 
     method: str = "GET"
-    path: str = "/"
     scheme: str = "http"
     host: str | None = None
     query: list[tuple[str, str]] = field(default_factory=list)
