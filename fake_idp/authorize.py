@@ -102,9 +102,10 @@ def _is_loopback(uri: str | None) -> bool:
         return False
 
 
-def _page(description: str, reason: str) -> errors.AuthorizeError:
-    """An error before the callback is trusted: always Auth0's error page, never a redirect."""
-    return errors.AuthorizeError("invalid_request", description, reason=reason)
+def _invalid(description: str, reason: str, error: str = "invalid_request") -> errors.AuthorizeError:
+    """An ``/authorize`` error: Auth0's error page, unless ``authorize_endpoint`` sends it back to the client
+    (only once the callback is trusted, and only when the client's redirection policy allows)."""
+    return errors.AuthorizeError(error, description, reason=reason)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -117,7 +118,7 @@ def read_query(ctx: Ctx) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, value in ctx.request.query:
         if len(value) > MAX_PARAM:
-            raise _page(
+            raise _invalid(
                 errors.INVALID_PARAMETER.format(name=key[:64]),
                 f"parameter {key[:64]!r} is {len(value)} characters long",
             )
@@ -131,11 +132,11 @@ def read_query(ctx: Ctx) -> dict[str, str]:
 def validate_client(ctx: Ctx, params: dict[str, str]) -> Client:
     client_id = params.get("client_id")
     if not client_id:
-        raise _page(errors.MISSING_PARAMETER.format(name="client_id"), "no client_id")
+        raise _invalid(errors.MISSING_PARAMETER.format(name="client_id"), "no client_id")
     client = ctx.find_client(client_id)
     if client is None:
         forgotten = client_id in ctx.tenant.faults.forgotten_clients
-        raise _page(
+        raise _invalid(
             errors.UNKNOWN_CLIENT.format(client_id=client_id),
             f"client {client_id!r} is "
             + ("forgotten (faults.forgotten_clients; F-8)" if forgotten else "not registered"),
@@ -151,7 +152,7 @@ def validate_redirect_uri(ctx: Ctx, params: dict[str, str], client: Client) -> s
     loopback = (
         " (loopback ports are matched exactly; F-19)" if _is_loopback(redirect_uri) and strict_ports else ""
     )
-    raise _page(
+    raise _invalid(
         errors.CALLBACK_MISMATCH,
         errors.CALLBACK_NOT_ALLOWED_LOG.format(uri=redirect_uri or "(none)")
         + f" of client {client.client_id!r}: {client.callbacks}{loopback}",
@@ -161,10 +162,6 @@ def validate_redirect_uri(ctx: Ctx, params: dict[str, str], client: Client) -> s
 # ---------------------------------------------------------------------------------------------------------
 # The validate steps (their errors go back to the client when its redirection policy allows)
 # ---------------------------------------------------------------------------------------------------------
-
-
-def _invalid(description: str, reason: str, error: str = "invalid_request") -> errors.AuthorizeError:
-    return errors.AuthorizeError(error, description, reason=reason)
 
 
 def validate_response_mode(ctx: Ctx, request: AuthorizationRequest) -> None:
