@@ -180,12 +180,12 @@ def issue_refresh_token(
 
 def user_token_response(
     ctx: Ctx,
-    *,
     client: Client,
     user: User,
     api: Api | None,
     scopes: list[str],
     permissions: list[str] | None,
+    *,
     nonce: str | None = None,
     auth_time: float | None = None,
     gty: str | None = None,
@@ -241,11 +241,11 @@ class AuthorizationCodeGrant(Grant):
         _, permissions = user_scopes(self.ctx, self.client, user, api, rec.scopes, None)
         pieces = user_token_response(
             self.ctx,
-            client=self.client,
-            user=user,
-            api=api,
-            scopes=rec.scopes,
-            permissions=permissions,
+            self.client,
+            user,
+            api,
+            rec.scopes,
+            permissions,
             nonce=rec.nonce,
             auth_time=rec.auth_time,
             refresh=self._refresh_token(rec, user, api),
@@ -360,14 +360,7 @@ class RefreshTokenGrant(Grant):
             raise errors.invalid_refresh_token(reason=f"API {rec.api_identifier!r} was removed")
         scopes, permissions = user_scopes(ctx, client, user, api, self._narrowed(rec), None)
         pieces = user_token_response(
-            ctx,
-            client=client,
-            user=user,
-            api=api,
-            scopes=scopes,
-            permissions=permissions,
-            gty="refresh_token",
-            refresh=new_rt,
+            ctx, client, user, api, scopes, permissions, gty="refresh_token", refresh=new_rt
         )
         # DOC use-refresh-tokens.mdx order: access_token, expires_in, scope, id_token, token_type.
         body: dict[str, Any] = {"access_token": pieces["access_token"]}

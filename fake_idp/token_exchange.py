@@ -50,16 +50,8 @@ class TokenExchangeGrant(Grant):
         refresh = None
         if "offline_access" in scopes and "refresh_token" in client.grant_types:
             refresh = issue_refresh_token(ctx, client, user, api, scopes).token
-        pieces = user_token_response(
-            ctx,
-            client=client,
-            user=user,
-            api=api,
-            scopes=scopes,
-            permissions=permissions,
-            act=self._actor(profile, claims),
-            refresh=refresh,
-        )
+        act = self._actor(profile, claims)
+        pieces = user_token_response(ctx, client, user, api, scopes, permissions, act=act, refresh=refresh)
         body: dict[str, Any] = {"access_token": pieces["access_token"]}
         for key in ("id_token", "refresh_token"):
             if key in pieces:
