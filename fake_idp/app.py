@@ -3,40 +3,45 @@
 Auth0 Authentication API surface emulated (auth0-tenant.md §1): discovery, RFC 8414 alias, JWKS,
 ``/authorize`` (+ Universal Login ``/u/login``, ``/u/consent``), ``/oauth/token``, ``/oauth/revoke``,
 ``/oidc/register``, ``/userinfo``, ``/oidc/logout``, ``/v2/logout``; plus the ``/_authstage/`` control plane.
+
+This is the only module of the emulated surface that knows FastAPI/Starlette: each route parses the request
+into a :class:`~fake_idp.wire.Incoming`, calls its framework-neutral endpoint and renders the
+:class:`~fake_idp.wire.Outgoing` it returns, or the :class:`~fake_idp.errors.IdpError` it raises.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from authstage_kit.access import Access
 from authstage_kit.control import install
-from fake_idp import errors, pages
-from fake_idp.authorize import (
-    authorize_endpoint,
-    consent_get,
-    consent_post,
-    login_get,
-    login_post,
-    redirect_with,
-)
+from fake_idp import errors
+from fake_idp.authorize import authorize_endpoint
+from fake_idp.context import Ctx
 from fake_idp.control import IdpControl
 from fake_idp.cors import CorsMiddleware
 from fake_idp.discovery import jwks_endpoint, oauth_authorization_server, openid_configuration
+from fake_idp.login import consent_get, consent_post, login_get, login_post
 from fake_idp.logout import legacy_logout, oidc_logout
 from fake_idp.register import register_endpoint
-from fake_idp.state import random_string
+from fake_idp.render import error_response
 from fake_idp.tenant import Tenant
 from fake_idp.token import revoke_endpoint, token_endpoint
 from fake_idp.userinfo import userinfo_endpoint
+from fake_idp.wire import Incoming, Outgoing
 
 __all__ = ["ROUTES", "create_app"]
 
+Endpoint = Callable[[Ctx], Awaitable[Outgoing]]
+
 # (path, endpoint, methods): the whole emulated surface in one table.
-ROUTES = [
+ROUTES: list[tuple[str, Endpoint, list[str]]] = [
     ("/.well-known/openid-configuration", openid_configuration, ["GET"]),
     ("/.well-known/oauth-authorization-server", oauth_authorization_server, ["GET"]),
     ("/.well-known/jwks.json", jwks_endpoint, ["GET"]),
@@ -54,32 +59,101 @@ ROUTES = [
 ]
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Request in, response out
+# ---------------------------------------------------------------------------------------------------------
+
+
+async def _incoming(request: Request, body_limit: int) -> Incoming:
+    """The neutral request; a POST body is read up to ``body_limit`` bytes (beyond it: ``oversize``)."""
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        headers.setdefault(name, value)  # Starlette's headers.get: the first of a repeated header
+    body, oversize = b"", None
+    if request.method == "POST":
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > body_limit:
+                oversize = body_limit
+                break
+            chunks.append(chunk)
+        body = b"" if oversize else b"".join(chunks)
+    return Incoming(
+        method=request.method,
+        scheme=request.url.scheme or "http",
+        host=request.headers.get("host"),
+        query=request.query_params.multi_items(),
+        headers=headers,
+        cookies=dict(request.cookies),
+        body=body,
+        oversize=oversize,
+    )
+
+
+def _render(out: Outgoing) -> Response:
+    response = Response(out.body, out.status, headers=out.headers, media_type=out.media_type)
+    for c in out.cookies:
+        response.set_cookie(c.name, c.value, max_age=c.max_age, expires=c.expires, httponly=c.httponly)
+    return response
+
+
+def _route(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
+    async def route(request: Request) -> Response:
+        control: IdpControl = request.app.state.control
+        incoming = await _incoming(request, control.tenant.emulator.max_body_bytes)
+        try:
+            return _render(await endpoint(Ctx.of(control, incoming)))
+        finally:
+            # The request log reads these (reqlog.py); an error's reason is set again by the handler.
+            if incoming.reason is not None:
+                request.state.reason = incoming.reason
+            if incoming.notes:
+                request.state.notes = incoming.notes
+
+    route.__name__ = endpoint.__name__
+    return route
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The one exception handler: every error is an IdpError rendered by render.error_response
+# ---------------------------------------------------------------------------------------------------------
+
+
 def render_error(request: Request, exc: errors.IdpError) -> Response:
     """The one place errors become responses; the reason goes to the request log."""
     request.state.reason = exc.reason
-    headers = dict(exc.headers)
-    if isinstance(exc, errors.AuthorizeError):
-        if exc.redirect_uri:
-            params = {
-                "error": exc.error,
-                "error_description": exc.description,
-                "state": exc.state,
-                "iss": exc.iss,
-            }
-            response = redirect_with(exc.redirect_uri, params, exc.response_mode)  # type: ignore[arg-type]
-            response.headers.update(headers)
-            return response
-        html = pages.error_page(
-            error=exc.error, description=exc.description, tracking=random_string(20).lower()
-        )
-        return HTMLResponse(html, status_code=exc.status_code, headers=headers)
-    if isinstance(exc, errors.PlainError):
-        return PlainTextResponse(exc.text, status_code=exc.status_code, headers=headers)
-    if isinstance(exc, errors.OAuthError | errors.BoomError | errors.JsonError):
-        return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers)
-    return JSONResponse(  # pragma: no cover - every IdpError subclass is handled above
-        {"error": "server_error", "error_description": errors.INTERNAL_ERROR}, status_code=500
-    )
+    return _render(error_response(exc))
+
+
+def _as_idp_error(request: Request, exc: Exception) -> errors.IdpError:
+    """Starlette's own errors (no route, wrong method, bad input) and bugs, in Auth0's shapes."""
+    if isinstance(exc, errors.IdpError):
+        return exc
+    if isinstance(exc, StarletteHTTPException):
+        if exc.status_code == 405:
+            reason = f"{request.method} is not allowed on {request.url.path}"
+            return errors.BoomError(405, errors.METHOD_NOT_ALLOWED, reason=reason)
+        if exc.status_code == 404:
+            return errors.BoomError(404, errors.NOT_FOUND, reason=f"no route {request.url.path}")
+        return errors.BoomError(exc.status_code, str(exc.detail), reason=str(exc.detail))
+    if isinstance(exc, RequestValidationError):  # pragma: no cover - no route declares a FastAPI model
+        return errors.OAuthError("invalid_request", "Invalid request", reason=str(exc)[:500])
+    # A bug in the emulator, never a traceback on the wire; the log names it.
+    return errors.BoomError(500, errors.INTERNAL_ERROR, reason=f"authstage bug: {type(exc).__name__}: {exc}")
+
+
+async def _handle(request: Request, exc: Exception) -> Response:
+    return render_error(request, _as_idp_error(request, exc))
+
+
+HANDLED: tuple[type[Exception], ...] = (
+    errors.IdpError,
+    StarletteHTTPException,
+    RequestValidationError,
+    Exception,
+)
 
 
 def create_app(tenant: Tenant, *, base_url: str | None = None, access: Access | None = None) -> FastAPI:
@@ -89,44 +163,9 @@ def create_app(tenant: Tenant, *, base_url: str | None = None, access: Access | 
     app = FastAPI(title="authstage fake_idp", docs_url=None, redoc_url=None, openapi_url=None)
     control = IdpControl(tenant, base_url=base_url.rstrip("/") if base_url else None, access=access)
     for path, endpoint, methods in ROUTES:
-        app.add_api_route(path, endpoint, methods=methods, include_in_schema=False)
-
-    @app.exception_handler(errors.IdpError)
-    async def _idp_error(request: Request, exc: errors.IdpError) -> Response:
-        return render_error(request, exc)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if exc.status_code == 405:
-            err = errors.BoomError(
-                405,
-                errors.METHOD_NOT_ALLOWED,
-                reason=f"{request.method} is not allowed on {request.url.path}",
-            )
-        elif exc.status_code == 404:
-            err = errors.BoomError(404, errors.NOT_FOUND, reason=f"no route {request.url.path}")
-        else:
-            err = errors.BoomError(exc.status_code, str(exc.detail), reason=str(exc.detail))
-        return render_error(request, err)
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation_error(
-        request: Request, exc: RequestValidationError
-    ) -> Response:  # pragma: no cover
-        return render_error(
-            request, errors.OAuthError("invalid_request", "Invalid request", reason=str(exc)[:500])
-        )
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> Response:
-        # A bug in the emulator, never a traceback on the wire; the log names it.
-        return render_error(
-            request,
-            errors.BoomError(
-                500, errors.INTERNAL_ERROR, reason=f"authstage bug: {type(exc).__name__}: {exc}"
-            ),
-        )
-
+        app.add_api_route(path, _route(endpoint), methods=methods, include_in_schema=False)
+    for exc_class in HANDLED:
+        app.add_exception_handler(exc_class, _handle)
     app.add_middleware(CorsMiddleware, allowed=lambda: control.tenant.emulator.cors_allowed_origins)
     install(app, control)
     return app

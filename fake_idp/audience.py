@@ -20,6 +20,7 @@ __all__ = [
     "find_grant",
     "normalize_identifier",
     "resolve_target",
+    "split_scope",
     "user_flow_policy",
     "user_scopes",
 ]
@@ -52,10 +53,6 @@ class Target:
     value: str | None = None
     unknown: str | None = None  # set when the value names no API ("Service not found")
     notes: list[str] = field(default_factory=list)
-
-    @property
-    def is_userinfo(self) -> bool:
-        return self.api is None and self.unknown is None
 
 
 def normalize_identifier(value: str) -> str:
@@ -187,3 +184,12 @@ def user_scopes(
     if api is not None and api.token_dialect.endswith("_authz"):
         permissions = perms if api.enforce_policies else []
     return out, permissions
+
+
+def split_scope(scope: str | None) -> list[str]:
+    """RFC 6749 §3.3: a space-delimited list; order kept, repeats dropped."""
+    out: list[str] = []
+    for s in (scope or "").split():
+        if s not in out:
+            out.append(s)
+    return out

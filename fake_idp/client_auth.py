@@ -29,7 +29,7 @@ class Credentials:
 
 def read_credentials(ctx: Ctx, params: dict[str, str]) -> Credentials:
     style = ctx.tenant.emulator.client_auth_error
-    header = ctx.request.headers.get("authorization", "")
+    header = ctx.request.header("authorization")
     body_id = params.get("client_id") or None
     body_secret = params.get("client_secret") or None
     if header[:6].lower() == "basic ":

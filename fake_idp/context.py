@@ -17,20 +17,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import urlsplit
 
-from fastapi import Request
-
-from authstage_kit.clock import Clock
 from fake_idp.keys import KeyRing
 from fake_idp.state import RuntimeState
 from fake_idp.tenant import Client, Tenant
+from fake_idp.wire import Incoming
 
-if TYPE_CHECKING:
-    from fake_idp.control import IdpControl as Control
-
-__all__ = ["Ctx", "base_for_host", "ctx_of", "issuer_for_host"]
+__all__ = ["Clock", "Ctx", "Runtime", "base_for_host"]
 
 _HOST_RE = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 
@@ -47,21 +42,42 @@ def base_for_host(
     return f"{scheme}://{host}"
 
 
-def issuer_for_host(
-    tenant: Tenant, host: str | None, *, scheme: str = "http", fallback: str | None = None
-) -> str:
-    """The issuer for a request to ``host`` (see the module docstring)."""
-    if tenant.issuer:
-        return tenant.issuer
-    return base_for_host(tenant, host, scheme=scheme, fallback=fallback) + "/"
+class Clock(Protocol):
+    def now(self) -> float: ...
+
+
+class Runtime(Protocol):
+    """What the endpoints need of the tenant being served (the control plane's object provides it)."""
+
+    @property
+    def tenant(self) -> Tenant: ...
+
+    @property
+    def state(self) -> RuntimeState: ...
+
+    @property
+    def keys(self) -> KeyRing: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def base_url(self) -> str | None: ...
 
 
 @dataclass
 class Ctx:
-    control: Control
-    request: Request
+    """One request to the tenant: the runtime it is served by, the request, and its issuer (module docstring)."""
+
+    control: Runtime
+    request: Incoming
     issuer: str
     base: str = ""
+
+    @classmethod
+    def of(cls, control: Runtime, request: Incoming) -> Ctx:
+        base = base_for_host(control.tenant, request.host, scheme=request.scheme, fallback=control.base_url)
+        return cls(control=control, request=request, issuer=control.tenant.issuer or base + "/", base=base)
 
     @property
     def tenant(self) -> Tenant:
@@ -74,10 +90,6 @@ class Ctx:
     @property
     def keys(self) -> KeyRing:
         return self.control.keys
-
-    @property
-    def clock(self) -> Clock:
-        return self.control.clock
 
     def now(self) -> float:
         return self.control.clock.now()
@@ -99,15 +111,12 @@ class Ctx:
         return self.issuer.rstrip("/") + "/userinfo"
 
     def set_reason(self, text: str) -> None:
-        self.request.state.reason = text
+        """Why a response that is not an error object still failed (the request log's ``reason``)."""
+        self.request.reason = text
 
     def note(self, text: str) -> None:
         """A remark for the log even on success (e.g. 'resource ignored')."""
-        notes = getattr(self.request.state, "notes", None)
-        if notes is None:
-            notes = []
-            self.request.state.notes = notes
-        notes.append(text)
+        self.request.note(text)
 
     # Clients ---------------------------------------------------------------------------------------------
 
@@ -123,12 +132,3 @@ class Ctx:
     def security_mode(self, client: Client) -> str | None:
         """None for first-party; 'strict' or 'permissive' for third-party apps."""
         return client.security_mode(self.tenant.settings.dynamic_client_registration_security_mode)
-
-
-def ctx_of(request: Request) -> Ctx:
-    control: Control = request.app.state.control
-    scheme = request.url.scheme or "http"
-    base = base_for_host(
-        control.tenant, request.headers.get("host"), scheme=scheme, fallback=control.base_url
-    )
-    return Ctx(control=control, request=request, issuer=control.tenant.issuer or base + "/", base=base)

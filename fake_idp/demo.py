@@ -39,7 +39,6 @@ def demo_tenant(
     *, gateway_resource: str = "http://127.0.0.1:8000/mcp", mcp_resource: str = "http://127.0.0.1:8001/mcp"
 ) -> Tenant:
     """The demo tenant; ``gateway_resource`` / ``mcp_resource`` become the two API identifiers (exact match)."""
-    ids = DEMO_CLIENT_IDS
     return Tenant(
         name="authstage-demo",
         settings=TenantSettings(
@@ -52,90 +51,15 @@ def demo_tenant(
             headless_auto_approve=True,
             headless_default_user="alice@example.test",
         ),
-        apis=[
-            Api(
-                name="authstage-gateway",
-                identifier=gateway_resource,
-                scopes=[
-                    ApiScope(value="mcp:tools", description="List and call tools through the gateway"),
-                    ApiScope(value="mcp:admin", description="Administer the gateway"),
-                ],
-                token_dialect="rfc9068_profile_authz",
-                enforce_policies=True,
-                allow_offline_access=True,
-            ),
-            Api(
-                name="sample-search",
-                identifier=mcp_resource,
-                scopes=[ApiScope(value="search:read", description="Search the sample corpus")],
-                token_dialect="rfc9068_profile_authz",
-                enforce_policies=True,
-            ),
-        ],
-        clients=[
-            Client(
-                name="demo-m2m",
-                client_id=ids["demo-m2m"],
-                client_secret="demo-secret-not-for-production-m2m-0001",
-                app_type="non_interactive",
-                grant_types=["client_credentials"],
-                token_endpoint_auth_method="client_secret_post",
-            ),
-            Client(
-                name="gateway-outbound",
-                client_id=ids["gateway-outbound"],
-                client_secret="demo-secret-not-for-production-gateway-0002",
-                app_type="non_interactive",
-                grant_types=["client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"],
-                token_endpoint_auth_method="client_secret_post",
-            ),
-            Client(
-                name="demo-cli",
-                client_id=ids["demo-cli"],
-                app_type="native",
-                grant_types=["authorization_code", "refresh_token"],
-                token_endpoint_auth_method="none",
-                callbacks=["http://127.0.0.1:8976/callback", "http://localhost:8976/callback"],
-                allowed_logout_urls=["http://127.0.0.1:8976/", "http://localhost:8976/"],
-                refresh_token=RefreshTokenSettings(rotation_type="rotating", expiration_type="expiring"),
-            ),
-        ],
-        client_grants=[
-            ClientGrant(client_id=ids["demo-m2m"], audience=gateway_resource, scope=["mcp:tools"]),
-            ClientGrant(client_id=ids["gateway-outbound"], audience=mcp_resource, scope=["search:read"]),
-            ClientGrant(
-                default_for="third_party_clients",
-                audience=gateway_resource,
-                scope=["mcp:tools"],
-                subject_type="user",
-            ),
-        ],
-        users=[
-            User(
-                user_id="auth0|alice",
-                email="alice@example.test",
-                password="demo-password-alice",
-                name="Alice Example",
-                nickname="alice",
-                permissions={
-                    "authstage-gateway": ["mcp:tools", "mcp:admin"],
-                    "sample-search": ["search:read"],
-                },
-            ),
-            User(
-                user_id="auth0|bob",
-                email="bob@example.test",
-                password="demo-password-bob",
-                name="Bob Example",
-                nickname="bob",
-                permissions={},
-            ),
-        ],
+        apis=_apis(gateway_resource, mcp_resource),
+        clients=_clients(),
+        client_grants=_client_grants(gateway_resource, mcp_resource),
+        users=_users(),
         connections=[
             Connection(
                 name="Username-Password-Authentication",
                 is_domain_connection=True,
-                enabled_clients=[ids["demo-cli"]],
+                enabled_clients=[DEMO_CLIENT_IDS["demo-cli"]],
             )
         ],
         token_exchange_profiles=[
@@ -146,3 +70,96 @@ def demo_tenant(
             )
         ],
     )
+
+
+def _apis(gateway_resource: str, mcp_resource: str) -> list[Api]:
+    return [
+        Api(
+            name="authstage-gateway",
+            identifier=gateway_resource,
+            scopes=[
+                ApiScope(value="mcp:tools", description="List and call tools through the gateway"),
+                ApiScope(value="mcp:admin", description="Administer the gateway"),
+            ],
+            token_dialect="rfc9068_profile_authz",
+            enforce_policies=True,
+            allow_offline_access=True,
+        ),
+        Api(
+            name="sample-search",
+            identifier=mcp_resource,
+            scopes=[ApiScope(value="search:read", description="Search the sample corpus")],
+            token_dialect="rfc9068_profile_authz",
+            enforce_policies=True,
+        ),
+    ]
+
+
+def _clients() -> list[Client]:
+    ids = DEMO_CLIENT_IDS
+    return [
+        Client(
+            name="demo-m2m",
+            client_id=ids["demo-m2m"],
+            client_secret="demo-secret-not-for-production-m2m-0001",
+            app_type="non_interactive",
+            grant_types=["client_credentials"],
+            token_endpoint_auth_method="client_secret_post",
+        ),
+        Client(
+            name="gateway-outbound",
+            client_id=ids["gateway-outbound"],
+            client_secret="demo-secret-not-for-production-gateway-0002",
+            app_type="non_interactive",
+            grant_types=["client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"],
+            token_endpoint_auth_method="client_secret_post",
+        ),
+        Client(
+            name="demo-cli",
+            client_id=ids["demo-cli"],
+            app_type="native",
+            grant_types=["authorization_code", "refresh_token"],
+            token_endpoint_auth_method="none",
+            callbacks=["http://127.0.0.1:8976/callback", "http://localhost:8976/callback"],
+            allowed_logout_urls=["http://127.0.0.1:8976/", "http://localhost:8976/"],
+            refresh_token=RefreshTokenSettings(rotation_type="rotating", expiration_type="expiring"),
+        ),
+    ]
+
+
+def _client_grants(gateway_resource: str, mcp_resource: str) -> list[ClientGrant]:
+    ids = DEMO_CLIENT_IDS
+    return [
+        ClientGrant(client_id=ids["demo-m2m"], audience=gateway_resource, scope=["mcp:tools"]),
+        ClientGrant(client_id=ids["gateway-outbound"], audience=mcp_resource, scope=["search:read"]),
+        ClientGrant(
+            default_for="third_party_clients",
+            audience=gateway_resource,
+            scope=["mcp:tools"],
+            subject_type="user",
+        ),
+    ]
+
+
+def _users() -> list[User]:
+    return [
+        User(
+            user_id="auth0|alice",
+            email="alice@example.test",
+            password="demo-password-alice",
+            name="Alice Example",
+            nickname="alice",
+            permissions={
+                "authstage-gateway": ["mcp:tools", "mcp:admin"],
+                "sample-search": ["search:read"],
+            },
+        ),
+        User(
+            user_id="auth0|bob",
+            email="bob@example.test",
+            password="demo-password-bob",
+            name="Bob Example",
+            nickname="bob",
+            permissions={},
+        ),
+    ]

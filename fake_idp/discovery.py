@@ -11,12 +11,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
-
 from fake_idp import errors
 from fake_idp.audience import OIDC_SCOPES
-from fake_idp.context import Ctx, ctx_of
+from fake_idp.context import Ctx
+from fake_idp.pkce import CODE_CHALLENGE_METHODS
+from fake_idp.wire import Outgoing, html_response, json_response
 
 __all__ = ["discovery_document", "jwks_endpoint", "oauth_authorization_server", "openid_configuration"]
 
@@ -80,7 +79,7 @@ def discovery_document(ctx: Ctx) -> dict[str, Any]:
         "revocation_endpoint": u("/oauth/revoke"),
         "scopes_supported": list(OIDC_SCOPES),
         "response_types_supported": list(RESPONSE_TYPES),
-        "code_challenge_methods_supported": ["S256", "plain"],
+        "code_challenge_methods_supported": list(CODE_CHALLENGE_METHODS),
         "response_modes_supported": ["query", "fragment", "form_post"],
         "subject_types_supported": ["public"],
     }
@@ -123,23 +122,21 @@ def discovery_document(ctx: Ctx) -> dict[str, Any]:
     return doc
 
 
-async def openid_configuration(request: Request) -> Response:
-    return JSONResponse(discovery_document(ctx_of(request)))
+async def openid_configuration(ctx: Ctx) -> Outgoing:
+    return json_response(discovery_document(ctx))
 
 
-async def oauth_authorization_server(request: Request) -> Response:
-    ctx = ctx_of(request)
+async def oauth_authorization_server(ctx: Ctx) -> Outgoing:
     if ctx.tenant.settings.rfc8414_metadata == "absent":
         raise errors.BoomError(
             404,
             errors.NOT_FOUND,
             reason="RFC 8414 metadata is not served (settings.rfc8414_metadata: absent, Auth0 before mid-2025; F-14)",
         )
-    return JSONResponse(discovery_document(ctx))
+    return json_response(discovery_document(ctx))
 
 
-async def jwks_endpoint(request: Request) -> Response:
-    ctx = ctx_of(request)
+async def jwks_endpoint(ctx: Ctx) -> Outgoing:
     f = ctx.tenant.faults
     with ctx.state.lock:
         ctx.state.jwks_requests += 1
@@ -159,11 +156,11 @@ async def jwks_endpoint(request: Request) -> Response:
         )
     if fault == "html":
         ctx.note("faults.jwks_fault: html (200 with an HTML body)")
-        return HTMLResponse(errors.JWKS_HTML_PAGE, status_code=200)
+        return html_response(errors.JWKS_HTML_PAGE, 200)
     if fault == "slow":
         ctx.note(f"faults.jwks_fault: slow, delayed {f.jwks_slow_ms} ms")
         await asyncio.sleep(f.jwks_slow_ms / 1000)
     if fault == "empty_keys":
         ctx.note("faults.jwks_fault: empty_keys")
-        return JSONResponse({"keys": []})
-    return JSONResponse(ctx.keys.jwks(key_rotation=f.key_rotation, kid_mode=f.jwks_kid_mode))
+        return json_response({"keys": []})
+    return json_response(ctx.keys.jwks(key_rotation=f.key_rotation, kid_mode=f.jwks_kid_mode))

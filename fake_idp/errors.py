@@ -5,8 +5,9 @@ Every exact string the fake tenant emits lives here, each with its source: the r
 DOC / CAPTURE / COMMUNITY = real Auth0 behaviour, copied exactly; MOCK / INFERRED = our choice where Auth0
 is silent (each such choice is switchable where it matters, see ``tenant.Emulator``).
 
-One exception handler per app (``app.py``) renders :class:`OAuthError` (JSON), :class:`BoomError`
-(Hapi/Boom JSON), :class:`PlainError` (text) and :class:`AuthorizeError` (HTML page or redirect).
+One renderer (``render.py``, called by the app's one exception handler) turns :class:`OAuthError` into JSON,
+:class:`BoomError` into Hapi/Boom JSON, :class:`PlainError` into text and :class:`AuthorizeError` into an HTML
+page or a redirect back to the client.
 Every error carries ``reason``: the emulator's own explanation for the request log (control-plane.md).
 """
 

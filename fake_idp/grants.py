@@ -1,8 +1,8 @@
 """Grant types of ``POST /oauth/token`` (RFC 6749 §4.1, §4.4, §6; Auth0 sheet §1.6, §2, §5.1, §6).
 
 Grants are classes configured by a ``GRANT_TYPE`` constant and dispatched through ``token.GRANTS``
-(authlib / mock-oauth2-server pattern). Extensions attach as hooks: PKCE registers itself on
-``AuthorizationCodeGrant`` (``pkce.CodeChallenge``); token exchange lives in ``token_exchange.py``.
+(authlib / mock-oauth2-server pattern). Extensions attach as hooks when the token endpoint registers the
+grant: PKCE on ``AuthorizationCodeGrant`` (``pkce.CodeChallenge``); token exchange lives in ``token_exchange.py``.
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from fake_idp import errors
-from fake_idp.audience import find_grant, resolve_target, user_scopes
+from fake_idp.audience import find_grant, resolve_target, split_scope, user_scopes
 from fake_idp.context import Ctx
-from fake_idp.pkce import CodeChallenge
-from fake_idp.state import RefreshRecord, new_refresh_token, random_string
-from fake_idp.tenant import Api, Client, User
+from fake_idp.state import AuthCode, RefreshRecord, new_refresh_token, random_string
+from fake_idp.tenant import Api, Client, ClientGrant, User
 from fake_idp.tokens import mint_access_token, mint_id_token, mint_opaque_token
 
 __all__ = [
@@ -24,7 +23,6 @@ __all__ = [
     "Grant",
     "RefreshTokenGrant",
     "issue_refresh_token",
-    "split_scope",
     "user_token_response",
 ]
 
@@ -59,7 +57,7 @@ class Grant:
                 reason=f"client {self.client.client_id!r} grant_types {list(self.client.grant_types)} lack {self.GRANT_TYPE!r}",
             )
 
-    async def respond(self) -> dict[str, Any]:  # pragma: no cover - abstract
+    def respond(self) -> dict[str, Any]:  # pragma: no cover - abstract
         raise NotImplementedError
 
 
@@ -71,9 +69,31 @@ class ClientCredentialsGrant(Grant):
 
     GRANT_TYPE = "client_credentials"
 
-    async def respond(self) -> dict[str, Any]:
-        ctx, client, params = self.ctx, self.client, self.params
+    def respond(self) -> dict[str, Any]:
         self.check_grant_type()
+        api = self._api()
+        scopes = self._scopes(api, self._client_grant(api))
+        permissions = list(scopes) if api.token_dialect.endswith("_authz") else None
+        minted = mint_access_token(
+            self.ctx,
+            api=api,
+            sub=f"{self.client.client_id}@clients",
+            client=self.client,
+            scopes=scopes,
+            permissions=permissions,
+            gty="client-credentials",
+        )
+        # CAPTURE go-auth0 TestLoginWithClientCredentials: scope omitted when no scopes were granted.
+        body: dict[str, Any] = {"access_token": minted.token}
+        if scopes:
+            body["scope"] = " ".join(scopes)
+        body["expires_in"] = minted.expires_in
+        body["token_type"] = "Bearer"
+        return body
+
+    def _api(self) -> Api:
+        """The audience must name an API (sheet §3.5; there is no userinfo audience for M2M)."""
+        ctx, params = self.ctx, self.params
         target = resolve_target(ctx, audience=params.get("audience"), resource=params.get("resource"))
         for note in target.notes:
             ctx.note(note)
@@ -93,51 +113,40 @@ class ClientCredentialsGrant(Grant):
                 status=403,
                 reason="; ".join(target.notes) or f"no API with identifier {value!r}",
             )
-        api = target.api
-        grant = find_grant(ctx, client, api, allow_default=False)
+        return target.api
+
+    def _client_grant(self, api: Api) -> ClientGrant:
+        client = self.client
+        grant = find_grant(self.ctx, client, api, allow_default=False)
         if grant is None or api.subject_type_authorization.client.policy == "deny_all":
             raise errors.client_grant_missing(
                 client.client_id,
                 api.identifier,
-                ctx.tenant.faults.client_grant_error_wording,
+                self.ctx.tenant.faults.client_grant_error_wording,
                 reason=f"client grant missing: client {client.client_id!r} has no grant for audience {api.identifier!r}",
             )
-        raw_scope = params.get("scope")
-        if raw_scope and raw_scope.strip():
-            requested = split_scope(raw_scope)
-            missing = [s for s in requested if s not in grant.scope]
-            if missing:
-                raise errors.OAuthError(
-                    "access_denied",
-                    errors.SCOPES_NOT_GRANTED.format(scopes=" ".join(missing)),
-                    status=403,
-                    reason=f"the client grant for {api.identifier!r} allows {grant.scope}; requested {missing} beyond it"
-                    + (
-                        " (F-17: OIDC scopes on client_credentials)"
-                        if set(missing) & {"openid", "profile", "email"}
-                        else ""
-                    ),
-                )
-            scopes = requested
-        else:
-            scopes = list(grant.scope)
-        permissions = list(scopes) if api.token_dialect.endswith("_authz") else None
-        minted = mint_access_token(
-            ctx,
-            api=api,
-            sub=f"{client.client_id}@clients",
-            client=client,
-            scopes=scopes,
-            permissions=permissions,
-            gty="client-credentials",
-        )
-        # CAPTURE go-auth0 TestLoginWithClientCredentials: scope omitted when no scopes were granted.
-        body: dict[str, Any] = {"access_token": minted.token}
-        if scopes:
-            body["scope"] = " ".join(scopes)
-        body["expires_in"] = minted.expires_in
-        body["token_type"] = "Bearer"
-        return body
+        return grant
+
+    def _scopes(self, api: Api, grant: ClientGrant) -> list[str]:
+        """The requested scopes, all within the client grant; none requested: all of the grant's."""
+        raw_scope = self.params.get("scope")
+        if not (raw_scope and raw_scope.strip()):
+            return list(grant.scope)
+        requested = split_scope(raw_scope)
+        missing = [s for s in requested if s not in grant.scope]
+        if missing:
+            raise errors.OAuthError(
+                "access_denied",
+                errors.SCOPES_NOT_GRANTED.format(scopes=" ".join(missing)),
+                status=403,
+                reason=f"the client grant for {api.identifier!r} allows {grant.scope}; requested {missing} beyond it"
+                + (
+                    " (F-17: OIDC scopes on client_credentials)"
+                    if set(missing) & {"openid", "profile", "email"}
+                    else ""
+                ),
+            )
+        return requested
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -171,21 +180,21 @@ def issue_refresh_token(
 
 def user_token_response(
     ctx: Ctx,
-    *,
     client: Client,
     user: User,
     api: Api | None,
     scopes: list[str],
     permissions: list[str] | None,
+    *,
     nonce: str | None = None,
     auth_time: float | None = None,
     gty: str | None = None,
     act: dict[str, Any] | None = None,
     refresh: str | None = None,
-) -> tuple[dict[str, Any], dict[str, Any]]:
+) -> dict[str, Any]:
     """Access token (JWT for an API, opaque for userinfo) + ID token if ``openid`` was granted.
 
-    Returns (pieces, claims) where pieces has ``access_token``, ``id_token`` (maybe) and ``expires_in``.
+    Returns the pieces: ``access_token``, ``id_token`` (maybe), ``refresh_token`` (if given) and ``expires_in``.
     """
     openid = "openid" in scopes
     if api is not None:
@@ -210,7 +219,11 @@ def user_token_response(
         pieces["id_token"] = idt.token
     if refresh:
         pieces["refresh_token"] = refresh
-    return pieces, at.claims
+    return pieces
+
+
+def _invalid_code(reason: str) -> errors.OAuthError:
+    return errors.OAuthError("invalid_grant", errors.INVALID_AUTHORIZATION_CODE, status=403, reason=reason)
 
 
 class AuthorizationCodeGrant(Grant):
@@ -218,36 +231,48 @@ class AuthorizationCodeGrant(Grant):
 
     GRANT_TYPE = "authorization_code"
 
-    async def respond(self) -> dict[str, Any]:
-        ctx, client, params = self.ctx, self.client, self.params
+    def respond(self) -> dict[str, Any]:
         self.check_grant_type()
+        rec = self._code()
+        rec.used = True
+        self.run_hooks("after_validate_code", code=rec, params=self.params)
+        self._check_resource(rec)
+        user, api = self._subject(rec)
+        _, permissions = user_scopes(self.ctx, self.client, user, api, rec.scopes, None)
+        pieces = user_token_response(
+            self.ctx,
+            self.client,
+            user,
+            api,
+            rec.scopes,
+            permissions,
+            nonce=rec.nonce,
+            auth_time=rec.auth_time,
+            refresh=self._refresh_token(rec, user, api),
+        )
+        return _ordered(pieces, rec.scopes)
+
+    def _code(self) -> AuthCode:
+        """RFC 6749 §4.1.3: the code exists, is unused, unexpired, was issued to this client for this callback."""
+        ctx, client, params = self.ctx, self.client, self.params
         code_value = params.get("code")
         if not code_value:
             raise errors.missing_parameter("code", reason="authorization_code grant without code")
         rec = ctx.state.codes.get(code_value)
-        invalid = "invalid_grant", errors.INVALID_AUTHORIZATION_CODE
         if rec is None:
-            raise errors.OAuthError(*invalid, status=403, reason="unknown authorization code")
+            raise _invalid_code("unknown authorization code")
         if rec.used:
             if rec.refresh_family:
                 ctx.state.revoke_family(rec.refresh_family)
-            raise errors.OAuthError(
-                *invalid,
-                status=403,
-                reason="authorization code already used (codes are single-use); its refresh tokens were revoked",
+            raise _invalid_code(
+                "authorization code already used (codes are single-use); its refresh tokens were revoked"
             )
         if rec.client_id != client.client_id:
-            raise errors.OAuthError(
-                *invalid,
-                status=403,
-                reason=f"code was issued to client {rec.client_id!r}, not {client.client_id!r}",
-            )
+            raise _invalid_code(f"code was issued to client {rec.client_id!r}, not {client.client_id!r}")
         lifetime = ctx.tenant.emulator.authorization_code_lifetime
         if ctx.now() > rec.created_at + lifetime:
-            raise errors.OAuthError(
-                *invalid,
-                status=403,
-                reason=f"authorization code expired (emulator.authorization_code_lifetime {lifetime}s)",
+            raise _invalid_code(
+                f"authorization code expired (emulator.authorization_code_lifetime {lifetime}s)"
             )
         sent = params.get("redirect_uri")
         if sent != rec.redirect_uri:
@@ -259,53 +284,46 @@ class AuthorizationCodeGrant(Grant):
                 status=403,
                 reason="redirect_uri at /oauth/token must equal the one sent to /authorize",
             )
-        rec.used = True
-        self.run_hooks("after_validate_code", code=rec, params=params)
-        resource = params.get("resource")
-        if resource and rec.resource and resource != rec.resource:
-            if ctx.tenant.emulator.token_resource_mismatch == "reject":
-                raise errors.OAuthError(
-                    "invalid_request",
-                    errors.INVALID_PARAMETER.format(name="resource"),
-                    status=400,
-                    reason=f"resource {resource!r} differs from {rec.resource!r} sent to /authorize",
-                )
-            ctx.note(
-                f"resource {resource!r} differs from /authorize ({rec.resource!r}); the code's audience is kept"
+        return rec
+
+    def _check_resource(self, rec: AuthCode) -> None:
+        """A ``resource`` at the token endpoint differing from ``/authorize`` (``emulator.token_resource_mismatch``)."""
+        resource = self.params.get("resource")
+        if not (resource and rec.resource and resource != rec.resource):
+            return
+        if self.ctx.tenant.emulator.token_resource_mismatch == "reject":
+            raise errors.OAuthError(
+                "invalid_request",
+                errors.INVALID_PARAMETER.format(name="resource"),
+                status=400,
+                reason=f"resource {resource!r} differs from {rec.resource!r} sent to /authorize",
             )
-        user = ctx.tenant.user_by_id(rec.user_id)
-        if user is None:
-            raise errors.OAuthError(*invalid, status=403, reason=f"user {rec.user_id!r} no longer exists")
-        api = None
-        if rec.api_identifier is not None:
-            api = next((a for a in ctx.tenant.apis if a.identifier == rec.api_identifier), None)
-            if api is None:
-                raise errors.OAuthError(
-                    *invalid, status=403, reason=f"API {rec.api_identifier!r} was removed"
-                )
-        _, permissions = user_scopes(ctx, client, user, api, rec.scopes, None)
-        refresh = None
-        if "offline_access" in rec.scopes and "refresh_token" in client.grant_types:
-            rt = issue_refresh_token(ctx, client, user, api, rec.scopes)
-            rec.refresh_family = rt.family
-            refresh = rt.token
-        elif "offline_access" in rec.scopes:
-            ctx.note("offline_access granted but client grant_types lack 'refresh_token': no refresh_token")
-        pieces, _ = user_token_response(
-            ctx,
-            client=client,
-            user=user,
-            api=api,
-            scopes=rec.scopes,
-            permissions=permissions,
-            nonce=rec.nonce,
-            auth_time=rec.auth_time,
-            refresh=refresh,
+        self.ctx.note(
+            f"resource {resource!r} differs from /authorize ({rec.resource!r}); the code's audience is kept"
         )
-        return _ordered(pieces, rec.scopes)
 
+    def _subject(self, rec: AuthCode) -> tuple[User, Api | None]:
+        """The code's user and API, both still there."""
+        user = self.ctx.tenant.user_by_id(rec.user_id)
+        if user is None:
+            raise _invalid_code(f"user {rec.user_id!r} no longer exists")
+        api = self.ctx.tenant.api_by_identifier(rec.api_identifier)
+        if rec.api_identifier is not None and api is None:
+            raise _invalid_code(f"API {rec.api_identifier!r} was removed")
+        return user, api
 
-CodeChallenge()(AuthorizationCodeGrant)
+    def _refresh_token(self, rec: AuthCode, user: User, api: Api | None) -> str | None:
+        """A refresh token with ``offline_access`` when the client may refresh (sheet §6)."""
+        if "offline_access" not in rec.scopes:
+            return None
+        if "refresh_token" not in self.client.grant_types:
+            self.ctx.note(
+                "offline_access granted but client grant_types lack 'refresh_token': no refresh_token"
+            )
+            return None
+        rt = issue_refresh_token(self.ctx, self.client, user, api, rec.scopes)
+        rec.refresh_family = rt.family
+        return rt.token
 
 
 def _ordered(pieces: dict[str, Any], scopes: list[str]) -> dict[str, Any]:
@@ -329,80 +347,20 @@ class RefreshTokenGrant(Grant):
 
     GRANT_TYPE = "refresh_token"
 
-    async def respond(self) -> dict[str, Any]:
-        ctx, client, params = self.ctx, self.client, self.params
+    def respond(self) -> dict[str, Any]:
+        ctx, client = self.ctx, self.client
         self.check_grant_type()
-        value = params.get("refresh_token")
-        if not value:
-            raise errors.missing_parameter(
-                "refresh_token", reason="refresh_token grant without refresh_token"
-            )
         now = ctx.now()
-        rec = ctx.state.refresh_tokens.get(value)
-        if rec is None:
-            raise errors.invalid_refresh_token(reason="unknown refresh token")
-        if rec.client_id != client.client_id:
-            raise errors.invalid_refresh_token(reason=f"refresh token belongs to client {rec.client_id!r}")
-        if rec.revoked:
-            raise errors.invalid_refresh_token(
-                reason="refresh token revoked (revocation, or its family was revoked after reuse)"
-            )
-        if rec.expires_at is not None and now >= rec.expires_at:
-            raise errors.invalid_refresh_token(reason="refresh token past its absolute lifetime")
-        if (
-            now - rec.last_used_at > client.refresh_token.idle_token_lifetime
-            and client.refresh_token.expiration_type == "expiring"
-        ):
-            raise errors.invalid_refresh_token(reason="refresh token idle lifetime exceeded")
-        user = ctx.tenant.user_by_id(rec.user_id)
-        if user is None or rec.user_id in ctx.tenant.faults.refresh_user_deleted:
-            raise errors.OAuthError(
-                "invalid_grant",
-                errors.REFRESH_USER_GONE,
-                status=403,
-                reason=f"user {rec.user_id!r} was deleted",
-            )
-        if user.blocked:
-            raise errors.invalid_refresh_token(reason=f"user {rec.user_id!r} is blocked")
-        new_rt: str | None = None
-        if rec.rotating:
-            if rec.rotated_at is not None:
-                leeway = client.refresh_token.leeway
-                if leeway and now - rec.rotated_at <= leeway:
-                    ctx.note(f"rotated refresh token reused within the {leeway}s leeway: allowed")
-                elif ctx.tenant.faults.refresh_reuse_detection == "on":
-                    n = ctx.state.revoke_family(rec.family)
-                    raise errors.invalid_refresh_token(
-                        reason=f"reuse of a rotated refresh token detected (Auth0 log 'ferrt'): the family "
-                        f"({n} live token(s)) was revoked (F-15; leeway {leeway}s)"
-                    )
-                else:
-                    ctx.note("reuse of a rotated refresh token ignored (faults.refresh_reuse_detection: off)")
-            rec.rotated_at = now if rec.rotated_at is None else rec.rotated_at
-            api = _api(ctx, rec.api_identifier)
-            successor = issue_refresh_token(ctx, client, user, api, rec.scopes, family=rec.family)
-            rec.successor = successor.token
-            new_rt = successor.token
+        rec = self._record(now)
+        user = self._user(rec)
+        new_rt = self._rotate(rec, user, now) if rec.rotating else None
         rec.last_used_at = now
-        api = _api(ctx, rec.api_identifier)
+        api = ctx.tenant.api_by_identifier(rec.api_identifier)
         if rec.api_identifier is not None and api is None:
             raise errors.invalid_refresh_token(reason=f"API {rec.api_identifier!r} was removed")
-        requested = split_scope(params.get("scope", "")) or rec.scopes
-        narrowed = [s for s in rec.scopes if s in requested]
-        if len(narrowed) < len(requested):
-            ctx.note(
-                f"refresh scope can narrow but not widen: {sorted(set(requested) - set(rec.scopes))} dropped"
-            )
-        scopes, permissions = user_scopes(ctx, client, user, api, narrowed, None)
-        pieces, _ = user_token_response(
-            ctx,
-            client=client,
-            user=user,
-            api=api,
-            scopes=scopes,
-            permissions=permissions,
-            gty="refresh_token",
-            refresh=new_rt,
+        scopes, permissions = user_scopes(ctx, client, user, api, self._narrowed(rec), None)
+        pieces = user_token_response(
+            ctx, client, user, api, scopes, permissions, gty="refresh_token", refresh=new_rt
         )
         # DOC use-refresh-tokens.mdx order: access_token, expires_in, scope, id_token, token_type.
         body: dict[str, Any] = {"access_token": pieces["access_token"]}
@@ -416,16 +374,69 @@ class RefreshTokenGrant(Grant):
         body["token_type"] = "Bearer"
         return body
 
+    def _record(self, now: float) -> RefreshRecord:
+        """RFC 6749 §6: a live refresh token of this client (revocation, absolute and idle lifetimes)."""
+        value = self.params.get("refresh_token")
+        if not value:
+            raise errors.missing_parameter(
+                "refresh_token", reason="refresh_token grant without refresh_token"
+            )
+        rec = self.ctx.state.refresh_tokens.get(value)
+        if rec is None:
+            raise errors.invalid_refresh_token(reason="unknown refresh token")
+        if rec.client_id != self.client.client_id:
+            raise errors.invalid_refresh_token(reason=f"refresh token belongs to client {rec.client_id!r}")
+        if rec.revoked:
+            raise errors.invalid_refresh_token(
+                reason="refresh token revoked (revocation, or its family was revoked after reuse)"
+            )
+        if rec.expires_at is not None and now >= rec.expires_at:
+            raise errors.invalid_refresh_token(reason="refresh token past its absolute lifetime")
+        settings = self.client.refresh_token
+        if now - rec.last_used_at > settings.idle_token_lifetime and settings.expiration_type == "expiring":
+            raise errors.invalid_refresh_token(reason="refresh token idle lifetime exceeded")
+        return rec
 
-def _api(ctx: Ctx, identifier: str | None) -> Api | None:
-    if identifier is None:
-        return None
-    return next((a for a in ctx.tenant.apis if a.identifier == identifier), None)
+    def _user(self, rec: RefreshRecord) -> User:
+        user = self.ctx.tenant.user_by_id(rec.user_id)
+        if user is None or rec.user_id in self.ctx.tenant.faults.refresh_user_deleted:
+            raise errors.OAuthError(
+                "invalid_grant",
+                errors.REFRESH_USER_GONE,
+                status=403,
+                reason=f"user {rec.user_id!r} was deleted",
+            )
+        if user.blocked:
+            raise errors.invalid_refresh_token(reason=f"user {rec.user_id!r} is blocked")
+        return user
 
+    def _rotate(self, rec: RefreshRecord, user: User, now: float) -> str:
+        """Rotation: a successor in the same family; reusing a rotated token revokes the family (F-15)."""
+        ctx = self.ctx
+        if rec.rotated_at is not None:
+            leeway = self.client.refresh_token.leeway
+            if leeway and now - rec.rotated_at <= leeway:
+                ctx.note(f"rotated refresh token reused within the {leeway}s leeway: allowed")
+            elif ctx.tenant.faults.refresh_reuse_detection == "on":
+                n = ctx.state.revoke_family(rec.family)
+                raise errors.invalid_refresh_token(
+                    reason=f"reuse of a rotated refresh token detected (Auth0 log 'ferrt'): the family "
+                    f"({n} live token(s)) was revoked (F-15; leeway {leeway}s)"
+                )
+            else:
+                ctx.note("reuse of a rotated refresh token ignored (faults.refresh_reuse_detection: off)")
+        rec.rotated_at = now if rec.rotated_at is None else rec.rotated_at
+        api = ctx.tenant.api_by_identifier(rec.api_identifier)
+        successor = issue_refresh_token(ctx, self.client, user, api, rec.scopes, family=rec.family)
+        rec.successor = successor.token
+        return successor.token
 
-def split_scope(scope: str | None) -> list[str]:
-    out: list[str] = []
-    for s in (scope or "").split():
-        if s not in out:
-            out.append(s)
-    return out
+    def _narrowed(self, rec: RefreshRecord) -> list[str]:
+        """RFC 6749 §6: ``scope`` may narrow the original grant, never widen it."""
+        requested = split_scope(self.params.get("scope", "")) or rec.scopes
+        narrowed = [s for s in rec.scopes if s in requested]
+        if len(narrowed) < len(requested):
+            self.ctx.note(
+                f"refresh scope can narrow but not widen: {sorted(set(requested) - set(rec.scopes))} dropped"
+            )
+        return narrowed

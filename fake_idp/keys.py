@@ -21,12 +21,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-from joserfc.jwk import KeySet, RSAKey
+from joserfc.jwk import RSAKey
 
-from fake_idp.tenant import Keys
+from fake_idp.tenant import Keys, KeySpec
 
-__all__ = ["KeyRing", "KeyRingError", "SigningKey", "pool_key", "random_kid"]
+__all__ = ["KeyRing", "KeyRingError", "KeyState", "SigningKey", "pool_key", "random_kid"]
 
+KeyState = Literal["current", "next", "previous", "revoked"]
 _ALNUM = string.ascii_letters + string.digits
 _POOL: list[rsa.RSAPrivateKey] = []
 _POOL_LOCK = threading.Lock()
@@ -91,7 +92,7 @@ class SigningKey:
     kid: str
     private_key: rsa.RSAPrivateKey
     cert_der: bytes
-    state: Literal["current", "next", "previous", "revoked"]
+    state: KeyState
     x5t: str = ""
     jose: RSAKey = field(init=False)
 
@@ -128,16 +129,12 @@ class KeyRing:
         self._pool_next = 0
         self.keys: list[SigningKey] = []
         self.revoked: list[SigningKey] = []
-        specs = config.ring or [{"state": "current"}, {"state": "next"}]
-        for spec in specs:
-            data = spec if isinstance(spec, dict) else spec.model_dump()
-            self.keys.append(
-                self._make(data.get("state", "current"), data.get("kid"), data.get("private_key_pem"))
-            )
+        for spec in config.ring or [KeySpec(state="current"), KeySpec(state="next")]:
+            self.keys.append(self._make(spec.state, spec.kid, spec.private_key_pem))
         if not any(k.state == "next" for k in self.keys):
             self.keys.append(self._make("next"))
 
-    def _make(self, state: str, kid: str | None = None, pem: str | None = None) -> SigningKey:
+    def _make(self, state: KeyState, kid: str | None = None, pem: str | None = None) -> SigningKey:
         if pem:
             loaded = serialization.load_pem_private_key(pem.encode(), password=None)
             if not isinstance(loaded, rsa.RSAPrivateKey):
@@ -156,7 +153,7 @@ class KeyRing:
                 x5t = kid
             else:
                 kid = random_kid()
-        return SigningKey(kid=kid, private_key=priv, cert_der=der, state=state, x5t=x5t)  # type: ignore[arg-type]
+        return SigningKey(kid=kid, private_key=priv, cert_der=der, state=state, x5t=x5t)
 
     def clone(self) -> KeyRing:
         """An independent ring with the same keys and states (used to restore the creation-time ring on reset)."""
@@ -251,8 +248,3 @@ class KeyRing:
                 kid = self.current.kid  # two keys under one kid: validators pick the wrong one
             out.append(key.jwk(include_alg=self.config.include_alg, kid=kid))
         return {"keys": out}
-
-    def verification_keyset(self) -> KeySet:
-        """Every non-revoked key, for verifying the tenant's own tokens (userinfo, token exchange, logout)."""
-        with self._lock:
-            return KeySet([k.jose for k in self.keys])

@@ -10,29 +10,29 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-
 from fake_idp import errors, pages
-from fake_idp.authorize import SESSION_COOKIE
-from fake_idp.context import Ctx, ctx_of
+from fake_idp.context import Ctx
+from fake_idp.login import SESSION_COOKIE
 from fake_idp.tenant import Client
-from fake_idp.token import read_params
 from fake_idp.tokens import verify_own_jwt
+from fake_idp.wire import Cookie, Outgoing, html_response, read_params, redirect
 
 __all__ = ["legacy_logout", "oidc_logout"]
+
+# What the confirmation page carries over to its POST back.
+CONFIRM_FIELDS = ("client_id", "post_logout_redirect_uri", "state", "logout_hint")
 
 
 def _page_error(description: str, reason: str) -> errors.AuthorizeError:
     return errors.AuthorizeError("invalid_request", description, reason=reason)
 
 
-def _end_session(ctx: Ctx, response: Response) -> Response:
+def _end_session(ctx: Ctx, response: Outgoing) -> Outgoing:
     sid = ctx.request.cookies.get(SESSION_COOKIE)
     if sid:
         with ctx.state.lock:
             ctx.state.sessions.pop(sid, None)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.cookies.append(Cookie(SESSION_COOKIE, max_age=0, expires=0))
     return response
 
 
@@ -42,14 +42,8 @@ def _allowed_logout(ctx: Ctx, client: Client | None, uri: str) -> bool:
     )
 
 
-async def oidc_logout(request: Request) -> Response:
-    ctx = ctx_of(request)
-    params = dict(request.query_params)
-    if request.method == "POST":
-        params.update(await read_params(ctx))
-    hint = params.get("id_token_hint")
-    client_id = params.get("client_id")
-    client: Client | None = None
+def _logout_client(ctx: Ctx, hint: str | None, client_id: str | None) -> Client | None:
+    """The app logging out: the ``id_token_hint``'s audience (which ``client_id`` must match), else ``client_id``."""
     if hint:
         claims, problem = verify_own_jwt(ctx, hint, check_exp=False)
         if claims is None:
@@ -59,13 +53,21 @@ async def oidc_logout(request: Request) -> Response:
             raise _page_error(
                 errors.LOGOUT_CLIENT_MISMATCH, f"client_id {client_id!r} but id_token_hint aud {aud!r}"
             )
-        client = ctx.find_client(str(aud))
-    elif client_id:
-        client = ctx.find_client(client_id)
-        if client is None:
-            raise _page_error(
-                errors.UNKNOWN_CLIENT.format(client_id=client_id), "unknown client_id at logout"
-            )
+        return ctx.find_client(str(aud))
+    if not client_id:
+        return None
+    client = ctx.find_client(client_id)
+    if client is None:
+        raise _page_error(errors.UNKNOWN_CLIENT.format(client_id=client_id), "unknown client_id at logout")
+    return client
+
+
+async def oidc_logout(ctx: Ctx) -> Outgoing:
+    params = dict(ctx.request.query)
+    if ctx.request.method == "POST":
+        params.update(read_params(ctx.request))
+    hint = params.get("id_token_hint")
+    client = _logout_client(ctx, hint, params.get("client_id"))
     if client is not None and ctx.security_mode(client) == "strict":
         raise _page_error(
             errors.LOGOUT_THIRD_PARTY, "strict third-party apps cannot use logout endpoints (DOC)"
@@ -77,29 +79,24 @@ async def oidc_logout(request: Request) -> Response:
         )
     confirmed = bool(hint) or params.get("action") == "accept" or ctx.tenant.settings.headless_auto_approve
     if not confirmed:
-        keep = {
-            k: v
-            for k, v in params.items()
-            if k in ("client_id", "post_logout_redirect_uri", "state", "logout_hint")
-        }
-        return HTMLResponse(pages.logout_page(action=ctx.url("/oidc/logout"), params=keep, done=False))
+        keep = {k: v for k, v in params.items() if k in CONFIRM_FIELDS}
+        return html_response(pages.logout_page(action=ctx.url("/oidc/logout"), params=keep, done=False))
     if target:
         state = params.get("state")
         sep = "&" if "?" in target else "?"
         url = f"{target}{sep}{urlencode({'state': state})}" if state else target
-        return _end_session(ctx, RedirectResponse(url, status_code=302))
-    return _end_session(ctx, HTMLResponse(pages.logout_page(action=None, params={}, done=True)))
+        return _end_session(ctx, redirect(url))
+    return _end_session(ctx, html_response(pages.logout_page(action=None, params={}, done=True)))
 
 
-async def legacy_logout(request: Request) -> Response:
+async def legacy_logout(ctx: Ctx) -> Outgoing:
     """``/v2/logout?returnTo=…&client_id=…`` (still served; sergiught/auth0-mock advertises it wrongly)."""
-    ctx = ctx_of(request)
-    return_to = request.query_params.get("returnTo")
-    client = ctx.find_client(request.query_params.get("client_id"))
+    return_to = ctx.request.query_param("returnTo")
+    client = ctx.find_client(ctx.request.query_param("client_id"))
     if return_to:
         if not _allowed_logout(ctx, client, return_to):
             raise _page_error(
                 errors.LOGOUT_URL_NOT_ALLOWED, f"returnTo {return_to!r} is not an Allowed Logout URL"
             )
-        return _end_session(ctx, RedirectResponse(return_to, status_code=302))
-    return _end_session(ctx, HTMLResponse(pages.logout_page(action=None, params={}, done=True)))
+        return _end_session(ctx, redirect(return_to))
+    return _end_session(ctx, html_response(pages.logout_page(action=None, params={}, done=True)))

@@ -11,22 +11,32 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from fastapi import Request
-from fastapi.responses import JSONResponse, Response
-
 from fake_idp import errors
-from fake_idp.context import ctx_of
+from fake_idp.context import Ctx
 from fake_idp.state import random_string, token_urlsafe
-from fake_idp.tenant import Client, RefreshTokenSettings
+from fake_idp.tenant import Client, GrantType, RefreshTokenSettings
+from fake_idp.wire import Outgoing, json_response
 
-__all__ = ["register_endpoint"]
+__all__ = ["ClientMetadata", "register_endpoint"]
 
 DCR_RATE_PER_SECOND = 5  # DOC rate limits: /oidc/register 5 requests per second per tenant
-STRICT_GRANTS = ("authorization_code", "refresh_token")
-PERMISSIVE_GRANTS = ("authorization_code", "refresh_token", "implicit")
+STRICT_GRANTS: tuple[GrantType, ...] = ("authorization_code", "refresh_token")
+PERMISSIVE_GRANTS: tuple[GrantType, ...] = ("authorization_code", "refresh_token", "implicit")
+AUTH_METHODS = ("none", "client_secret_post")  # DOC: what Auth0 DCR accepts
+
+
+@dataclass
+class ClientMetadata:
+    """The RFC 7591 §2 fields of a registration request that Auth0 reads, validated."""
+
+    redirect_uris: list[str]
+    token_endpoint_auth_method: Literal["none", "client_secret_post"]
+    client_name: str
+    grant_types: list[str] | None
 
 
 def _meta_error(description: str, reason: str, error: str = "invalid_client_metadata") -> errors.OAuthError:
@@ -43,15 +53,34 @@ def _redirect_uri_ok(uri: Any) -> bool:
     return bool(parts.scheme) and (bool(parts.netloc) or parts.scheme not in ("http", "https"))
 
 
-async def register_endpoint(request: Request) -> Response:
-    ctx = ctx_of(request)
-    settings, faults, emulator = ctx.tenant.settings, ctx.tenant.faults, ctx.tenant.emulator
-    if not settings.enable_dynamic_client_registration:
-        reason = "DCR is disabled (settings.enable_dynamic_client_registration: false) but registration_endpoint is still advertised (F-6)"
-        if emulator.dcr_disabled_body == "boom":
-            raise errors.BoomError(400, errors.DCR_DISABLED, reason=reason)
-        raise errors.OAuthError("invalid_request", errors.DCR_DISABLED, status=400, reason=reason)
+async def register_endpoint(ctx: Ctx) -> Outgoing:
+    check_enabled(ctx)
     now = ctx.now()
+    rl_headers = check_rate_limit(ctx, now)
+    check_entity_cap(ctx)
+    meta = read_metadata(ctx)
+    client = _register(ctx, meta, _grant_types(ctx, meta.grant_types))
+    body, status = _response(ctx, meta, client, now)
+    return json_response(body, status, headers=rl_headers)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Tenant limits: the checks before the body is read
+# ---------------------------------------------------------------------------------------------------------
+
+
+def check_enabled(ctx: Ctx) -> None:
+    """Disabled DCR is a 400 while ``registration_endpoint`` stays advertised (F-6)."""
+    if ctx.tenant.settings.enable_dynamic_client_registration:
+        return
+    reason = "DCR is disabled (settings.enable_dynamic_client_registration: false) but registration_endpoint is still advertised (F-6)"
+    if ctx.tenant.emulator.dcr_disabled_body == "boom":
+        raise errors.BoomError(400, errors.DCR_DISABLED, reason=reason)
+    raise errors.OAuthError("invalid_request", errors.DCR_DISABLED, status=400, reason=reason)
+
+
+def check_rate_limit(ctx: Ctx, now: float) -> dict[str, str]:
+    """5 registrations per second per tenant (DOC rate limits), or ``faults.dcr_fault: rate_limited``."""
     with ctx.state.lock:
         allowed, remaining, reset_at = ctx.state.window("dcr", DCR_RATE_PER_SECOND, 1.0).hit(now)
     rl_headers = {
@@ -59,18 +88,23 @@ async def register_endpoint(request: Request) -> Response:
         "x-ratelimit-remaining": str(remaining),
         "x-ratelimit-reset": str(math.ceil(reset_at)),
     }
-    if not allowed or faults.dcr_fault == "rate_limited":
-        raise errors.OAuthError(
-            "too_many_requests",
-            errors.DCR_RATE_LIMITED,
-            status=429,
-            headers={
-                **rl_headers,
-                "x-ratelimit-remaining": "0",
-                "Retry-After": str(max(1, math.ceil(reset_at - now))),
-            },
-            reason="DCR rate limit (5/s per tenant)" + (" forced by faults.dcr_fault" if allowed else ""),
-        )
+    if allowed and ctx.tenant.faults.dcr_fault != "rate_limited":
+        return rl_headers
+    raise errors.OAuthError(
+        "too_many_requests",
+        errors.DCR_RATE_LIMITED,
+        status=429,
+        headers={
+            **rl_headers,
+            "x-ratelimit-remaining": "0",
+            "Retry-After": str(max(1, math.ceil(reset_at - now))),
+        },
+        reason="DCR rate limit (5/s per tenant)" + (" forced by faults.dcr_fault" if allowed else ""),
+    )
+
+
+def check_entity_cap(ctx: Ctx) -> None:
+    faults = ctx.tenant.faults
     count = len(ctx.state.registered_clients)
     if faults.dcr_fault == "too_many_entities" or (
         faults.dcr_max_clients is not None and count >= faults.dcr_max_clients
@@ -81,20 +115,54 @@ async def register_endpoint(request: Request) -> Response:
             status=400,
             reason=f"tenant entity cap reached ({count} registered clients; faults.dcr_max_clients={faults.dcr_max_clients})",
         )
-    raw = b""
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > emulator.max_body_bytes:
-            raise errors.OAuthError(
-                "invalid_request", errors.BODY_TOO_LARGE, status=413, reason="DCR body too large"
-            )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Client metadata (RFC 7591 §2, §3.2.2)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def read_metadata(ctx: Ctx) -> ClientMetadata:
+    doc = _json_object(ctx)
+    uris = _redirect_uris(doc.get("redirect_uris"))
+    method = doc.get("token_endpoint_auth_method", "client_secret_post")
+    if method not in AUTH_METHODS:
+        raise _meta_error(
+            errors.DCR_UNSUPPORTED_AUTH_METHOD,
+            f"token_endpoint_auth_method {str(method)[:64]!r}: Auth0 DCR accepts none or client_secret_post (DOC)",
+        )
+    name = doc.get("client_name", "")
+    if not isinstance(name, str) or len(name) > 200:
+        raise _meta_error(
+            errors.DCR_INVALID_FIELD.format(name="client_name"),
+            "client_name must be a string of at most 200 characters",
+        )
+    requested = doc.get("grant_types")
+    if requested is not None and (
+        not isinstance(requested, list) or not all(isinstance(g, str) for g in requested)
+    ):
+        raise _meta_error(
+            errors.DCR_INVALID_FIELD.format(name="grant_types"), "grant_types must be a list of strings"
+        )
+    return ClientMetadata(uris, method, name, requested)
+
+
+def _json_object(ctx: Ctx) -> dict[str, Any]:
+    request = ctx.request
+    if request.oversize is not None:
+        raise errors.OAuthError(
+            "invalid_request", errors.BODY_TOO_LARGE, status=413, reason="DCR body too large"
+        )
     try:
-        doc = json.loads(raw or b"null")
+        doc = json.loads(request.body or b"null")
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise _meta_error(errors.DCR_INVALID_BODY, f"DCR body is not JSON: {exc}") from exc
     if not isinstance(doc, dict):
         raise _meta_error(errors.DCR_INVALID_BODY, "DCR body is not a JSON object")
-    uris = doc.get("redirect_uris")
+    return doc
+
+
+def _redirect_uris(uris: Any) -> list[str]:
     if not isinstance(uris, list) or not uris:
         raise _meta_error(
             errors.DCR_REDIRECT_URIS_REQUIRED, "redirect_uris missing or empty", "invalid_redirect_uri"
@@ -113,68 +181,65 @@ async def register_endpoint(request: Request) -> Response:
                 "redirect URI is not an absolute URI without fragment",
                 "invalid_redirect_uri",
             )
-    method = doc.get("token_endpoint_auth_method", "client_secret_post")
-    if method not in ("none", "client_secret_post"):
-        raise _meta_error(
-            errors.DCR_UNSUPPORTED_AUTH_METHOD,
-            f"token_endpoint_auth_method {str(method)[:64]!r}: Auth0 DCR accepts none or client_secret_post (DOC)",
-        )
-    name = doc.get("client_name", "")
-    if not isinstance(name, str) or len(name) > 200:
-        raise _meta_error(
-            errors.DCR_INVALID_FIELD.format(name="client_name"),
-            "client_name must be a string of at most 200 characters",
-        )
-    requested = doc.get("grant_types")
-    if requested is not None and (
-        not isinstance(requested, list) or not all(isinstance(g, str) for g in requested)
-    ):
-        raise _meta_error(
-            errors.DCR_INVALID_FIELD.format(name="grant_types"), "grant_types must be a list of strings"
-        )
-    mode = settings.dynamic_client_registration_security_mode
-    allowed_grants = STRICT_GRANTS if mode == "strict" else PERMISSIVE_GRANTS
-    grants = [g for g in (requested or ["authorization_code"]) if g in allowed_grants]
-    dropped = [g for g in (requested or []) if g not in allowed_grants]
+    return list(uris)
+
+
+def _grant_types(ctx: Ctx, requested: list[str] | None) -> list[GrantType]:
+    """Only the grants the tenant's DCR security mode allows; none left: ``authorization_code``."""
+    mode = ctx.tenant.settings.dynamic_client_registration_security_mode
+    allowed = STRICT_GRANTS if mode == "strict" else PERMISSIVE_GRANTS
+    grants = [a for g in (requested or ["authorization_code"]) for a in allowed if g == a]  # requested order
+    dropped = [g for g in (requested or []) if g not in allowed]
     if dropped:
         ctx.note(f"grant_types filtered: {dropped} are not available to {mode} DCR clients")
-    if not grants:
-        grants = ["authorization_code"]
-    client_id = ("tpc_" if mode == "strict" else "") + random_string(32)
-    secret = None if method == "none" else token_urlsafe(48)
+    return grants or ["authorization_code"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The client and the response (RFC 7591 §3.2.1)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _register(ctx: Ctx, meta: ClientMetadata, grants: list[GrantType]) -> Client:
+    mode = ctx.tenant.settings.dynamic_client_registration_security_mode
+    public = meta.token_endpoint_auth_method == "none"
     client = Client(
-        name=name or "Dynamic Application",
-        client_id=client_id,
-        client_secret=secret,
-        app_type="native" if method == "none" else "regular_web",
+        name=meta.client_name or "Dynamic Application",
+        client_id=("tpc_" if mode == "strict" else "") + random_string(32),
+        client_secret=None if public else token_urlsafe(48),
+        app_type="native" if public else "regular_web",
         is_first_party=False,
         third_party_security_mode=mode,
-        grant_types=grants,  # type: ignore[arg-type]
-        token_endpoint_auth_method=method,
-        callbacks=list(uris),
+        grant_types=grants,
+        token_endpoint_auth_method=meta.token_endpoint_auth_method,
+        callbacks=list(meta.redirect_uris),
         refresh_token=RefreshTokenSettings(
-            rotation_type="rotating" if method == "none" else "non-rotating", expiration_type="expiring"
+            rotation_type="rotating" if public else "non-rotating", expiration_type="expiring"
         ),
     )
     with ctx.state.lock:
-        ctx.state.registered_clients[client_id] = client
-    quirks = set(faults.dcr_response_quirks)
-    body: dict[str, Any] = {"client_name": name, "client_id": client_id}
-    if secret is not None:
-        body["client_secret"] = secret
+        ctx.state.registered_clients[client.client_id] = client
+    return client
+
+
+def _response(ctx: Ctx, meta: ClientMetadata, client: Client, now: float) -> tuple[dict[str, Any], int]:
+    """Auth0's DCR response (DOC) and its quirks (``faults.dcr_response_quirks``)."""
+    quirks = set(ctx.tenant.faults.dcr_response_quirks)
+    body: dict[str, Any] = {"client_name": meta.client_name, "client_id": client.client_id}
+    if client.client_secret is not None:
+        body["client_secret"] = client.client_secret
     elif "secret_for_none" in quirks:
         # DOC's own example shows a secret next to token_endpoint_auth_method "none".
         body["client_secret"] = token_urlsafe(48)
-    body["redirect_uris"] = list(uris)
+    body["redirect_uris"] = list(meta.redirect_uris)
     body["client_secret_expires_at"] = 0
     if "omit_grant_types" not in quirks:
-        body["grant_types"] = grants
+        body["grant_types"] = list(client.grant_types)
     if "omit_token_endpoint_auth_method" not in quirks:
-        body["token_endpoint_auth_method"] = method
+        body["token_endpoint_auth_method"] = meta.token_endpoint_auth_method
     if "add_rfc7591_fields" in quirks:
         body["client_id_issued_at"] = int(now)
         body["response_types"] = ["code"]
-    status = 200 if "status_200" in quirks else 201
     if quirks:
         ctx.note(f"DCR response quirks applied: {sorted(quirks)}")
-    return JSONResponse(body, status_code=status, headers=rl_headers)
+    return body, 200 if "status_200" in quirks else 201

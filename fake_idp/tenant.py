@@ -52,6 +52,7 @@ GrantType = Literal[
     "http://auth0.com/oauth/grant-type/mfa-recovery-code",
 ]
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+_DEFAULT_GRANT_TYPES: tuple[GrantType, ...] = ("authorization_code", "refresh_token")
 # emulator.token_profiles: whose access-token shape an API's tokens take (fake_idp/token_profiles.py).
 TokenProfile = Literal["auth0", "cognito", "okta", "entra_v1", "entra_v2"]
 
@@ -129,30 +130,31 @@ class Api(_Model):
     )
     scopes: list[ApiScope] = Field(default_factory=list, description="Permissions defined on the API.")
     signing_alg: Literal["RS256", "HS256", "PS256"] = Field(
-        "RS256",
+        default="RS256",
         description="HS256 tokens carry no kid and are signed with signing_secret: reproduces validators that "
         "hard-code RS256 / JWKS lookups (fault list (b) 9).",
     )
     signing_secret: str | None = Field(
-        None, description="HS256 secret (Auth0 generates one per API). Default: derived, obviously fake."
+        default=None,
+        description="HS256 secret (Auth0 generates one per API). Default: derived, obviously fake.",
     )
     token_lifetime: int = Field(
-        86400, ge=1, le=2592000, description="exp - iat in seconds (DOC default 86400)."
+        default=86400, ge=1, le=2592000, description="exp - iat in seconds (DOC default 86400)."
     )
     token_dialect: Literal[
         "access_token", "access_token_authz", "rfc9068_profile", "rfc9068_profile_authz"
     ] = Field(
-        "access_token",
+        default="access_token",
         description="access_token* carry azp (no client_id): F-10, AgentCore allowedClients / mcp-auth/js#28. "
         "rfc9068_* carry client_id + jti and typ at+jwt; *_authz add permissions.",
     )
     enforce_policies: bool = Field(
-        False,
+        default=False,
         description="RBAC: scope = requested ∩ user's permissions (F-11: gateways that check scope while "
         "rights sit in permissions).",
     )
     allow_offline_access: bool = Field(
-        False,
+        default=False,
         description="Off: refresh_token silently omitted even with offline_access (F-16 'Missing Refresh Token').",
     )
     skip_consent_for_verifiable_first_party_clients: bool = True
@@ -179,28 +181,31 @@ class RefreshTokenSettings(_Model):
     """Per-application refresh-token settings (DOC configure-refresh-token-rotation.mdx)."""
 
     rotation_type: Literal["rotating", "non-rotating"] = Field(
-        "non-rotating", description="rotating: every refresh returns a new RT; reuse kills the family (F-15)."
+        default="non-rotating",
+        description="rotating: every refresh returns a new RT; reuse kills the family (F-15).",
     )
     expiration_type: Literal["expiring", "non-expiring"] = "non-expiring"
     leeway: int = Field(
-        0,
+        default=0,
         ge=0,
         le=600,
         description="Rotation overlap period: the previous RT may be reused this long (F-15 fix).",
     )
     token_lifetime: int = Field(
-        2592000, ge=1, le=31557600, description="Absolute lifetime (DOC default 30 days)."
+        default=2592000, ge=1, le=31557600, description="Absolute lifetime (DOC default 30 days)."
     )
     idle_token_lifetime: int = Field(
-        2592000, ge=1, le=31557600, description="Idle lifetime (sheet §6: 30 days)."
+        default=2592000, ge=1, le=31557600, description="Idle lifetime (sheet §6: 30 days)."
     )
 
 
 class JwtConfiguration(_Model):
     alg: Literal["RS256", "HS256"] = Field(
-        "RS256", description="ID-token signing alg; HS256 uses the client secret."
+        default="RS256", description="ID-token signing alg; HS256 uses the client secret."
     )
-    lifetime_in_seconds: int = Field(36000, ge=1, le=2592000, description="ID-token lifetime (DOC 36000 s).")
+    lifetime_in_seconds: int = Field(
+        default=36000, ge=1, le=2592000, description="ID-token lifetime (DOC 36000 s)."
+    )
 
 
 class Client(_Model):
@@ -208,19 +213,19 @@ class Client(_Model):
 
     name: str = Field(min_length=1, max_length=200)
     client_id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:/\-]+$")
-    client_secret: str | None = Field(None, max_length=512)
+    client_secret: str | None = Field(default=None, max_length=512)
     app_type: Literal["non_interactive", "native", "spa", "regular_web"] = "regular_web"
     is_first_party: bool = Field(
-        True, description="Third-party apps follow the strict/permissive rules (§4.3)."
+        default=True, description="Third-party apps follow the strict/permissive rules (§4.3)."
     )
     third_party_security_mode: Literal["strict", "permissive"] | None = Field(
-        None,
+        default=None,
         description="Only for third-party apps; default = settings.dynamic_client_registration_security_mode. "
         "strict: no OIDC, PKCE required, explicit grants only, domain connections only (F-2, F-5, F-7, F-21).",
     )
-    grant_types: list[GrantType] = Field(default_factory=lambda: ["authorization_code", "refresh_token"])
+    grant_types: list[GrantType] = Field(default_factory=lambda: list(_DEFAULT_GRANT_TYPES))
     token_endpoint_auth_method: Literal["none", "client_secret_post", "client_secret_basic"] = Field(
-        "client_secret_post",
+        default="client_secret_post",
         description="Enforced at /oauth/token when emulator.enforce_token_endpoint_auth_method (F-20, codex#40928).",
     )
     callbacks: list[str] = Field(
@@ -230,12 +235,13 @@ class Client(_Model):
     jwt_configuration: JwtConfiguration = Field(default_factory=JwtConfiguration)
     refresh_token: RefreshTokenSettings = Field(default_factory=RefreshTokenSettings)
     redirection_policy: Literal["allow_always", "open_redirect_protection"] | None = Field(
-        None,
+        default=None,
         description="open_redirect_protection (strict third-party default): /authorize errors show the error "
         "page instead of redirecting (DOC security-controls.mdx).",
     )
     external_client_id: str | None = Field(
-        None, description="CIMD: the client metadata URL this client was imported from; usable as client_id."
+        default=None,
+        description="CIMD: the client metadata URL this client was imported from; usable as client_id.",
     )
 
     def security_mode(self, default: str) -> str | None:
@@ -255,7 +261,7 @@ class ClientGrant(_Model):
     audience: str = Field(min_length=1)
     scope: list[str] = Field(default_factory=list)
     default_for: Literal["third_party_clients"] | None = Field(
-        None, description="DOC troubleshooting.mdx: the grant DCR/third-party clients get (F-5 fix)."
+        default=None, description="DOC troubleshooting.mdx: the grant DCR/third-party clients get (F-5 fix)."
     )
     subject_type: Literal["client", "user"] | None = None
 
@@ -286,7 +292,8 @@ class Connection(_Model):
     name: str = Field(min_length=1, max_length=128)
     strategy: Literal["auth0"] = "auth0"
     is_domain_connection: bool = Field(
-        False, description="Domain-level connections are the only ones third-party/DCR clients can use (F-7)."
+        default=False,
+        description="Domain-level connections are the only ones third-party/DCR clients can use (F-7).",
     )
     enabled_clients: list[str] = Field(default_factory=list, description="client_ids of first-party apps.")
 
@@ -295,15 +302,16 @@ class TokenExchangeAction(_Model):
     """What the profile's Custom Token Exchange Action does (authstage cannot run Auth0 Actions)."""
 
     subject_token: Literal["tenant_access_token", "any_jwt_unverified"] = Field(
-        "tenant_access_token",
+        default="tenant_access_token",
         description="tenant_access_token: verify signature against this tenant's keys and exp; the user is "
         "the token's sub. any_jwt_unverified: trust the JWT's sub as-is (a careless Action).",
     )
     required_subject_audience: str | None = Field(
-        None, description="Deny unless the subject token's aud contains this value (an Action policy)."
+        default=None,
+        description="Deny unless the subject token's aud contains this value (an Action policy).",
     )
     set_actor: Literal["client", "none"] = Field(
-        "client",
+        default="client",
         description="client: api.authentication.setActor -> act: {sub: <client_id>} (RFC 8693 §4.1).",
     )
 
@@ -338,71 +346,76 @@ class TokenExchangeProfile(_Model):
 class TenantSettings(_Model):
     friendly_name: str = "authstage demo tenant"
     default_audience: str | None = Field(
-        None,
+        default=None,
         description="Appended to every authorization request; pre-2025 MCP workaround. F-22: every MCP "
         "server on the tenant gets the same aud.",
     )
     resource_parameter_profile: Literal["ignore", "compatibility"] = Field(
-        "ignore",
+        default="ignore",
         description="Resource Parameter Compatibility Profile. ignore: RFC 8707 resource is forwarded upstream "
         "and ignored -> opaque userinfo tokens / third-party error (F-1, F-2). compatibility: audience, else "
         "resource (default for tenants created after 2026-07-17).",
     )
     enable_dynamic_client_registration: bool = Field(
-        False, description="flags.enable_dynamic_client_registration. Off: 400 while still advertised (F-6)."
+        default=False,
+        description="flags.enable_dynamic_client_registration. Off: 400 while still advertised (F-6).",
     )
     dynamic_client_registration_security_mode: Literal["strict", "permissive"] = Field(
-        "strict", description="strict (since April 2026): tpc_ ids, no OIDC, PKCE required (F-21)."
+        default="strict", description="strict (since April 2026): tpc_ ids, no OIDC, PKCE required (F-21)."
     )
     discovery_profile: Literal["classic", "2026"] = Field(
-        "2026",
+        default="2026",
         description="classic: no grant_types_supported and no 'none' auth method, so strict clients assume "
         "refresh_token/client_credentials are unsupported (fault list (b) 13).",
     )
     rfc8414_metadata: Literal["absent", "alias"] = Field(
-        "alias",
+        default="alias",
         description="absent: 404 on /.well-known/oauth-authorization-server (F-14, typescript-sdk#585).",
     )
     authorization_response_iss_parameter_supported: bool = Field(
-        False,
+        default=False,
         description="'Include Issuer in Authorization Responses' (RFC 9207 iss); off by default 'for compatibility'.",
     )
     client_id_metadata_document_supported: bool = Field(
-        False,
+        default=False,
         description="CIMD toggle: advertised in discovery; clients must still be pre-registered (F-8 trap).",
     )
     refresh_token_revocation_deletes_grant: bool = Field(
-        False, description="Revoking one RT revokes all RTs of the same user+app+audience."
+        default=False, description="Revoking one RT revokes all RTs of the same user+app+audience."
     )
     allowed_logout_urls: list[str] = Field(
         default_factory=list, description="Tenant-level Allowed Logout URLs."
     )
     headless_auto_approve: bool = Field(
-        False,
+        default=False,
         description="Emulator: /authorize logs in (login_hint picks the user) and consents without a page, "
         "for CI and mcp-remote BROWSER scripts.",
     )
-    headless_default_user: str | None = Field(None, description="Email used when login_hint is absent.")
+    headless_default_user: str | None = Field(
+        default=None, description="Email used when login_hint is absent."
+    )
 
 
 class KeySpec(_Model):
     kid: str | None = Field(
-        None, max_length=128, description="Fixed kid; default random 21 chars (or thumbprint style)."
+        default=None, max_length=128, description="Fixed kid; default random 21 chars (or thumbprint style)."
     )
     state: Literal["current", "next", "previous"]
-    private_key_pem: str | None = Field(None, description="PKCS#8/PKCS#1 RSA private key; default generated.")
+    private_key_pem: str | None = Field(
+        default=None, description="PKCS#8/PKCS#1 RSA private key; default generated."
+    )
 
 
 class Keys(_Model):
     """The signing-key ring (sheet §1.4): current + next (+ previous until revoked)."""
 
     kid_style: Literal["random", "thumbprint_hex"] = Field(
-        "random",
+        default="random",
         description="random: 21-char kid, x5t differs (newer tenants). thumbprint_hex: kid == x5t == base64 of "
         "the uppercase hex SHA-1 (older tenants).",
     )
     include_alg: bool = Field(
-        True, description="Tenant toggle 'Include Signing Algorithms in JSON Web Key Set'."
+        default=True, description="Tenant toggle 'Include Signing Algorithms in JSON Web Key Set'."
     )
     ring: list[KeySpec] = Field(default_factory=list, description="Empty: generate a current and a next key.")
 
@@ -421,7 +434,7 @@ class RateLimit(_Model):
     limit: int = Field(
         ge=1, le=1_000_000, description="Requests per window (Auth0 free tier: 30 per second)."
     )
-    window_seconds: float = Field(1.0, gt=0, le=3600)
+    window_seconds: float = Field(default=1.0, gt=0, le=3600)
     wording: Literal["global", "custom_policy"] = "global"
 
 
@@ -429,65 +442,65 @@ class Faults(_Model):
     """Misbehave on purpose (auth0-tenant.md fault list (b)). Defaults = a healthy tenant."""
 
     opaque_token_style: Literal["jwe", "short_random"] = Field(
-        "jwe",
+        default="jwe",
         description="Userinfo-audience tokens: 5-part alg:dir JWE (2021+) or a 32-char random string "
         "(auth0-spa-js#1008, cfworker#157, nextjs-auth0#12).",
     )
     audience_match: Literal["exact", "normalize"] = Field(
-        "exact",
+        default="exact",
         description="exact (real Auth0): 'https://x/' != 'https://x' -> Service not found (stigmer, "
         "claude-code#52871). normalize: forgive trailing slash and case, to show the fix.",
     )
     issuer_trailing_slash: bool = Field(
-        True,
+        default=True,
         description="false: tokens' iss drops the slash while discovery keeps it (ask-around-me#3, Kong #7122).",
     )
     issuer_override: str | None = Field(
-        None, description="Mint iss with this value (custom-domain vs canonical-domain mismatch)."
+        default=None, description="Mint iss with this value (custom-domain vs canonical-domain mismatch)."
     )
     jwks_kid_mode: Literal["normal", "omit_kid", "unknown_kid", "duplicate_kid"] = Field(
-        "normal",
+        default="normal",
         description="omit_kid: token header without kid; unknown_kid: a kid not in the JWKS ('Failed to get key "
         "with kid', ring-jwt#9); duplicate_kid: two JWKS keys share the signing kid (jwks-rsa-java#23/#24).",
     )
     key_rotation: Literal["overlap", "rotate_and_revoke_no_overlap", "serve_next_only"] = Field(
-        "overlap",
+        default="overlap",
         description="rotate_and_revoke_no_overlap: rotation drops the old key at once (F-13); serve_next_only: "
         "sign with a key the JWKS does not publish yet.",
     )
     jwks_fault: Literal["none", "http_500", "http_429", "slow", "empty_keys", "html"] = Field(
-        "none",
+        default="none",
         description="JWKS endpoint failure: 500, 429 (20 rps limit), slow (jwks_slow_ms), {'keys': []} "
         "('did not contain any signing keys', node-jwks-rsa#373), an HTML page.",
     )
     jwks_slow_ms: int = Field(
-        3000,
+        default=3000,
         ge=0,
         le=120000,
         description="Delay of jwks_fault: slow, in ms (validator timeouts on a cold JWKS cache).",
     )
     jwks_fault_times: int | None = Field(
-        None, ge=1, description="Fail only the first N JWKS requests, then recover (None = always)."
+        default=None, ge=1, description="Fail only the first N JWKS requests, then recover (None = always)."
     )
     clock_skew_seconds: int = Field(
-        0,
+        default=0,
         ge=-86400 * 365,
         le=86400 * 365,
         description="Shift iat/exp of minted tokens (iat in the future -> 'not yet valid').",
     )
     expire_after: int | None = Field(
-        None,
+        default=None,
         ge=-86400 * 365,
         le=86400 * 365,
         description="exp = iat + N regardless of API lifetime; <= 0 mints already-expired tokens while "
         "expires_in still reports the lifetime.",
     )
     client_grant_error_wording: Literal["2018", "2024", "2026"] = Field(
-        "2026",
+        default="2026",
         description="Historic 'client-grant' texts (F-4); breaks string-matching clients (ref 70929098276).",
     )
     authorize_error_delivery: Literal["auto", "page", "redirect"] = Field(
-        "auto",
+        default="auto",
         description="auto = Auth0 rules; page: every error is the 'Oops!, something went wrong' dead end "
         "(stigmer, fhir-mcp); redirect: always redirect.",
     )
@@ -496,22 +509,24 @@ class Faults(_Model):
         description="client_ids the tenant no longer knows: 'Unknown client: tpc_…' (F-8).",
     )
     refresh_reuse_detection: Literal["on", "off"] = Field(
-        "on", description="on (real): reusing a rotated RT revokes the whole family (F-15, log 'ferrt')."
+        default="on",
+        description="on (real): reusing a rotated RT revokes the whole family (F-15, log 'ferrt').",
     )
     loopback_port_strict: bool = Field(
-        True,
+        default=True,
         description="true (real, ref 62013586104): http://127.0.0.1:62294/callback must be listed exactly (F-19); "
         "false: RFC 8252 any-port loopback matching.",
     )
     token_rate_limit: RateLimit | None = Field(
-        None, description="Fixed-window limit on /oauth/token: 429 + x-ratelimit-* + Retry-After (CI storms)."
+        default=None,
+        description="Fixed-window limit on /oauth/token: 429 + x-ratelimit-* + Retry-After (CI storms).",
     )
     dcr_fault: Literal["none", "rate_limited", "too_many_entities"] = Field(
-        "none",
+        default="none",
         description="rate_limited: 429 (5/s limit); too_many_entities: the tenant entity cap (ref 60290734868).",
     )
     dcr_max_clients: int | None = Field(
-        None, ge=0, description="Entity cap for DCR clients; beyond it: too_many_entities."
+        default=None, ge=0, description="Entity cap for DCR clients; beyond it: too_many_entities."
     )
     dcr_response_quirks: list[
         Literal[
@@ -536,49 +551,50 @@ class Emulator(_Model):
     """Our choices where Auth0's behaviour is unknown or unrecorded (tagged INFERRED/NOT FOUND in the sheet)."""
 
     control_plane: bool = Field(
-        True, description="Serve /_authstage/ (off: it answers like an unknown path)."
+        default=True, description="Serve /_authstage/ (off: it answers like an unknown path)."
     )
     seed: int | None = Field(
-        None,
+        default=None,
         description="Seeded ids: jti, codes, refresh tokens, DCR client ids and secrets, session and transaction "
         "ids come from a PRNG seeded with this (re-seeded on reset and when the seed changes), so a scenario can "
         "assert exact values. Signing keys are unaffected. None (default): cryptographically random.",
     )
     authorization_code_lifetime: int = Field(
-        600, ge=1, le=86400, description="NOT FOUND in Auth0 docs; 10 min."
+        default=600, ge=1, le=86400, description="NOT FOUND in Auth0 docs; 10 min."
     )
     pkce_plain: Literal["reject", "accept"] = Field(
-        "reject",
+        default="reject",
         description="Discovery advertises plain but the docs say S256 only; real behaviour NOT FOUND.",
     )
     advertise_iss_parameter: bool = Field(
-        True,
+        default=True,
         description="When iss is on, also publish authorization_response_iss_parameter_supported in discovery "
         "(NOT FOUND whether Auth0 does).",
     )
     dcr_disabled_body: Literal["boom", "oauth"] = Field(
-        "boom", description="Shape of the DCR-disabled 400 (text known, JSON shape NOT FOUND)."
+        default="boom", description="Shape of the DCR-disabled 400 (text known, JSON shape NOT FOUND)."
     )
     client_auth_error: Literal["access_denied", "invalid_client"] = Field(
-        "access_denied",
+        default="access_denied",
         description="401 body for bad client credentials: access_denied/Unauthorized or invalid_client.",
     )
     enforce_token_endpoint_auth_method: bool = Field(
-        True, description="Reject Basic when the client registered client_secret_post and vice versa (F-20)."
+        default=True,
+        description="Reject Basic when the client registered client_secret_post and vice versa (F-20).",
     )
     userinfo_error_style: Literal["text", "json"] = Field(
-        "text", description="text: 'Unauthorized' (Auth0.Android#629); json: the MOCK body."
+        default="text", description="text: 'Unauthorized' (Auth0.Android#629); json: the MOCK body."
     )
     token_resource_mismatch: Literal["ignore", "reject"] = Field(
-        "ignore",
+        default="ignore",
         description="resource at /oauth/token differing from /authorize: NOT FOUND; ignore keeps the code's audience.",
     )
     cors_allowed_origins: list[str] = Field(
         default_factory=lambda: ["*"],
         description="Origins browser clients (MCP Inspector) may call from; Auth0 uses per-app Allowed Web Origins.",
     )
-    log_max_records: int = Field(10000, ge=10, le=1_000_000)
-    max_body_bytes: int = Field(65536, ge=1024, le=10_485_760)
+    log_max_records: int = Field(default=10000, ge=10, le=1_000_000)
+    max_body_bytes: int = Field(default=65536, ge=1024, le=10_485_760)
     token_profiles: dict[str, TokenProfile] = Field(
         default_factory=dict,
         description="API name or identifier -> the vendor whose access-token shape its tokens take: cognito (no "
@@ -592,14 +608,14 @@ class Tenant(_Model):
     """One Auth0 tenant. Load with :meth:`from_file` or :meth:`model_validate`; dump with ``model_dump(mode="json")``."""
 
     name: str = Field(
-        "authstage", min_length=1, max_length=64, description="Tenant name (the 'dev-xyz' part)."
+        default="authstage", min_length=1, max_length=64, description="Tenant name (the 'dev-xyz' part)."
     )
     domain: str | None = Field(
-        None,
+        default=None,
         description="Canonical domain, e.g. 'authstage.us.auth0.com'; CN of the x5c certs. Default: the bind host.",
     )
     issuer: str | None = Field(
-        None,
+        default=None,
         description="Fixed issuer, used verbatim. Unset: 'http://<request host>/' (Auth0: iss follows the domain "
         "you called, with a trailing slash).",
     )
@@ -652,7 +668,7 @@ class Tenant(_Model):
                 )
             if grant.client_id is not None and grant.client_id not in client_ids:
                 problems.append(f"client_grants.{i}.client_id: no client {grant.client_id!r}")
-            api = next((a for a in self.apis if a.identifier == grant.audience), None)
+            api = self.api_by_identifier(grant.audience)
             if api is not None:
                 unknown = [s for s in grant.scope if s not in api.scope_values]
                 if unknown:
@@ -724,8 +740,9 @@ class Tenant(_Model):
 
     # Lookups ---------------------------------------------------------------------------------------------
 
-    def api_by_name(self, name: str) -> Api | None:
-        return next((a for a in self.apis if a.name == name), None)
+    def api_by_identifier(self, identifier: str | None) -> Api | None:
+        """The API whose identifier is exactly ``identifier`` (see ``audience.find_api`` for the request rules)."""
+        return next((a for a in self.apis if a.identifier == identifier), None) if identifier else None
 
     def client_by_name(self, name: str) -> Client | None:
         return next((c for c in self.clients if c.name == name), None)

@@ -17,9 +17,9 @@ import json
 from typing import Any
 
 from fake_idp import errors
-from fake_idp.audience import resolve_target, user_flow_policy, user_scopes
-from fake_idp.grants import Grant, issue_refresh_token, split_scope, user_token_response
-from fake_idp.tenant import TOKEN_EXCHANGE, TokenExchangeProfile
+from fake_idp.audience import resolve_target, split_scope, user_flow_policy, user_scopes
+from fake_idp.grants import Grant, issue_refresh_token, user_token_response
+from fake_idp.tenant import TOKEN_EXCHANGE, Api, ClientGrant, TokenExchangeProfile, User
 from fake_idp.tokens import verify_own_jwt
 
 __all__ = ["TokenExchangeGrant"]
@@ -39,6 +39,31 @@ def _unverified_claims(token: str) -> dict[str, Any] | None:
 class TokenExchangeGrant(Grant):
     GRANT_TYPE = TOKEN_EXCHANGE
 
+    def respond(self) -> dict[str, Any]:
+        ctx, client = self.ctx, self.client
+        self.check_grant_type()
+        profile = self._profile()
+        claims = self._subject_claims(profile)
+        user = self._user(profile, claims)
+        api, grant = self._api()
+        scopes, permissions = user_scopes(ctx, client, user, api, self._requested(claims, api), grant)
+        refresh = None
+        if "offline_access" in scopes and "refresh_token" in client.grant_types:
+            refresh = issue_refresh_token(ctx, client, user, api, scopes).token
+        act = self._actor(profile, claims)
+        pieces = user_token_response(ctx, client, user, api, scopes, permissions, act=act, refresh=refresh)
+        body: dict[str, Any] = {"access_token": pieces["access_token"]}
+        for key in ("id_token", "refresh_token"):
+            if key in pieces:
+                body[key] = pieces[key]
+        # RFC 8693 §2.2.1: issued_token_type is REQUIRED (Auth0's CTE response shape is not recorded).
+        body["issued_token_type"] = "urn:ietf:params:oauth:token-type:access_token"
+        if scopes:
+            body["scope"] = " ".join(scopes)
+        body["expires_in"] = pieces["expires_in"]
+        body["token_type"] = "Bearer"
+        return body
+
     def _bad(self, detail: str, *, reason: str | None = None) -> errors.OAuthError:
         return errors.OAuthError(
             "invalid_request",
@@ -47,10 +72,10 @@ class TokenExchangeGrant(Grant):
             reason=reason or detail,
         )
 
-    async def respond(self) -> dict[str, Any]:
-        ctx, client, params = self.ctx, self.client, self.params
-        self.check_grant_type()
-        if not client.confidential:
+    def _profile(self) -> TokenExchangeProfile:
+        """The Custom Token Exchange profile for ``subject_token_type`` (RFC 8693 §2.1 parameters)."""
+        ctx, params = self.ctx, self.params
+        if not self.client.confidential:
             raise errors.unauthorized_client_auth(
                 ctx.tenant.emulator.client_auth_error,
                 reason="Custom Token Exchange needs an authenticated (confidential) client",
@@ -59,9 +84,6 @@ class TokenExchangeGrant(Grant):
             if not params.get(name):
                 raise errors.missing_parameter(name, reason=f"token exchange without {name}")
         stype = params["subject_token_type"]
-        profile: TokenExchangeProfile | None = next(
-            (p for p in ctx.tenant.token_exchange_profiles if p.subject_token_type == stype), None
-        )
         if params.get("requested_token_type"):
             raise errors.OAuthError(
                 "invalid_request",
@@ -69,6 +91,7 @@ class TokenExchangeGrant(Grant):
                 reason=f"requested_token_type {params['requested_token_type']!r} is not accepted with "
                 f"subject_token_type {stype!r} (agentgateway#2891: send no requested_token_type to Auth0 CTE)",
             )
+        profile = next((p for p in ctx.tenant.token_exchange_profiles if p.subject_token_type == stype), None)
         if profile is None:
             known = [p.subject_token_type for p in ctx.tenant.token_exchange_profiles]
             raise errors.OAuthError(
@@ -77,10 +100,14 @@ class TokenExchangeGrant(Grant):
                 reason=f"no Custom Token Exchange profile for subject_token_type {stype!r} (profiles: {known}); "
                 "reserved namespaces like urn:ietf:params:oauth:token-type:* can never be profiles",
             )
+        return profile
+
+    def _subject_claims(self, profile: TokenExchangeProfile) -> dict[str, Any]:
+        """What the profile's Action makes of the subject token (verified, or trusted as-is), and its audience."""
         action = profile.action
-        subject = params["subject_token"]
+        subject = self.params["subject_token"]
         if action.subject_token == "tenant_access_token":
-            claims, problem = verify_own_jwt(ctx, subject)
+            claims, problem = verify_own_jwt(self.ctx, subject)
             if claims is None:
                 raise self._bad(
                     problem, reason=f"profile {profile.name!r}: subject token rejected: {problem}"
@@ -97,14 +124,24 @@ class TokenExchangeGrant(Grant):
                     "audience",
                     reason=f"profile {profile.name!r} requires subject aud {action.required_subject_audience!r}; token has {aud!r}",
                 )
+        return claims
+
+    def _user(self, profile: TokenExchangeProfile, claims: dict[str, Any]) -> User:
         sub = claims.get("sub")
-        user = ctx.tenant.user_by_id(sub) if isinstance(sub, str) else None
+        user = self.ctx.tenant.user_by_id(sub) if isinstance(sub, str) else None
         if user is None:
             raise self._bad(
                 "unknown user",
                 reason=f"subject token sub {sub!r} is not a user of this tenant (an M2M token cannot be exchanged for a user)",
             )
-        target = resolve_target(ctx, audience=params.get("audience"), resource=params.get("resource"))
+        return user
+
+    def _api(self) -> tuple[Api | None, ClientGrant | None]:
+        """The audience of the new token and the client grant that caps its scopes (user access policy)."""
+        ctx, client = self.ctx, self.client
+        target = resolve_target(
+            ctx, audience=self.params.get("audience"), resource=self.params.get("resource")
+        )
         for note in target.notes:
             ctx.note(note)
         if target.unknown is not None:
@@ -115,50 +152,35 @@ class TokenExchangeGrant(Grant):
                 reason="; ".join(target.notes),
             )
         api = target.api
-        grant = None
-        if api is not None:
-            allowed, grant = user_flow_policy(ctx, client, api)
-            if not allowed:
-                raise errors.OAuthError(
-                    "access_denied",
-                    errors.CLIENT_NOT_AUTHORIZED_FOR_RS.format(
-                        client_id=client.client_id, audience=api.identifier
-                    ),
-                    status=403,
-                    reason=f"API {api.name!r} user access policy refuses client {client.client_id!r}",
-                )
-        requested = split_scope(params.get("scope"))
+        if api is None:
+            return None, None
+        allowed, grant = user_flow_policy(ctx, client, api)
+        if not allowed:
+            raise errors.OAuthError(
+                "access_denied",
+                errors.CLIENT_NOT_AUTHORIZED_FOR_RS.format(
+                    client_id=client.client_id, audience=api.identifier
+                ),
+                status=403,
+                reason=f"API {api.name!r} user access policy refuses client {client.client_id!r}",
+            )
+        return api, grant
+
+    def _requested(self, claims: dict[str, Any], api: Api | None) -> list[str]:
+        """``scope``; else the subject token's scopes the API defines; else all of the API's scopes."""
+        requested = split_scope(self.params.get("scope"))
         if not requested and api is not None:
-            requested = split_scope(claims.get("scope") if isinstance(claims.get("scope"), str) else "")
+            scope = claims.get("scope")
+            requested = split_scope(scope if isinstance(scope, str) else "")
             requested = [s for s in requested if s in api.scope_values] or list(api.scope_values)
-        scopes, permissions = user_scopes(ctx, client, user, api, requested, grant)
-        act: dict[str, Any] | None = None
-        if action.set_actor == "client":
-            act = {"sub": client.client_id}
-            prior = claims.get("act")
-            if isinstance(prior, dict):
-                act["act"] = prior
-        refresh = None
-        if "offline_access" in scopes and "refresh_token" in client.grant_types:
-            refresh = issue_refresh_token(ctx, client, user, api, scopes).token
-        pieces, _ = user_token_response(
-            ctx,
-            client=client,
-            user=user,
-            api=api,
-            scopes=scopes,
-            permissions=permissions,
-            act=act,
-            refresh=refresh,
-        )
-        body: dict[str, Any] = {"access_token": pieces["access_token"]}
-        for key in ("id_token", "refresh_token"):
-            if key in pieces:
-                body[key] = pieces[key]
-        # RFC 8693 §2.2.1: issued_token_type is REQUIRED (Auth0's CTE response shape is not recorded).
-        body["issued_token_type"] = "urn:ietf:params:oauth:token-type:access_token"
-        if scopes:
-            body["scope"] = " ".join(scopes)
-        body["expires_in"] = pieces["expires_in"]
-        body["token_type"] = "Bearer"
-        return body
+        return requested
+
+    def _actor(self, profile: TokenExchangeProfile, claims: dict[str, Any]) -> dict[str, Any] | None:
+        """RFC 8693 §4.1 ``act``: the client, with the subject token's own actor nested (``setActor``)."""
+        if profile.action.set_actor != "client":
+            return None
+        act: dict[str, Any] = {"sub": self.client.client_id}
+        prior = claims.get("act")
+        if isinstance(prior, dict):
+            act["act"] = prior
+        return act

@@ -36,14 +36,12 @@ import hashlib
 import re
 import secrets
 import uuid
-from typing import Any, get_args
+from typing import Any
 
 from fake_idp.state import random_string
-from fake_idp.tenant import Api, Client, TokenProfile, User
+from fake_idp.tenant import Api, Client, User
 
-__all__ = ["PROFILES", "TokenProfile", "entra_app_id", "header_for", "reshape"]
-
-PROFILES: tuple[str, ...] = get_args(TokenProfile)
+__all__ = ["entra_app_id", "header_for", "reshape"]
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _NS = uuid.UUID("6f1c8e0a-3d5b-4c1e-9a7f-2b8d4e6a0c13")  # authstage's namespace for derived ids

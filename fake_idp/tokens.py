@@ -27,15 +27,20 @@ from fake_idp.tenant import Api, Client, User
 from fake_idp.token_profiles import header_for, reshape
 
 __all__ = [
+    "DEFAULT_PICTURE",
     "Minted",
     "decode_opaque",
     "hs256_secret",
     "mint_access_token",
     "mint_id_token",
     "mint_opaque_token",
+    "scope_claims",
     "token_profile",
     "verify_own_jwt",
 ]
+
+# Auth0's default avatar (a gravatar "mystery person") for users without a picture.
+DEFAULT_PICTURE = "https://s.gravatar.com/avatar/00000000000000000000000000000000?s=480&r=pg&d=mp"
 
 _JWE_REGISTRY = JWERegistry(
     header_registry={"iss": HeaderParameter("Issuer", "str")}, algorithms=["dir", "A256GCM"]
@@ -149,17 +154,7 @@ def mint_id_token(
     """An OIDC ID token: aud = client_id, lifetime jwt_configuration.lifetime_in_seconds (DOC 36000)."""
     lifetime = client.jwt_configuration.lifetime_in_seconds
     iat, exp = _times(ctx, lifetime)
-    claims: dict[str, Any] = {}
-    if "profile" in scopes:
-        claims["nickname"] = user.nickname or user.email.split("@")[0]
-        claims["name"] = user.name or user.email
-        claims["picture"] = (
-            user.picture or "https://s.gravatar.com/avatar/00000000000000000000000000000000?s=480&r=pg&d=mp"
-        )
-        claims["updated_at"] = user.updated_at
-    if "email" in scopes:
-        claims["email"] = user.email
-        claims["email_verified"] = user.email_verified
+    claims = scope_claims(user, scopes)
     claims.update(
         {"iss": ctx.token_iss, "aud": client.client_id, "sub": user.user_id, "iat": iat, "exp": exp}
     )
@@ -182,6 +177,21 @@ def mint_id_token(
     else:
         token = _sign_rs(ctx, "JWT", claims)
     return Minted(token=token, expires_in=lifetime, claims=claims)
+
+
+def scope_claims(user: User, scopes: list[str]) -> dict[str, Any]:
+    """OIDC Core §5.4: the claims the ``profile`` and ``email`` scopes release, in Auth0's order (ID token and
+    ``/userinfo`` alike)."""
+    claims: dict[str, Any] = {}
+    if "profile" in scopes:
+        claims["nickname"] = user.nickname or user.email.split("@")[0]
+        claims["name"] = user.name or user.email
+        claims["picture"] = user.picture or DEFAULT_PICTURE
+        claims["updated_at"] = user.updated_at
+    if "email" in scopes:
+        claims["email"] = user.email
+        claims["email_verified"] = user.email_verified
+    return claims
 
 
 def mint_opaque_token(

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
-from fastapi.responses import JSONResponse, Response
-
 from fake_idp import errors
-from fake_idp.context import Ctx, ctx_of
-from fake_idp.tokens import decode_opaque, verify_own_jwt
+from fake_idp.context import Ctx
+from fake_idp.tokens import decode_opaque, scope_claims, verify_own_jwt
+from fake_idp.wire import Outgoing, json_response
 
 __all__ = ["userinfo_endpoint"]
 
@@ -34,36 +32,12 @@ def _deny(ctx: Ctx, www: str, reason: str) -> errors.IdpError:
     )
 
 
-async def userinfo_endpoint(request: Request) -> Response:
-    ctx = ctx_of(request)
-    header = request.headers.get("authorization", "")
+async def userinfo_endpoint(ctx: Ctx) -> Outgoing:
+    header = ctx.request.header("authorization")
     token = header[7:].strip() if header[:7].lower() == "bearer " else ""
     if not token:
         raise _deny(ctx, errors.USERINFO_WWW_AUTHENTICATE_MISSING, "no Bearer token")
-    claims: dict[str, Any] | None
-    if token.count(".") == 2:
-        claims, problem = verify_own_jwt(ctx, token)
-        if claims is None:
-            www = (
-                errors.USERINFO_WWW_AUTHENTICATE_EXPIRED
-                if problem == "expired"
-                else errors.USERINFO_WWW_AUTHENTICATE_INVALID
-            )
-            raise _deny(ctx, www, f"JWT rejected: {problem}")
-        aud = claims.get("aud")
-        auds = aud if isinstance(aud, list) else [aud]
-        if not any(isinstance(a, str) and a.endswith("/userinfo") for a in auds):
-            raise _deny(
-                ctx,
-                errors.USERINFO_WWW_AUTHENTICATE_INVALID,
-                f"access token aud {aud!r} does not include the userinfo audience (request openid together with the API)",
-            )
-    else:
-        claims = decode_opaque(ctx, token)
-        if claims is None:
-            raise _deny(ctx, errors.USERINFO_WWW_AUTHENTICATE_INVALID, "not a token this tenant issued")
-        if claims.get("exp", 0) <= ctx.now():
-            raise _deny(ctx, errors.USERINFO_WWW_AUTHENTICATE_EXPIRED, "opaque token expired")
+    claims = _jwt_claims(ctx, token) if token.count(".") == 2 else _opaque_claims(ctx, token)
     scopes = str(claims.get("scope", "")).split()
     if "openid" not in scopes:
         raise _deny(
@@ -75,15 +49,35 @@ async def userinfo_endpoint(request: Request) -> Response:
             ctx, errors.USERINFO_WWW_AUTHENTICATE_INVALID, f"user {claims.get('sub')!r} does not exist"
         )
     # CAPTURE go-auth0 TestUserInfo.yaml key order.
-    body: dict[str, Any] = {"sub": user.user_id}
-    if "profile" in scopes:
-        body["nickname"] = user.nickname or user.email.split("@")[0]
-        body["name"] = user.name or user.email
-        body["picture"] = (
-            user.picture or "https://s.gravatar.com/avatar/00000000000000000000000000000000?s=480&r=pg&d=mp"
+    return json_response({"sub": user.user_id, **scope_claims(user, scopes)})
+
+
+def _jwt_claims(ctx: Ctx, token: str) -> dict[str, Any]:
+    """A JWT access token of this tenant whose ``aud`` includes the userinfo audience."""
+    claims, problem = verify_own_jwt(ctx, token)
+    if claims is None:
+        www = (
+            errors.USERINFO_WWW_AUTHENTICATE_EXPIRED
+            if problem == "expired"
+            else errors.USERINFO_WWW_AUTHENTICATE_INVALID
         )
-        body["updated_at"] = user.updated_at
-    if "email" in scopes:
-        body["email"] = user.email
-        body["email_verified"] = user.email_verified
-    return JSONResponse(body)
+        raise _deny(ctx, www, f"JWT rejected: {problem}")
+    aud = claims.get("aud")
+    auds = aud if isinstance(aud, list) else [aud]
+    if not any(isinstance(a, str) and a.endswith("/userinfo") for a in auds):
+        raise _deny(
+            ctx,
+            errors.USERINFO_WWW_AUTHENTICATE_INVALID,
+            f"access token aud {aud!r} does not include the userinfo audience (request openid together with the API)",
+        )
+    return claims
+
+
+def _opaque_claims(ctx: Ctx, token: str) -> dict[str, Any]:
+    """An opaque (userinfo-audience) token this tenant issued, unexpired."""
+    claims = decode_opaque(ctx, token)
+    if claims is None:
+        raise _deny(ctx, errors.USERINFO_WWW_AUTHENTICATE_INVALID, "not a token this tenant issued")
+    if claims.get("exp", 0) <= ctx.now():
+        raise _deny(ctx, errors.USERINFO_WWW_AUTHENTICATE_EXPIRED, "opaque token expired")
+    return claims

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -59,6 +62,19 @@ def test_public_surface() -> None:
         "/userinfo",
         "/oidc/logout",
     }
+
+
+def test_only_the_adapter_knows_the_web_framework() -> None:
+    """moto's split: state and rules free of FastAPI/Starlette; app.py adapts (control.py: the control plane)."""
+    importers = set()
+    for path in Path(fake_idp.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            if any(n.split(".")[0] in ("fastapi", "starlette") for n in names):
+                importers.add(path.stem)
+    assert importers <= {"app", "control"}, importers
 
 
 @FUZZ

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from fake_idp.authorize import VALIDATE_STEPS
 from tests.fake_idp.conftest import CLI_CALLBACK, CLI_ID, GATEWAY, MCP, Idp, claims_of, pkce_pair, query_of
 
 
@@ -427,3 +428,25 @@ def test_headless_default_user_setting(idp: Idp) -> None:
     idp.patch({"settings": {"headless_default_user": "bob@example.test"}})
     body, _ = idp.code_flow(scope="mcp:tools")
     assert claims_of(body["access_token"])["sub"] == "auth0|bob"
+
+
+def test_validate_steps_run_in_auth0_order() -> None:
+    """After client and callback: the order decides which error a request with several problems gets."""
+    assert [step.__name__ for step in VALIDATE_STEPS] == [
+        "validate_response_mode",
+        "validate_third_party_parameters",
+        "validate_response_type",
+        "validate_grant_type",
+        "validate_code_challenge",
+        "validate_target",
+        "validate_api_access",
+        "validate_connections",
+    ]
+
+
+def test_first_failing_step_wins(idp: Idp) -> None:
+    r = idp.authorize(response_type="token", code_challenge_method="S256", audience="https://nope.test/")
+    assert query_of(r.headers["location"])["error"] == "unsupported_response_type"
+    r = idp.authorize(code_challenge_method="S256", audience="https://nope.test/")
+    q = query_of(r.headers["location"])
+    assert q["error_description"] == "Missing required parameter: code_challenge" and q["state"] == "st-1"
