@@ -7,6 +7,7 @@ resource identifier) can be given it; port 0 picks a free port without the bind/
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import signal
@@ -22,7 +23,8 @@ import uvicorn
 from authstage_kit.access import Access, is_loopback
 from authstage_kit.errors import ServerStartError
 
-__all__ = ["LOOPBACK", "ServerThread", "bind_socket", "serve_main", "url_of", "warn_if_exposed"]
+__all__ = ["LOOPBACK", "ServerThread", "bind_socket", "port_number", "serve_main", "service_parser", "url_of",
+           "warn_if_exposed"]
 
 LOOPBACK = "127.0.0.1"
 
@@ -160,26 +162,49 @@ def warn_if_exposed(host: str, service: str) -> None:
         )
 
 
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 0 (a free one) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port (0 picks a free one; at most 65535)")
+    return port
+
+
+def service_parser(service: str, description: str) -> argparse.ArgumentParser:
+    """The command line every ``python -m <service>`` shares: --host, --port, --json, --no-control-plane."""
+    parser = argparse.ArgumentParser(prog=f"python -m {service}", description=description)
+    parser.add_argument("--host", default=LOOPBACK, help=f"interface to bind (default {LOOPBACK})")
+    parser.add_argument("--port", type=port_number, default=0, help="port (0 = a free port)")
+    parser.add_argument("--json", action="store_true", help="print one JSON ready line")
+    parser.add_argument("--no-control-plane", action="store_true", help="do not serve /_authstage/")
+    return parser
+
+
 def serve_main(
-    build: Callable[[str, Access], Any],
+    build: Callable[..., Any],
     *,
     service: str,
-    host: str,
-    port: int,
-    json_line: bool,
+    args: argparse.Namespace,
     ready: Callable[[str, Any], dict[str, Any]],
     summary: Callable[[str, Any], str] | None = None,
 ) -> int:
-    """Body of each service's ``python -m <service>``: serve until SIGINT/SIGTERM.
+    """Body of each service's ``python -m <service>`` (``args`` from :func:`service_parser`): serve until
+    SIGINT/SIGTERM.
 
-    ``build(base_url, access)`` returns the app; once it answers, ``ready(base_url, app)`` is printed as one JSON
+    ``build(base_url=..., access=...)`` returns the app; once it answers, ``ready(base_url, app)`` is printed as one JSON
     line (``--json``) or ``summary`` as text. Bound beyond loopback, the control plane's token is made here and
     printed with it (``control_token``).
     """
+    host, port, json_line = args.host, args.port, args.json
     warn_if_exposed(host, service)
     access = Access.for_bind(host)
     try:
-        server = ServerThread(build=lambda url: build(url, access), host=host, port=port, name=service)
+        server = ServerThread(
+            build=lambda url: build(base_url=url, access=access), host=host, port=port, name=service
+        )
         server.start()
     except ServerStartError as exc:
         print(f"{service}: {exc}", file=sys.stderr)

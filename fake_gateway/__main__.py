@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
 
-from authstage_kit.runner import serve_main
+from authstage_kit.runner import serve_main, service_parser
 from fake_gateway.app import create_app
 from fake_gateway.settings import Gateway
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m fake_gateway", description="Fake AWS AgentCore MCP gateway."
-    )
+    parser = service_parser("fake_gateway", "Fake AWS AgentCore MCP gateway.")
     parser.add_argument(
         "--config",
         required=True,
         help="gateway document (JSON or YAML: get-gateway + targets + credentialProviders [+ emulator])",
     )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 = a free port")
-    parser.add_argument("--json", action="store_true", help="print one JSON ready line")
-    parser.add_argument("--no-control-plane", action="store_true", help="turn /_authstage/ off")
     args = parser.parse_args(argv)
     try:
         gateway = Gateway.from_file(args.config)
@@ -57,15 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     def summary(url: str, app: Any) -> str:
         return f"fake_gateway {gateway.view.name!r} listening on {url} (MCP endpoint {url}/mcp)"
 
-    return serve_main(
-        lambda url, access: create_app(gateway, base_url=url, access=access),
-        service="fake_gateway",
-        host=args.host,
-        port=args.port,
-        json_line=args.json,
-        ready=ready,
-        summary=summary,
-    )
+    return serve_main(partial(create_app, gateway), service="fake_gateway", args=args, ready=ready, summary=summary)
 
 
 if __name__ == "__main__":

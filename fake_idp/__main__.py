@@ -8,11 +8,11 @@ the endpoint URLs, the APIs' identifiers and the clients' credentials (demo secr
 
 from __future__ import annotations
 
-import argparse
 import sys
+from functools import partial
 from typing import Any
 
-from authstage_kit.runner import serve_main
+from authstage_kit.runner import serve_main, service_parser
 from fake_idp.app import create_app
 from fake_idp.demo import demo_tenant
 from fake_idp.tenant import Tenant, TenantConfigError
@@ -53,14 +53,8 @@ def _summary(url: str, app: Any) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m fake_idp", description="Serve a fake Auth0-style tenant."
-    )
+    parser = service_parser("fake_idp", "Serve a fake Auth0-style tenant.")
     parser.add_argument("--config", help="tenant YAML/JSON file (default: the built-in demo tenant)")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 = a free port")
-    parser.add_argument("--json", action="store_true", help="print one JSON ready line")
-    parser.add_argument("--no-control-plane", action="store_true", help="do not serve /_authstage/")
     args = parser.parse_args(argv)
     try:
         tenant = Tenant.from_file(args.config) if args.config else demo_tenant()
@@ -72,15 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             update={"emulator": tenant.emulator.model_copy(update={"control_plane": False})}
         )
 
-    return serve_main(
-        lambda url, access: create_app(tenant, base_url=url, access=access),
-        service="fake_idp",
-        host=args.host,
-        port=args.port,
-        json_line=args.json,
-        ready=ready_line,
-        summary=_summary,
-    )
+    return serve_main(partial(create_app, tenant), service="fake_idp", args=args, ready=ready_line, summary=_summary)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ into a :class:`~fake_idp.wire.Incoming`, calls its framework-neutral endpoint an
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError

@@ -8,18 +8,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from authstage_kit.runner import serve_main
+from authstage_kit.access import Access
+from authstage_kit.runner import serve_main, service_parser
 from sample_mcp.app import create_app
 from sample_mcp.settings import SampleAuth, SampleSettings
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m sample_mcp", description="Sample MCP server with a `search` tool."
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=0, help="port (0 = pick a free port)")
-    parser.add_argument("--json", action="store_true", help="print one JSON line once ready")
+    parser = service_parser("sample_mcp", "Sample MCP server with a `search` tool.")
     parser.add_argument("--config", help="YAML/JSON settings file (the stack file's `mcp:` section)")
     parser.add_argument("--sessions", action="store_true", help="stateful sessions (Mcp-Session-Id) with SSE")
     parser.add_argument("--auth-issuer", help="protect /mcp: expected token issuer")
@@ -27,7 +23,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--auth-audience", help="protect /mcp: expected token audience (this server's resource URL)"
     )
     parser.add_argument("--auth-scope", action="append", default=[], help="required scope (repeatable)")
-    parser.add_argument("--no-control-plane", action="store_true", help="do not serve /_authstage/")
     return parser
 
 
@@ -68,15 +63,10 @@ def run(argv: list[str] | None = None) -> int:
             f"Try: npx @modelcontextprotocol/inspector --cli {url}/mcp --transport http --method tools/list"
         )
 
-    return serve_main(
-        lambda url, access: create_app(settings, access=access),
-        service="sample_mcp",
-        host=args.host,
-        port=args.port,
-        json_line=args.json,
-        ready=ready,
-        summary=summary,
-    )
+    def build(base_url: str, access: Access) -> Any:  # the origin stays the Host the client called
+        return create_app(settings, access=access)
+
+    return serve_main(build, service="sample_mcp", args=args, ready=ready, summary=summary)
 
 
 if __name__ == "__main__":
