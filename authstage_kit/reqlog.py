@@ -19,24 +19,13 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from authstage_kit import redact
 from authstage_kit.clock import Clock
-from authstage_kit.redact import (
-    LOG_DEPTH,
-    MAX_TEXT,
-    decode_unverified,
-    is_token_name,
-    json_safe,
-    nesting,
-    redact,
-    redact_header,
-    redact_query,
-    scrub,
-)
 
 __all__ = ["CAPTURE_LIMIT", "CONTROL_PREFIX", "Record", "RequestLog", "RequestLogMiddleware"]
 
 CONTROL_PREFIX = "/_authstage"
-CAPTURE_LIMIT = 65536  # bytes of each body kept while a request is served; the record keeps MAX_TEXT of them
+CAPTURE_LIMIT = 65536  # bytes of each body kept while a request is served; the record keeps redact.MAX_TEXT of them
 Record = dict[str, Any]
 
 
@@ -59,7 +48,7 @@ class RequestLog:
     def add(self, record: Record) -> Record:
         with self._lock:
             self._seq += 1
-            record = {"seq": self._seq, "service": self.service, **json_safe(record)}
+            record = {"seq": self._seq, "service": self.service, **redact.json_safe(record)}
             self._records.append(record)
             subscribers = list(self._subscribers)
         for callback in subscribers:
@@ -181,7 +170,7 @@ class _Exchange:
             "time": self.started,
             "method": self.scope.get("method", ""),
             "path": self.scope.get("path", ""),
-            "query": redact_query(self.scope.get("query_string", b"").decode("latin-1")),
+            "query": redact.redact_query(self.scope.get("query_string", b"").decode("latin-1")),
             "status": self.status,
             "reason": reason,
             "notes": list(state.get("notes", [])),
@@ -204,17 +193,17 @@ def _headers(raw: list[tuple[bytes, bytes]], where: str, tokens: list[dict[str, 
         name, text = key.decode("latin-1").lower(), value.decode("latin-1")
         if name in ("authorization", "proxy-authorization"):
             scheme, _, credential = text.strip().partition(" ")
-            if scheme.lower() == "bearer" and (decoded := decode_unverified(credential.strip())):
+            if scheme.lower() == "bearer" and (decoded := redact.decode_unverified(credential.strip())):
                 tokens.append({"where": f"{where}.{name}", **decoded})
-        out[name] = redact_header(name, text) if name not in out else out[name] + ", " + redact_header(name, text)
+        out[name] = redact.redact_header(name, text) if name not in out else out[name] + ", " + redact.redact_header(name, text)
     return out
 
 
 def _truncate(text: str) -> str:
     raw = text.encode("utf-8", "replace")
-    if len(raw) <= MAX_TEXT:
+    if len(raw) <= redact.MAX_TEXT:
         return text
-    return raw[:MAX_TEXT].decode("utf-8", "ignore") + f"…[truncated {len(raw) - MAX_TEXT} bytes]"
+    return raw[:redact.MAX_TEXT].decode("utf-8", "ignore") + f"…[truncated {len(raw) - redact.MAX_TEXT} bytes]"
 
 
 def _body(tee: _Tee, content_type: str, where: str, tokens: list[dict[str, Any]]) -> Any:
@@ -223,7 +212,7 @@ def _body(tee: _Tee, content_type: str, where: str, tokens: list[dict[str, Any]]
         return None
     ctype = content_type.split(";")[0].strip().lower()
     text = raw.decode("utf-8", "replace")
-    if tee.complete and len(raw) <= MAX_TEXT:
+    if tee.complete and len(raw) <= redact.MAX_TEXT:
         if ctype in ("application/x-www-form-urlencoded", "") and "=" in text and not text.lstrip().startswith(("{", "[")):
             pairs = parse_qsl(text, keep_blank_values=True)
             if pairs:
@@ -232,16 +221,16 @@ def _body(tee: _Tee, content_type: str, where: str, tokens: list[dict[str, Any]]
             try:
                 document = json.loads(text)
             except (ValueError, RecursionError):
-                return scrub(_truncate(text))
-            if nesting(document) > LOG_DEPTH:
-                return scrub(_truncate(text))
-            return _mapping(document, where, tokens) if isinstance(document, dict) else redact(document)
-    return scrub(_truncate(text)) + ("" if tee.complete else "…[truncated]")
+                return redact.scrub(_truncate(text))
+            if redact.nesting(document) > redact.LOG_DEPTH:
+                return redact.scrub(_truncate(text))
+            return _mapping(document, where, tokens) if isinstance(document, dict) else redact.redact(document)
+    return redact.scrub(_truncate(text)) + ("" if tee.complete else "…[truncated]")
 
 
 def _mapping(document: dict[str, Any], where: str, tokens: list[dict[str, Any]]) -> dict[str, Any]:
     """A top-level object: tokens under token-ish keys decoded into ``tokens``, then every secret redacted."""
     for key, value in document.items():
-        if isinstance(value, str) and is_token_name(key) and (decoded := decode_unverified(value)):
+        if isinstance(value, str) and redact.is_token_name(key) and (decoded := redact.decode_unverified(value)):
             tokens.append({"where": f"{where}.{key}", **decoded})
-    return dict(redact(document))
+    return dict(redact.redact(document))

@@ -1,4 +1,4 @@
-"""APPLICATION_LOGS-shaped records (DOC observability-gateway-metrics, sheet §9) and secret redaction.
+"""APPLICATION_LOGS-shaped records (DOC observability-gateway-metrics, sheet §9).
 
 The real records look like
 `{"resource_arn", "event_timestamp" (ms), "body": {"isError", "log", "requestBody", "id"}, "account_id",

@@ -13,8 +13,6 @@ import asyncio
 import base64
 import binascii
 import json
-import secrets
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +22,7 @@ from mcp.shared.inbound import ERROR_CODE_HTTP_STATUS, InboundLadderRejection, c
 from mcp_types import methods as wire
 from pydantic import ValidationError
 
+from authstage_kit import ids
 from authstage_kit.redact import nesting
 from fake_gateway.authorizer import Principal
 from fake_gateway.backend import Backend
@@ -147,7 +146,7 @@ class McpEndpoint:
 
     async def handle(self, req: Incoming) -> Outgoing:
         """Raises AuthError / JsonRpcHttpError (rendered by the app's one handler) or returns the response."""
-        request_id, trace_id = str(uuid.uuid4()), secrets.token_hex(16)
+        request_id, trace_id = ids.uuid4(), ids.token_hex(16)
         await self.backend.pool.close_retired()
         principal = await self._authenticate(req, request_id, trace_id)
         if req.method == "DELETE":

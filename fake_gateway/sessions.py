@@ -8,10 +8,11 @@ user's session -> 404.
 
 from __future__ import annotations
 
-import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from authstage_kit import ids
 
 __all__ = ["Session", "SessionStore"]
 
@@ -35,7 +36,7 @@ class SessionStore:
         # DOC example: `Mcp-Session-Id: session-abc123def456` (visible ASCII, cryptographically random).
         created = self.now()
         session = Session(
-            f"session-{secrets.token_hex(16)}", owner, protocol_version, created, created + timeout
+            f"session-{ids.token_hex(16)}", owner, protocol_version, created, created + timeout
         )
         with self._lock:
             self._sessions[session.id] = session

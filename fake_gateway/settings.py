@@ -60,147 +60,106 @@ class ServerInfo(BaseModel):
 
 
 class Emulator(BaseModel):
-    """Knobs for what AWS leaves undocumented (sheet §11), plus emulator plumbing. Each default cites its basis."""
+    """Knobs for what AWS leaves undocumented (sheet §11), plus emulator plumbing. Each default cites its basis:
+    the docstring under a knob is its description (pydantic's `use_attribute_docstrings`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     # --- identity and the emulator itself
-    region: str = Field(
-        default="us-east-1", description="Region for derived ARNs when the document has no gatewayArn."
-    )
-    accountId: str = Field(
-        default="123456789012", pattern=r"^\d{12}$", description="Account for derived ARNs."
-    )
-    publicUrl: str | None = Field(
-        default=None, description="Origin used in PRM/challenges; default: the request's Host."
-    )
-    prmResource: str | None = Field(
-        default=None, description="Override the PRM `resource` (default `<origin>/mcp`)."
-    )
-    controlPlane: bool = Field(
-        default=True, description="Serve /_authstage/ (off: those paths answer like unknown paths)."
-    )
-    applicationLogFile: str | None = Field(
-        default=None, description="Also append APPLICATION_LOGS records here (JSON lines)."
-    )
-    logRecordsMax: int = Field(default=5000, ge=10, description="Records kept in memory per log.")
+    region: str = "us-east-1"
+    """Region for derived ARNs when the document has no gatewayArn."""
+    accountId: str = Field(default="123456789012", pattern=r"^\d{12}$")
+    """Account for derived ARNs."""
+    publicUrl: str | None = None
+    """Origin used in PRM/challenges; default: the request's Host."""
+    prmResource: str | None = None
+    """Override the PRM `resource` (default `<origin>/mcp`)."""
+    controlPlane: bool = True
+    """Serve /_authstage/ (off: those paths answer like unknown paths)."""
+    applicationLogFile: str | None = None
+    """Also append APPLICATION_LOGS records here (JSON lines)."""
+    logRecordsMax: int = Field(default=5000, ge=10)
+    """Records kept in memory per log."""
 
     # --- inbound authorizer (sheet §3, §4: UNKNOWN/INFERRED facts)
     missingTokenMessage: str = Field(
         default=INVALID_BEARER_TOKEN,
         description=f"401 body message when no token was sent (UNKNOWN; candidates: {list(MISSING_TOKEN_MESSAGES)}).",
     )
-    errorId: Literal["omit", "null", "string-null"] = Field(
-        default="omit", description="`id` of 401/403 bodies."
-    )
-    issuerMismatchStatus: Literal[401, 403] = Field(
-        default=403,
-        description="Status for an iss/key mismatch (REPORTED 403 insufficient_scope, U5/U6/U23).",
-    )
-    customClaimsFailureStatus: Literal[401, 403] = Field(
-        default=401, description="Status when a customClaims rule fails."
-    )
-    insufficientScopeMessage: str = Field(
-        default=INSUFFICIENT_SCOPE_MESSAGE, description="403 body message (UNKNOWN)."
-    )
-    legacyChallenge: bool = Field(
-        default=False, description="Aug-2025 challenge: only resource_metadata (OBSERVED)."
-    )
-    algorithms: list[Alg] = Field(default_factory=_rs256_only, min_length=1, description="Accepted JWS algs.")
-    requireKid: bool = Field(
-        default=False, description="Reject kid-less tokens even when the JWKS has one key."
-    )
-    requireExp: bool = Field(default=True, description="Reject tokens without `exp`.")
-    leewaySeconds: float = Field(default=0, ge=0, le=3600, description="Clock skew allowed on exp/nbf/iat.")
-    rejectFutureIat: bool = Field(
-        default=True,
-        description="iat after now + leeway -> 401 (UNKNOWN for AgentCore; AWS API Gateway's JWT authorizer: "
-        "'iat - Must be before the current time in UTC').",
-    )
-    jwksCacheSeconds: float = Field(
-        default=3600, ge=0, description="Discovery+JWKS cache TTL (API GW analogy: 1 h)."
-    )
-    jwksRefetchMinIntervalSeconds: float = Field(
-        default=5, ge=0, description="At most one refetch on unknown kid per this."
-    )
-    jwksFetchTimeoutSeconds: float = Field(
-        default=10,
-        gt=0,
-        le=300,
-        description="Timeout of each discovery / JWKS fetch (UNKNOWN); then 401, never a hang.",
-    )
-    discoveryUrlRule: Literal["model", "devguide"] = Field(
-        default="model",
-        description="model: botocore's DiscoveryUrl pattern; devguide: ^.+/\\.well-known/openid-configuration$",
-    )
-    authenticateOnlyMode: Literal["jwt", "sigv4"] = Field(
-        default="jwt",
-        description="AUTHENTICATE_ONLY per gateway-create-api (jwt) or gateway-inbound-auth (sigv4).",
-    )
-    iamPrincipalArn: str = Field(
-        default="arn:aws:sts::123456789012:assumed-role/authstage-caller/authstage",
-        description="Principal assumed for a SigV4-shaped request (signatures are not verified).",
-    )
+    errorId: Literal["omit", "null", "string-null"] = "omit"
+    """`id` of 401/403 bodies."""
+    issuerMismatchStatus: Literal[401, 403] = 403
+    """Status for an iss/key mismatch (REPORTED 403 insufficient_scope, U5/U6/U23)."""
+    customClaimsFailureStatus: Literal[401, 403] = 401
+    """Status when a customClaims rule fails."""
+    insufficientScopeMessage: str = INSUFFICIENT_SCOPE_MESSAGE
+    """403 body message (UNKNOWN)."""
+    legacyChallenge: bool = False
+    """Aug-2025 challenge: only resource_metadata (OBSERVED)."""
+    algorithms: list[Alg] = Field(default_factory=_rs256_only, min_length=1)
+    """Accepted JWS algs."""
+    requireKid: bool = False
+    """Reject kid-less tokens even when the JWKS has one key."""
+    requireExp: bool = True
+    """Reject tokens without `exp`."""
+    leewaySeconds: float = Field(default=0, ge=0, le=3600)
+    """Clock skew allowed on exp/nbf/iat."""
+    rejectFutureIat: bool = True
+    """iat after now + leeway -> 401 (UNKNOWN for AgentCore; AWS API Gateway's JWT authorizer: 'iat - Must be before the current time in UTC')."""
+    jwksCacheSeconds: float = Field(default=3600, ge=0)
+    """Discovery+JWKS cache TTL (API GW analogy: 1 h)."""
+    jwksRefetchMinIntervalSeconds: float = Field(default=5, ge=0)
+    """At most one refetch on unknown kid per this."""
+    jwksFetchTimeoutSeconds: float = Field(default=10, gt=0, le=300)
+    """Timeout of each discovery / JWKS fetch (UNKNOWN); then 401, never a hang."""
+    discoveryUrlRule: Literal["model", "devguide"] = "model"
+    r"""model: botocore's DiscoveryUrl pattern; devguide: ^.+/\.well-known/openid-configuration$"""
+    authenticateOnlyMode: Literal["jwt", "sigv4"] = "jwt"
+    """AUTHENTICATE_ONLY per gateway-create-api (jwt) or gateway-inbound-auth (sigv4)."""
+    iamPrincipalArn: str = "arn:aws:sts::123456789012:assumed-role/authstage-caller/authstage"
+    """Principal assumed for a SigV4-shaped request (signatures are not verified)."""
 
     # --- MCP front (sheet §6)
-    defaultSupportedVersions: list[str] = Field(
-        default_factory=lambda: ["2025-03-26", "2025-06-18", "2025-11-25"],
-        description="supportedVersions when protocolConfiguration.mcp has none.",
-    )
-    missingProtocolVersionHeader: Literal["assume-2025-03-26", "reject"] = Field(
-        default="assume-2025-03-26", description="MCP spec: assume 2025-03-26; REPORTED: 400."
-    )
-    unsupportedInitializeVersion: Literal["negotiate", "reject"] = Field(
-        default="negotiate",
-        description="initialize with a version outside supportedVersions: negotiate down or -32602.",
-    )
-    serverInfo: ServerInfo = Field(
-        default_factory=ServerInfo, description="initialize serverInfo (DOC example)."
-    )
-    toolsPageSize: int = Field(default=100, ge=1, le=10000, description="tools/list page size (UNKNOWN).")
-    unknownToolResponse: Literal["jsonrpc", "http404"] = Field(
-        default="jsonrpc",
-        description="jsonrpc: 200 -32602 'Unknown tool: x'; http404: DOC ResourceNotFoundError.",
-    )
-    targetToolErrors: Literal["mask", "pass-through"] = Field(
-        default="mask",
-        description="A target result with isError: masked like any target failure, or passed through.",
-    )
-    searchToolDescription: str = Field(
-        default=SEARCH_TOOL_DESCRIPTION, description="Search tool description (UNKNOWN)."
-    )
-    searchMaxResults: int = Field(default=10, ge=1, le=100, description="DOC: up to 10 results.")
-    maxRequestBytes: int = Field(
-        default=1_048_576, ge=1024, description="Larger bodies get 413 (UNKNOWN limit)."
-    )
-    maxJsonDepth: int = Field(
-        default=64,
-        ge=2,
-        le=300,
-        description="Bodies nested deeper get 400 -32700 (UNKNOWN; Jackson's default is 1000).",
-    )
-    strictAccept: bool = Field(
-        default=False, description="406 unless Accept allows JSON (SDK servers are strict)."
-    )
+    defaultSupportedVersions: list[str] = ["2025-03-26", "2025-06-18", "2025-11-25"]
+    """supportedVersions when protocolConfiguration.mcp has none."""
+    missingProtocolVersionHeader: Literal["assume-2025-03-26", "reject"] = "assume-2025-03-26"
+    """MCP spec: assume 2025-03-26; REPORTED: 400."""
+    unsupportedInitializeVersion: Literal["negotiate", "reject"] = "negotiate"
+    """initialize with a version outside supportedVersions: negotiate down or -32602."""
+    serverInfo: ServerInfo = Field(default_factory=ServerInfo)
+    """initialize serverInfo (DOC example)."""
+    toolsPageSize: int = Field(default=100, ge=1, le=10000)
+    """tools/list page size (UNKNOWN)."""
+    unknownToolResponse: Literal["jsonrpc", "http404"] = "jsonrpc"
+    """jsonrpc: 200 -32602 'Unknown tool: x'; http404: DOC ResourceNotFoundError."""
+    targetToolErrors: Literal["mask", "pass-through"] = "mask"
+    """A target result with isError: masked like any target failure, or passed through."""
+    searchToolDescription: str = SEARCH_TOOL_DESCRIPTION
+    """Search tool description (UNKNOWN)."""
+    searchMaxResults: int = Field(default=10, ge=1, le=100)
+    """DOC: up to 10 results."""
+    maxRequestBytes: int = Field(default=1_048_576, ge=1024)
+    """Larger bodies get 413 (UNKNOWN limit)."""
+    maxJsonDepth: int = Field(default=64, ge=2, le=300)
+    """Bodies nested deeper get 400 -32700 (UNKNOWN; Jackson's default is 1000)."""
+    strictAccept: bool = False
+    """406 unless Accept allows JSON (SDK servers are strict)."""
 
     # --- targets and outbound credentials (sheet §7)
-    allowHttpLoopbackEndpoints: bool = Field(
-        default=True, description="Accept http://127.0.0.1 target/IdP endpoints."
-    )
-    enforceTargetAuthMatrix: bool = Field(
-        default=False, description="Reject outbound auth AWS does not offer for mcpServer."
-    )
-    targetTimeoutSeconds: float = Field(default=30, gt=0, description="Per target call.")
-    syncOnStartup: bool = Field(default=True, description="Synchronize DEFAULT targets when the app starts.")
-    retryFailedSync: bool = Field(
-        default=True, description="Retry a FAILED target's sync on the next tools/list."
-    )
-    outboundTokenRefreshMarginSeconds: float = Field(
-        default=60, ge=0, description="Refresh cached target tokens early."
-    )
-    apiKeyDefaultParameterName: str = Field(
-        default="Authorization", description="credentialParameterName default."
-    )
+    allowHttpLoopbackEndpoints: bool = True
+    """Accept http://127.0.0.1 target/IdP endpoints."""
+    enforceTargetAuthMatrix: bool = False
+    """Reject outbound auth AWS does not offer for mcpServer."""
+    targetTimeoutSeconds: float = Field(default=30, gt=0)
+    """Per target call."""
+    syncOnStartup: bool = True
+    """Synchronize DEFAULT targets when the app starts."""
+    retryFailedSync: bool = True
+    """Retry a FAILED target's sync on the next tools/list."""
+    outboundTokenRefreshMarginSeconds: float = Field(default=60, ge=0)
+    """Refresh cached target tokens early."""
+    apiKeyDefaultParameterName: str = "Authorization"
+    """credentialParameterName default."""
 
 
 def _hash10(seed: str, alphabet_upper: bool = False) -> str:

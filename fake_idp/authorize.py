@@ -13,12 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
+from authstage_kit.ids import random_string
 from fake_idp import errors, pkce
 from fake_idp.audience import Target, resolve_target, split_scope, user_flow_policy
 from fake_idp.context import Ctx
 from fake_idp.login import after_login, consented, finish, session_of, usable_connections
 from fake_idp.response_mode import RESPONSE_MODES, send_back
-from fake_idp.state import AuthTxn, random_string
+from fake_idp.state import AuthTxn
 from fake_idp.tenant import Api, Client, User
 from fake_idp.wire import Outgoing, redirect
 

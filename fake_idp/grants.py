@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from authstage_kit.ids import random_string
 from fake_idp import errors
 from fake_idp.audience import find_grant, resolve_target, split_scope, user_scopes
 from fake_idp.context import Ctx
-from fake_idp.state import AuthCode, RefreshRecord, new_refresh_token, random_string
+from fake_idp.state import AuthCode, RefreshRecord, new_refresh_token
 from fake_idp.tenant import Api, Client, ClientGrant, User
 from fake_idp.tokens import mint_access_token, mint_id_token, mint_opaque_token
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlencode
 
+from authstage_kit.ids import random_string
 from fake_idp import errors, pages
 from fake_idp.audience import user_flow_policy, user_scopes
 from fake_idp.context import Ctx
 from fake_idp.response_mode import iss_param, redirect_with, send_back
-from fake_idp.state import AuthCode, AuthTxn, Session, random_string
+from fake_idp.state import AuthCode, AuthTxn, Session
 from fake_idp.tenant import Client, User
 from fake_idp.tokens import random_code
 from fake_idp.wire import Cookie, Outgoing, html_response, read_params, redirect

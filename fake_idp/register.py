@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from authstage_kit.ids import random_string, token_urlsafe
 from fake_idp import errors
 from fake_idp.context import Ctx
-from fake_idp.state import random_string, token_urlsafe
 from fake_idp.tenant import Client, GrantType, RefreshTokenSettings
 from fake_idp.wire import Outgoing, json_response
 

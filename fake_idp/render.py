@@ -6,9 +6,9 @@ Auth0's "Oops!, something went wrong" page or a redirect back to the client (RFC
 
 from __future__ import annotations
 
+from authstage_kit.ids import random_string
 from fake_idp import errors, pages
 from fake_idp.response_mode import redirect_with
-from fake_idp.state import random_string
 from fake_idp.wire import Outgoing, html_response, json_response, text_response
 
 __all__ = ["error_response"]

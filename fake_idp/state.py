@@ -15,7 +15,7 @@ from typing import Any
 
 from joserfc.jwk import OctKey
 
-from authstage_kit.ids import URLSAFE, random_string, token_urlsafe
+from authstage_kit.ids import URLSAFE, random_string
 from fake_idp.tenant import Client
 
 __all__ = [
@@ -26,8 +26,6 @@ __all__ = [
     "RuntimeState",
     "Session",
     "new_refresh_token",
-    "random_string",
-    "token_urlsafe",
 ]
 
 def new_refresh_token() -> str:

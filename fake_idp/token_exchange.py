@@ -12,10 +12,9 @@ combination." (COMMUNITY agentgateway/agentgateway#2891).
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import Any
 
+from authstage_kit.redact import decode_unverified
 from fake_idp import errors
 from fake_idp.audience import resolve_target, split_scope, user_flow_policy, user_scopes
 from fake_idp.grants import Grant, issue_refresh_token, user_token_response
@@ -23,17 +22,6 @@ from fake_idp.tenant import TOKEN_EXCHANGE, Api, ClientGrant, TokenExchangeProfi
 from fake_idp.tokens import verify_own_jwt
 
 __all__ = ["TokenExchangeGrant"]
-
-
-def _unverified_claims(token: str) -> dict[str, Any] | None:
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    try:
-        data = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 class TokenExchangeGrant(Grant):
@@ -113,7 +101,7 @@ class TokenExchangeGrant(Grant):
                     problem, reason=f"profile {profile.name!r}: subject token rejected: {problem}"
                 )
         else:
-            claims = _unverified_claims(subject)
+            claims = (decode_unverified(subject) or {}).get("claims")
             if claims is None:
                 raise self._bad("not a JWT", reason=f"profile {profile.name!r}: subject token is not a JWT")
         if action.required_subject_audience:

@@ -38,7 +38,7 @@ import secrets
 import uuid
 from typing import Any
 
-from fake_idp.state import random_string
+from authstage_kit.ids import random_string, uuid4
 from fake_idp.tenant import Api, Client, User
 
 __all__ = ["entra_app_id", "header_for", "reshape"]
@@ -122,7 +122,7 @@ def _cognito(iss: str, iat: int, exp: int, cid: str, user: User | None, scopes: 
                 "exp": exp,
                 "iat": iat,
                 "version": 2,
-                "jti": str(uuid.uuid4()),
+                "jti": uuid4(),
                 "client_id": cid,
             }
         )
@@ -132,14 +132,14 @@ def _cognito(iss: str, iat: int, exp: int, cid: str, user: User | None, scopes: 
         "iss": iss,
         "version": 2,
         "client_id": cid,
-        "origin_jti": str(uuid.uuid4()),
-        "event_id": str(uuid.uuid4()),
+        "origin_jti": uuid4(),
+        "event_id": uuid4(),
         "token_use": "access",
     }
     if scope:
         claims["scope"] = scope
     claims.update(
-        {"auth_time": iat, "exp": exp, "iat": iat, "jti": str(uuid.uuid4()), "username": user.email}
+        {"auth_time": iat, "exp": exp, "iat": iat, "jti": uuid4(), "username": user.email}
     )
     return claims
 

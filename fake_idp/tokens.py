@@ -10,7 +10,6 @@ M2M token (ref 1267571811): iss, sub, aud, iat, exp, scope, gty, azp [, permissi
 from __future__ import annotations
 
 import json
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,9 +19,9 @@ from joserfc.jwe import JWERegistry
 from joserfc.jwk import OctKey
 from joserfc.registry import HeaderParameter
 
+from authstage_kit.ids import random_string, token_urlsafe
 from fake_idp.context import Ctx
 from fake_idp.keys import random_kid
-from fake_idp.state import random_string
 from fake_idp.tenant import Api, Client, User
 from fake_idp.token_profiles import header_for, reshape
 
@@ -265,4 +264,4 @@ def verify_own_jwt(ctx: Ctx, token: str, *, check_exp: bool = True) -> tuple[dic
 
 def random_code() -> str:
     """~44 URL-safe characters like ``Y_QLzkV8Zk6ELowbnpeTbUlHFn5_i5Q1YoPYtJ5OmWHFK`` (CAPTURE sanand log)."""
-    return secrets.token_urlsafe(33)
+    return token_urlsafe(33)

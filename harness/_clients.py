@@ -97,25 +97,19 @@ class BrowserResult:
         return self.params.get("error")
 
 
+@dataclass(kw_only=True)
 class HeadlessBrowser:
-    """Drives an authorize URL like a user would, logging in as `username` if the IdP shows its login page."""
+    """Drives an authorize URL like a user would, logging in as `username` if the IdP shows its login page.
 
-    def __init__(
-        self,
-        *,
-        username: str | None = None,
-        password: str | None = None,
-        stop_at: str | None = None,
-        deliver: bool = False,
-        max_hops: int = 10,
-        user_agent: str = "authstage-browser/0.1",
-    ) -> None:
-        self.user_agent = user_agent
-        self.username = username
-        self.password = password
-        self.stop_at = stop_at
-        self.deliver = deliver
-        self.max_hops = max_hops
+    `stop_at`: the client's redirect URI (the run ends there, its query parsed); `deliver`: follow that last
+    redirect too (a real loopback callback); `max_hops`: redirects before giving up."""
+
+    username: str | None = None
+    password: str | None = None
+    stop_at: str | None = None
+    deliver: bool = False
+    max_hops: int = 10
+    user_agent: str = "authstage-browser/0.1"
 
     def _is_client_redirect(self, url: str) -> bool:
         if self.stop_at:

@@ -6,28 +6,21 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import Any
+
+from authstage_kit.redact import decode_unverified
 
 __all__ = ["decode_token"]
 
 
-def _b64json(part: str) -> Any:
-    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-
-
 def decode_token(token: str) -> dict[str, Any]:
-    """Header and claims of a JWT, unverified; JWE-shaped (opaque) tokens give their header only."""
+    """Header and claims of a JWT, unverified (the kernel's reading); JWE tokens give their header only, anything
+    else is `opaque`. A leading `Bearer ` is dropped, as users paste whole headers."""
     token = token.strip()
     if token.lower().startswith("bearer "):
         token = token[7:].strip()
-    parts = token.split(".")
-    try:
-        if len(parts) == 3:
-            return {"kind": "JWS", "header": _b64json(parts[0]), "claims": _b64json(parts[1])}
-        if len(parts) == 5:
-            return {"kind": "JWE", "header": _b64json(parts[0]), "claims": None}
-    except (ValueError, UnicodeDecodeError):
-        pass
-    return {"kind": "opaque", "header": None, "claims": None}
+    decoded = decode_unverified(token)
+    if decoded is None:
+        return {"kind": "opaque", "header": None, "claims": None}
+    kind = "JWE" if decoded.get("encrypted") else "JWS"
+    return {"kind": kind, "header": decoded["header"], "claims": decoded["claims"]}

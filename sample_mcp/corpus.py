@@ -38,11 +38,11 @@ class Document:
 
 @dataclass(frozen=True)
 class Hit:
+    score: float  # BM25; hits are ranked by it, ties broken on id
     id: str
     title: str
     snippet: str
     url: str
-    score: float
 
 
 class Corpus:
@@ -95,4 +95,4 @@ class Corpus:
         sentences = _SENTENCE.split(doc.text)
         best = max(sentences, key=lambda s: sum(1 for t in tokenize(s) if t in terms))
         snippet = best if len(best) <= 200 else best[:197].rstrip() + "..."
-        return Hit(doc.id, doc.title, snippet, doc.url, round(score, 4))
+        return Hit(round(score, 4), doc.id, doc.title, snippet, doc.url)
