@@ -67,8 +67,8 @@ def _node_setup(binary: str) -> tuple[int, tuple[str, ...]]:
     for flag in ("--permission", "--experimental-permission"):
         probe = subprocess.run([binary, flag, read, "-e", "0"], capture_output=True, timeout=10, check=False)
         if probe.returncode == 0:
-            return major, (flag, read)
-    return major, ()
+            return major, ("--no-warnings", flag, read)
+    return major, ("--no-warnings",)
 
 
 def check_actions(actions: list[Action], profile_action_ids: list[str | None], node_path: str) -> list[str]:
