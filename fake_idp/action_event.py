@@ -9,6 +9,7 @@ left out, as Auth0 leaves optional members out (``geoip`` is empty: there is no 
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from fake_idp.context import Ctx
 from fake_idp.tenant import Api, Client, User
 
 __all__ = [
+    "Login",
     "credentials_exchange_event",
     "post_login_event",
     "token_exchange_event",
@@ -95,22 +97,26 @@ def _user(ctx: Ctx, user: User) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v is not None}
 
 
-def post_login_event(
-    ctx: Ctx,
-    *,
-    client: Client,
-    user: User,
-    api: Api | None,
-    scopes: list[str],
-    protocol: str,
-    params: dict[str, str] | None,
-    transaction: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """DOC post-login-event-object.mdx. ``protocol``: oidc-basic-profile (code), oauth2-refresh-token,
-    oauth2-token-exchange."""
+@dataclass
+class Login:
+    """One login the post-login trigger runs for. ``protocol`` (DOC event.transaction.protocol):
+    ``oidc-basic-profile`` (code), ``oauth2-refresh-token``, ``oauth2-token-exchange``."""
+
+    client: Client
+    user: User
+    api: Api | None
+    scopes: list[str]
+    protocol: str
+    params: dict[str, str] | None = None
+    transaction: dict[str, Any] | None = None
+
+
+def post_login_event(ctx: Ctx, login: Login) -> dict[str, Any]:
+    """DOC post-login-event-object.mdx."""
     now = ctx.now()
+    user, scopes, protocol = login.user, login.scopes, login.protocol
     logins = ctx.state.actions.logins.get(user.user_id, 0) + (0 if protocol == "oauth2-refresh-token" else 1)
-    event = _common(ctx, client, api)
+    event = _common(ctx, login.client, login.api)
     event.update(
         {
             "authentication": {"methods": [{"name": "pwd", "timestamp": _iso(now)}]},
@@ -121,13 +127,13 @@ def post_login_event(
                 "name": user.connection,
                 "strategy": "auth0",
             },
-            "request": _request(ctx, params, query=True),
+            "request": _request(ctx, login.params, query=True),
             "stats": {"logins_count": logins},
             "transaction": {
                 "metadata": {},
                 "protocol": protocol,
                 "requested_scopes": list(scopes),
-                **(transaction or {}),
+                **(login.transaction or {}),
             },
             "user": _user(ctx, user),
         }

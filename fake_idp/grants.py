@@ -17,7 +17,7 @@ from fake_idp.context import Ctx
 from fake_idp.state import AuthCode, RefreshRecord, new_refresh_token
 from fake_idp.tenant import Api, Client, ClientGrant, User
 from fake_idp.tokens import mint_access_token, mint_id_token, mint_opaque_token
-from fake_idp.triggers import Outcome, credentials_exchange, post_login, remember_userinfo_claims
+from fake_idp.triggers import Login, Outcome, credentials_exchange, post_login, remember_userinfo_claims
 
 __all__ = [
     "AuthorizationCodeGrant",
@@ -249,10 +249,10 @@ class AuthorizationCodeGrant(Grant):
         self._check_resource(rec)
         user, api = self._subject(rec)
         _, permissions = user_scopes(self.ctx, self.client, user, api, rec.scopes, None)
+        transaction = {"redirect_uri": rec.redirect_uri, "response_type": ["code"]}
         login = post_login(
-            self.ctx, client=self.client, user=user, api=api, scopes=rec.scopes, protocol="oidc-basic-profile",
-            params=self.params, transaction={"redirect_uri": rec.redirect_uri, "response_type": ["code"]},
-        )  # fmt: skip
+            self.ctx, Login(self.client, user, api, rec.scopes, "oidc-basic-profile", self.params, transaction)
+        )
         pieces = user_token_response(
             self.ctx,
             self.client,
@@ -374,9 +374,7 @@ class RefreshTokenGrant(Grant):
         if rec.api_identifier is not None and api is None:
             raise errors.invalid_refresh_token(reason=f"API {rec.api_identifier!r} was removed")
         scopes, permissions = user_scopes(ctx, client, user, api, self._narrowed(rec), None)
-        login = post_login(
-            ctx, client=client, user=user, api=api, scopes=scopes, protocol="oauth2-refresh-token", params=self.params
-        )
+        login = post_login(ctx, Login(client, user, api, scopes, "oauth2-refresh-token", self.params))
         scopes = login.scopes
         pieces = user_token_response(
             ctx, client, user, api, scopes, permissions, gty="refresh_token", refresh=new_rt, custom=login

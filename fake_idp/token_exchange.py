@@ -22,7 +22,7 @@ from fake_idp.audience import resolve_target, split_scope, user_flow_policy, use
 from fake_idp.grants import Grant, issue_refresh_token, user_token_response
 from fake_idp.tenant import TOKEN_EXCHANGE, Api, ClientGrant, TokenExchangeProfile, User
 from fake_idp.tokens import verify_own_jwt
-from fake_idp.triggers import custom_token_exchange, post_login
+from fake_idp.triggers import Login, custom_token_exchange, post_login
 
 __all__ = ["TokenExchangeGrant"]
 
@@ -46,10 +46,8 @@ class TokenExchangeGrant(Grant):
             api, grant = self._api()
             act = self._actor(profile, claims)
         scopes, permissions = user_scopes(ctx, client, user, api, self._requested(claims, api), grant)
-        login = post_login(
-            ctx, client=client, user=user, api=api, scopes=scopes, protocol="oauth2-token-exchange",
-            params=self.params, transaction={"subject_token_type": profile.subject_token_type},
-        )  # fmt: skip
+        transaction = {"subject_token_type": profile.subject_token_type}
+        login = post_login(ctx, Login(client, user, api, scopes, "oauth2-token-exchange", self.params, transaction))
         scopes = login.scopes
         refresh = None
         # DOC (Actions types, setActor): "Refresh tokens are not issued when an actor is set for the transaction."

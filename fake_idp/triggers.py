@@ -22,6 +22,7 @@ from typing import Any
 
 from fake_idp import errors
 from fake_idp.action_event import (
+    Login,
     credentials_exchange_event,
     post_login_event,
     token_exchange_event,
@@ -34,6 +35,7 @@ from fake_idp.custom_claims import MAX_CUSTOM_CLAIMS_BYTES, filter_claims, is_au
 from fake_idp.tenant import Api, Client, User
 
 __all__ = [
+    "Login",
     "Outcome",
     "credentials_exchange",
     "custom_token_exchange",
@@ -75,30 +77,18 @@ class _Flow:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def post_login(
-    ctx: Ctx,
-    *,
-    client: Client,
-    user: User,
-    api: Api | None,
-    scopes: list[str],
-    protocol: str,
-    params: dict[str, str] | None = None,
-    transaction: dict[str, Any] | None = None,
-) -> Outcome:
-    """The post-login Actions for ``user`` logging in to ``client``; raises the denial as Auth0 answers it."""
-    outcome = Outcome(scopes=list(scopes))
+def post_login(ctx: Ctx, login: Login) -> Outcome:
+    """The post-login Actions for ``login.user`` logging in to ``login.client``; raises the denial as Auth0
+    answers it."""
+    outcome = Outcome(scopes=list(login.scopes))
     bound = _bound(ctx, "post-login")
     if not bound:
         return outcome
-    event = post_login_event(
-        ctx, client=client, user=user, api=api, scopes=scopes, protocol=protocol, params=params,
-        transaction=transaction,
-    )  # fmt: skip
+    event = post_login_event(ctx, login)
     flow = _run(_Flow(ctx, "post-login", outcome), bound, event)
-    _persist_metadata(ctx, user, flow)
-    if protocol != "oauth2-refresh-token":
-        ctx.state.actions.logins[user.user_id] = event["stats"]["logins_count"]
+    _persist_metadata(ctx, login.user, flow)
+    if login.protocol != "oauth2-refresh-token":
+        ctx.state.actions.logins[login.user.user_id] = event["stats"]["logins_count"]
     _raise_if_denied(flow)
     return outcome
 
