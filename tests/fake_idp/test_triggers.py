@@ -211,3 +211,14 @@ def test_no_action_runs_after_a_denial_but_metadata_set_before_it_is_kept(idp: I
     idp.patch({"actions": [read]})
     # DOC api.access.deny: "This will NOT cancel other user-related side-effects (such as metadata changes)".
     assert idp.verify(idp.code_flow()[0]["access_token"])[f"{NS}/meta"] == {"before": "yes"}
+
+
+def test_actions_over_the_control_plane_and_a_refused_one_keeps_the_old_config(idp: Idp) -> None:
+    act = action("credentials-exchange", [{"accessToken.setCustomClaim": [f"{NS}/via", "control-plane"]}])
+    assert idp.http.patch("/_authstage/config", json={"actions": [act]}).status_code == 200
+    assert idp.verify(idp.cc().json()["access_token"])[f"{NS}/via"] == "control-plane"
+    typo = action("credentials-exchange", [{"idToken.setCustomClaim": ["k", 1]}])
+    r = idp.http.patch("/_authstage/config", json={"actions": [typo]})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_config"
+    assert "is not a method of the credentials-exchange api object" in str(r.json()["detail"])
+    assert idp.http.get("/_authstage/config").json()["actions"][0]["name"] == "a"
