@@ -5,7 +5,8 @@ String values may use `${...}` to refer to the running stack, because ports are 
 `${idp.url}`, `${idp.issuer}`, `${idp.discovery_url}`, `${idp.token_endpoint}`, `${idp.jwks_uri}`,
 `${gateway.url}`, `${gateway.mcp_url}`, `${gateway.prm_url}`, `${mcp.url}`, `${mcp.mcp_url}`, the ports
 (`${idp.port}`, `${gateway.port}`, `${mcp.port}`: e.g. `http://localhost:${idp.port}`), and the demo
-tenant's `${clients.<name>.client_id}`, `${clients.<name>.client_secret}`, `${apis.<name>}`.
+tenant's `${clients.<name>.client_id}`, `${clients.<name>.client_secret}`, `${apis.<name>}`. `${event.…}` is
+not the harness's: it is left for the IdP's Actions (fake_idp/actions.py).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from harness._exceptions import ConfigError
 __all__ = ["SECTIONS", "StackFile", "render", "stack_variables", "tenant_variables"]
 
 SECTIONS = ("idp", "gateway", "mcp")
-_VARIABLE = re.compile(r"\$\{([a-z_]+(?:\.[A-Za-z0-9_@+:-]+)+)\}")
+# `${event.…}` is left alone: it is an IdP Action's own template, rendered per request (fake_idp/actions.py).
+_VARIABLE = re.compile(r"\$\{(?!event\.)([a-z_]+(?:\.[A-Za-z0-9_@+:-]+)+)\}")
 
 
 def stack_variables(idp_url: str, gateway_url: str, mcp_url: str) -> dict[str, str]:
