@@ -32,7 +32,8 @@ MAX_BODY = 4 * 1024 * 1024
 
 
 def render(exc: AgwError) -> Response:
-    return Response(exc.content(), exc.status, headers=exc.headers, media_type=exc.media_type)
+    # the content type exactly as agentgateway sends it (Starlette would add `; charset=utf-8` to text/plain)
+    return Response(exc.content(), exc.status, headers={"content-type": exc.media_type, **exc.headers})
 
 
 async def serve(request: Request) -> Response:

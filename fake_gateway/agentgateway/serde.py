@@ -142,7 +142,7 @@ class Walker:
     """One pass over a document; `cel` compiles an expression or raises ValueError with the parser's message."""
 
     cel: Callable[[str], None]
-    visited: list[Path] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)  # expressions seen, compiled once their rule set parsed
 
     def walk(self, node: Any, value: Any, path: Path) -> None:
         if isinstance(node, Opaque):
@@ -150,10 +150,7 @@ class Walker:
         if isinstance(node, Cel):
             if not isinstance(value, str):
                 raise SerdeError(path, f"invalid type: {_unexpected(value)}, expected a string")
-            try:
-                self.cel(value)
-            except ValueError as exc:
-                raise SerdeError(path, str(exc)) from None
+            self.pending.append(value)
             return
         if isinstance(node, Scalar):
             self._scalar(node, value, path)
@@ -189,6 +186,7 @@ class Walker:
             raise SerdeError(path, f"invalid type: {_unexpected(value)}, expected {_expected(node)}")
         known = dict(node.fields)
         variants = dict(node.flatten.variants) if node.flatten else {}
+        mark = len(self.pending)
         tags = [k for k in value if k in variants]
         for key, item in value.items():
             if key in known:
@@ -203,7 +201,13 @@ class Walker:
                 raise SerdeError(path, f"missing field `{name}`")
         if node.flatten and len(tags) != 1:
             raise SerdeError(path, f"no variant of enum {node.flatten.name} found in flattened data")
-        self.visited.append(path)
+        if node.name == "RuleSet":  # de_policies compiles after the whole list parsed: a custom error on `rules`
+            for expression in self.pending[mark:]:
+                try:
+                    self.cel(expression)
+                except ValueError as exc:
+                    raise SerdeError((*path, "rules"), str(exc)) from None
+            del self.pending[mark:]
 
     def _enum(self, node: Enum, value: Any, path: Path) -> None:
         variants = dict(node.variants)
