@@ -87,7 +87,9 @@ class Pipeline:
     def origin(self, req: Incoming) -> str:
         if self.knobs.publicUrl:
             return str(self.knobs.publicUrl).rstrip("/")
-        scheme = req.headers.get("x-forwarded-proto", req.scheme) if self.knobs.era == "D" else req.scheme
+        # the emulator listens on plain HTTP; uvicorn already applies X-Forwarded-Proto from loopback, which only
+        # agentgateway v1.2+ (#1646, era D) honours
+        scheme = req.headers.get("x-forwarded-proto", req.scheme) if self.knobs.era == "D" else "http"
         return f"{scheme}://{req.host}" if req.host else (self.base_url or "http://127.0.0.1")
 
     def route(self, req: Incoming) -> RouteSpec | None:
