@@ -37,14 +37,9 @@ __all__ = [
 class TimeKnobs(Protocol):
     """What the time checks read (the AgentCore `Emulator`, or another dialect's knobs)."""
 
-    @property
-    def leewaySeconds(self) -> float: ...
-
-    @property
-    def requireExp(self) -> bool: ...
-
-    @property
-    def rejectFutureIat(self) -> bool: ...
+    leewaySeconds: float
+    requireExp: bool
+    rejectFutureIat: bool
 
 
 def claim_names(jwt: JwtConfig) -> list[str]:

@@ -40,7 +40,7 @@ FAMILY_ALGS = {
 LATER = ("kid", "alg", "signature", "exp", "iss", "aud")
 
 
-@dataclass(frozen=True)
+@dataclass
 class JwtKnobs:
     """The time knobs `claims.check_exp` reads, agentgateway's values."""
 
