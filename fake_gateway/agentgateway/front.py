@@ -27,6 +27,7 @@ from fake_gateway.agentgateway.config import McpBackendSpec, RouteSpec
 from fake_gateway.agentgateway.errors import AgwError, PlainError
 from fake_gateway.agentgateway.relay import CallContext, Relay
 from fake_gateway.agentgateway.upstream import UpstreamFailure, connect_target
+from fake_gateway.mcp_endpoint import Outgoing
 
 __all__ = ["McpFront", "McpRequest", "Reply"]
 
@@ -45,12 +46,8 @@ class McpRequest:
     upstream_headers: dict[str, str] = field(default_factory=dict)  # backendAuth passthrough
 
 
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    stream: AsyncIterator[bytes] | None = None
+# The gateway's one response shape (shared with the AgentCore dialect's MCP endpoint).
+Reply = Outgoing
 
 
 @dataclass
