@@ -45,6 +45,7 @@ def explain(
     load: Callable[[str], Any],
 ) -> tuple[list[dict[str, Any]], str]:
     from fake_gateway import Gateway, explain_token
+    from fake_gateway.dialect import detect
 
     if gateway_config:
         try:
@@ -56,6 +57,8 @@ def explain(
         document, source = _gateway_from_running(manifest)
     if not isinstance(document, dict):
         raise AuthstageError(f"{source}: expected a JSON/YAML object")
+    if detect(document) == "agentgateway":
+        return _explain_agentgateway(token, document, source, manifest, gateway_config)
     try:
         gateway = Gateway.from_document(document)
     except ValueError as exc:
@@ -69,6 +72,28 @@ def explain(
             "explain offline"
         ) from exc
     return [check.to_dict() for check in checks], source
+
+
+def _explain_agentgateway(token: str, document: dict[str, Any], source: str, manifest: str | None,
+                          gateway_config: str | None) -> tuple[list[dict[str, Any]], str]:
+    """agentgateway: mcpAuthentication's checks and each `authorization` rule with the claim values it saw, run by
+    a gateway (the running one, or one started in-process on the given config)."""
+    import asyncio
+
+    from fake_gateway.agentgateway import AgentGateway
+    from fake_gateway.agentgateway.app import create_app
+
+    if gateway_config is None:
+        url = (running_manifest(manifest) or {})["services"]["gateway"]["url"]
+        response = httpx.post(f"{url}/_authstage/explain", json={"token": token}, timeout=10)
+        checks: list[dict[str, Any]] = response.raise_for_status().json()["checks"]
+        return checks, source
+    try:
+        app = create_app(AgentGateway.from_document(document))
+    except ValueError as exc:
+        raise AuthstageError(f"{source} is not a valid agentgateway config: {exc}") from exc
+    found = asyncio.run(app.state.control.pipeline.explain(token))
+    return [check.to_dict() for check in found], source
 
 
 def render_checks(checks: list[dict[str, Any]], source: str) -> str:

@@ -106,8 +106,11 @@ class Stack:
         host: str = LOOPBACK,
         port_base: int | None = None,
         control_plane: bool = True,
+        gateway: str | None = None,
     ) -> None:
         self.stack_file = _as_stack_file(config)
+        # which gateway runs: --gateway, else the stack file's `dialect:`, else the AgentCore demo
+        self.dialect = gateway or self.stack_file.dialect or "agentcore"
         self.host = host
         self.port_base = port_base
         self.control_plane = control_plane
@@ -132,7 +135,7 @@ class Stack:
         try:
             urls = [url_of(sock) for sock in sockets]
             self.variables = stack_variables(*urls)
-            self.defaults = demo_documents(self.variables)
+            self.defaults = demo_documents(self.variables, self.dialect)
             self.variables |= tenant_variables(self.defaults["idp"])
             self.documents = self._compose(self.stack_file)
             apps = build_apps(self.documents, self.variables, control_plane=self.control_plane, access=self.access)
@@ -171,9 +174,9 @@ class Stack:
             authorization_endpoint=urls[0] + "/authorize",
             registration_endpoint=urls[0] + "/oidc/register",
         )
-        self.gateway = Service(
-            "gateway", urls[1], self, mcp_url=variables["gateway.mcp_url"], prm_url=variables["gateway.prm_url"]
-        )
+        # agentgateway serves the PRM of /mcp at its path-suffixed URL (sheet §3.3)
+        prm_url = variables["gateway.prm_url"] + ("/mcp" if self.dialect == "agentgateway" else "")
+        self.gateway = Service("gateway", urls[1], self, mcp_url=variables["gateway.mcp_url"], prm_url=prm_url)
         self.mcp = Service("mcp", urls[2], self, mcp_url=variables["mcp.mcp_url"])
 
     def _compose(self, stack_file: StackFile) -> dict[str, dict[str, Any]]:
@@ -237,6 +240,9 @@ class Stack:
 
     def apply(self, stack_file: StackFile) -> None:
         """Reset, then run with `stack_file`'s sections merged over the demo default (not over the start config)."""
+        if (stack_file.dialect or "agentcore") != self.dialect:
+            raise AuthstageError(f"{stack_file.source} is for the {stack_file.dialect or 'agentcore'} gateway; this "
+                                 f"stack runs {self.dialect}")
         documents = self._compose(stack_file)
         self.reset()
         for service in (self.idp, self.mcp, self.gateway):
