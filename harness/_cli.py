@@ -168,23 +168,27 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 # -- browser --------------------------------------------------------------------------------------------------------
 def cmd_browser(args: argparse.Namespace) -> int:
-    from harness._clients import HeadlessBrowser
+    from harness._browser import run_foreground, spawn_background
 
+    def say(text: str) -> None:
+        print(f"authstage browser: {text}", file=sys.stderr, flush=True)
+
+    if not args.foreground:
+        options = [(flag, value) for flag, value in (("--user", args.user), ("--password", args.password),
+                                                     ("--manifest", args.manifest)) if value]
+        log = spawn_background([args.url, *(part for option in options for part in option)])
+        say(f"signing in and delivering the redirect in the background (log: {log or 'none'})")
+        return 0
     manifest = running_manifest(args.manifest)
     username = args.user or (manifest or {}).get("default_user")
     password = args.password
     if password is None and manifest and username in manifest.get("users", {}):
         password = manifest["users"][username].get("password")
-    browser = HeadlessBrowser(username=username, password=password, deliver=True)
     try:
-        result = browser.run(args.url)
+        return run_foreground(args.url, username=username, password=password, say=say)
     except (AuthstageError, httpx.HTTPError) as exc:
-        print(f"authstage browser: {exc}", file=sys.stderr)
+        say(str(exc))
         return 1
-    for hop in result.hops:
-        print(f"-> {hop}", file=sys.stderr)
-    print(f"authstage browser: ended at {result.url} ({result.status})", file=sys.stderr)
-    return 0 if result.status < 400 else 1
 
 
 # -- replay ---------------------------------------------------------------------------------------------------------
@@ -281,11 +285,13 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--json", action="store_true")
     explain.set_defaults(func=cmd_explain)
 
-    browser = sub.add_parser("browser", help="headless browser for an authorize URL (usable as BROWSER=... for mcp-remote)")
+    browser = sub.add_parser("browser", help="headless browser for an authorize URL (BROWSER=authstage-browser): "
+                             "returns at once, delivers the redirect in the background")
     browser.add_argument("url")
     browser.add_argument("--user", help="log in as this user (default: the demo user)")
     browser.add_argument("--password")
     browser.add_argument("--manifest")
+    browser.add_argument("--foreground", action="store_true", help="sign in and deliver before returning")
     browser.set_defaults(func=cmd_browser)
 
     replay = sub.add_parser("replay", help="replay scenario files, broken then fixed")

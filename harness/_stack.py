@@ -26,6 +26,7 @@ from mcp import ClientSession
 from authstage_kit.access import TOKEN_HEADER, Access
 from authstage_kit.merge import merge_patch
 from authstage_kit.runner import LOOPBACK, ServerThread, bind_socket, url_of, warn_if_exposed
+from harness._public import check_public_url, reachable_url
 from harness._clients import connect, oauth_provider
 from harness._config import SECTIONS, StackFile, render, stack_variables, tenant_variables
 from harness._exceptions import AuthstageError, ConfigError, ServerStartError
@@ -96,7 +97,10 @@ class Stack:
 
     ``config`` is a stack file (path, dict with sections ``idp``/``gateway``/``mcp``, or `StackFile`); every
     section is deep-merged over the demo default. ``port_base`` fixes the ports (IdP, gateway, MCP server =
-    N, N+1, N+2); by default the kernel picks free ones.
+    N, N+1, N+2); by default the kernel picks free ones. ``host`` is the interface the IdP and the gateway bind
+    (the MCP server, reached only by the gateway, stays on loopback); ``public_url`` (``http://HOST``) is the
+    name other machines reach them by: every URL of the stack (issuer, resource, discovery) uses it, each service
+    on its own port, and the control planes answer to it (with the control token).
     """
 
     def __init__(
@@ -106,12 +110,14 @@ class Stack:
         host: str = LOOPBACK,
         port_base: int | None = None,
         control_plane: bool = True,
+        public_url: str | None = None,
     ) -> None:
         self.stack_file = _as_stack_file(config)
         self.host = host
         self.port_base = port_base
         self.control_plane = control_plane
-        self.access = Access.for_bind(host)
+        self.public_url = check_public_url(public_url) if public_url else None
+        self.access = Access.for_bind(host, public_urls=(self.public_url,) if self.public_url else ())
         self._http: httpx.Client | None = None
         self.idp: Service
         self.gateway: Service
@@ -128,9 +134,11 @@ class Stack:
 
         warn_if_exposed(self.host, "authstage")
         ports = [0, 0, 0] if self.port_base is None else [self.port_base + i for i in range(3)]
-        sockets = [bind_socket(self.host, port) for port in ports]
+        sockets = []
         try:
-            urls = [url_of(sock) for sock in sockets]
+            for port, host in zip(ports, (self.host, self.host, LOOPBACK), strict=True):
+                sockets.append(bind_socket(host, port))
+            urls = [reachable_url(sock, self.public_url) for sock in sockets[:2]] + [url_of(sockets[2])]
             self.variables = stack_variables(*urls)
             self.defaults = demo_documents(self.variables)
             self.variables |= tenant_variables(self.defaults["idp"])

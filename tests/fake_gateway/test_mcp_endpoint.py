@@ -161,6 +161,8 @@ def test_2026_07_28_stateless_requests(start_gateway: Any) -> None:
         "resultType": "complete",
         "ttlMs": 0,
         "cacheScope": "private",
+        # 2026-07-28 ResultMetaObject: serverInfo SHOULD be on every response (knob emulator.serverInfoMeta)
+        "_meta": {"io.modelcontextprotocol/serverInfo": {"name": "agentcore-gateway", "version": "1.0.0"}},
     }
     mismatch = post(
         modern, rpc("tools/list", {"_meta": meta}), version="2026-07-28", **{"Mcp-Method": "tools/call"}
