@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import httpx
 
 from harness._exceptions import AuthstageError, ScenarioLoadError
-from harness._manifest import remove_manifest, running_manifest, write_manifest
+from harness._manifest import remove_manifest, running_manifest, version, write_manifest
 from harness._token import decode_token
 
 if TYPE_CHECKING:
@@ -44,8 +44,10 @@ def cmd_up(args: argparse.Namespace) -> int:
     from harness._stack import Stack
 
     try:
-        stack = Stack(args.config, host=args.host, port_base=args.port_base,
-                      control_plane=not args.no_control_plane).start()
+        stack = Stack(args.config, host=args.host, port_base=args.port_base, public_url=args.public_url,
+                      control_plane=not args.no_control_plane, reason_header=args.reason_header).start()
+        if not args.no_control_plane and not args.no_console:
+            stack.start_console()
     except AuthstageError as exc:
         print(f"authstage: {exc}", file=sys.stderr)
         return 2
@@ -217,7 +219,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if args.junit:
         Path(args.junit).write_text(junit_xml(runs), encoding="utf-8")
     if args.report:
+        from harness._report_html import write_html_reports
+
         write_markdown_reports(runs, Path(args.report))
+        write_html_reports(runs, Path(args.report))
     return 0 if all(r.passed for r in runs) else 1
 
 
@@ -250,12 +255,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="authstage", description="Local OAuth-protected MCP chain: Auth0-style IdP, AgentCore-style gateway, MCP server."
     )
+    parser.add_argument("--version", action="version", version=f"authstage {version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     up = sub.add_parser("up", help="start the stack and serve until Ctrl-C / SIGTERM")
     up.add_argument("--config", help="stack file (YAML: sections idp, gateway, mcp over the demo default)")
     up.add_argument("--port-base", type=int, help="fixed ports N (IdP), N+1 (gateway), N+2 (MCP server)")
-    up.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    up.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1; 0.0.0.0 for other "
+                    "machines or a container, with --public-url)")
+    up.add_argument("--public-url", help="http://NAME other machines reach this one by: every URL of the stack "
+                    "uses it (each service on its own port) and the control planes answer to it")
+    up.add_argument("--no-console", action="store_true", help="do not serve the browser view (port N+3)")
+    up.add_argument("--reason-header", action="store_true",
+                    help="every refusal carries its reason in an X-Authstage-Reason response header")
     up.add_argument("--json", action="store_true", help="first stdout line: the manifest as JSON")
     up.add_argument("--quiet", action="store_true", help="no per-request lines")
     up.add_argument("--no-control-plane", action="store_true", help="do not serve /_authstage/ on any service")
@@ -301,7 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--fixed-only", action="store_true")
     mode.add_argument("--broken-only", action="store_true")
     replay.add_argument("--junit", help="write a JUnit XML report here")
-    replay.add_argument("--report", help="write Markdown reports (one per scenario) into this directory")
+    replay.add_argument("--report", help="write reports (one per scenario, Markdown and self-contained HTML, plus "
+                        "index.html) into this directory")
     replay.add_argument("--json", action="store_true", help="print results as JSON")
     replay.add_argument("--write-index", metavar="FILE", help="write the Markdown catalog index (no replay)")
     replay.set_defaults(func=cmd_replay)

@@ -75,44 +75,47 @@ def _x(participant: str) -> int:
     return 100 + _COLUMN * (order.index(participant) if participant in order else len(order))
 
 
-def _text(x: float, y: float, text: str, cls: str, anchor: str = "middle") -> str:
-    return f'<text x="{x:.0f}" y="{y:.0f}" class="{cls}" text-anchor="{anchor}">{escape(text)}</text>'
+INK, RED, SOFT = "#444", "#c0262d", "#bbb"
+
+
+def _text(x: float, y: float, text: str, *, color: str = "#1e212a", bold: bool = False, anchor: str = "middle") -> str:
+    weight = ' font-weight="600"' if bold else ""
+    return f'<text x="{x:.0f}" y="{y:.0f}" fill="{color}" text-anchor="{anchor}"{weight}>{escape(text)}</text>'
 
 
 def _arrow_svg(arrow: Arrow, y: int) -> str:
     x1, x2 = _x(arrow.source), _x(arrow.target)
     refused = arrow.answer and arrow.status >= 400
-    cls = "refused" if refused else ("answer" if arrow.answer else "call")
+    color = RED if refused else INK
     label = arrow.label if not arrow.answer else f"{arrow.status}" + (f" {arrow.reason}" if refused and arrow.reason else "")
     label = label if len(label) <= 70 else label[:67] + "..."
     head = 8 if x2 > x1 else -8
     dash = ' stroke-dasharray="5 4"' if arrow.answer else ""
+    kind = "refused" if refused else ("answer" if arrow.answer else "call")
     return (
-        f'<g class="{cls}"><line x1="{x1}" y1="{y}" x2="{x2 - head}" y2="{y}"{dash}/>'
-        f'<path d="M{x2} {y} l{-head} -5 l0 10 z"/>'
-        + _text(min(x1, x2) + 6, y - 6, label, "label", "start")
+        f'<g class="{kind}"><line x1="{x1}" y1="{y}" x2="{x2 - head}" y2="{y}" stroke="{color}" stroke-width="1.5"{dash}/>'
+        f'<path d="M{x2} {y} l{-head} -5 l0 10 z" fill="{color}"/>'
+        + _text(min(x1, x2) + 6, y - 6, label, color=color, bold=refused, anchor="start")
         + "</g>"
     )
 
 
 def sequence_svg(traffic: list[dict[str, Any]], *, title: str = "") -> str:
-    """The diagram as one `<svg>` element (inline styles, so it is whole inside an HTML file or a page)."""
+    """The diagram as one `<svg>` element. Presentation attributes only (no `<style>`): whole inside an HTML file,
+    and drawn under the browser view's Content-Security-Policy, which allows no inline styles."""
     lines = arrows(traffic)
     width = _x("mcp") + 160
     height = _TOP + _ROW * (len(lines) + 1)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="sequence" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" aria-label="{escape(title or "sequence diagram")}">',
-        "<style>.sequence text{font:13px system-ui,sans-serif;fill:#1e212a}.sequence .head{font-weight:600}"
-        ".sequence line{stroke:#555;stroke-width:1.5}.sequence path{fill:#555}"
-        ".sequence .refused line{stroke:#c0262d}.sequence .refused path{fill:#c0262d}"
-        ".sequence .refused text{fill:#c0262d;font-weight:600}.sequence .life{stroke:#bbb;stroke-dasharray:2 4}</style>",
+        f'width="{width}" height="{height}" font-family="system-ui,sans-serif" font-size="13" role="img" '
+        f'aria-label="{escape(title or "sequence diagram")}">',
     ]
     for key, name in PARTICIPANTS.items():
         x = _x(key)
         parts.append(f'<rect x="{x - 55}" y="8" width="110" height="28" rx="5" fill="#eef0f6" stroke="#99a"/>')
-        parts.append(_text(x, 27, name, "head"))
-        parts.append(f'<line class="life" x1="{x}" y1="36" x2="{x}" y2="{height - 8}"/>')
+        parts.append(_text(x, 27, name, bold=True))
+        parts.append(f'<line x1="{x}" y1="36" x2="{x}" y2="{height - 8}" stroke="{SOFT}" stroke-dasharray="2 4"/>')
     for row, arrow in enumerate(lines):
         parts.append(_arrow_svg(arrow, _TOP + _ROW * row + 10))
     parts.append("</svg>")

@@ -26,15 +26,17 @@ from mcp import ClientSession
 from authstage_kit.access import TOKEN_HEADER, Access
 from authstage_kit.merge import merge_patch
 from authstage_kit.runner import LOOPBACK, ServerThread, bind_socket, url_of, warn_if_exposed
-from harness._public import check_public_url, reachable_url
 from harness._clients import connect, oauth_provider
 from harness._config import SECTIONS, StackFile, render, stack_variables, tenant_variables
 from harness._exceptions import AuthstageError, ConfigError, ServerStartError
 from harness._manifest import build_manifest
+from harness._public import check_public_url, reachable_url
 
 __all__ = ["ProcessStack", "Service", "Stack"]
 
 DEFAULT_CLIENT = "demo-m2m"
+REASON_HEADER_KNOBS = {"idp": {"emulator": {"reason_header": True}}, "gateway": {"emulator": {"reasonHeader": True}},
+                       "mcp": {"reason_header": True}}
 
 
 class Service:
@@ -111,12 +113,14 @@ class Stack:
         port_base: int | None = None,
         control_plane: bool = True,
         public_url: str | None = None,
+        reason_header: bool = False,
     ) -> None:
         self.stack_file = _as_stack_file(config)
         self.host = host
         self.port_base = port_base
         self.control_plane = control_plane
         self.public_url = check_public_url(public_url) if public_url else None
+        self.reason_header = reason_header
         self.access = Access.for_bind(host, public_urls=(self.public_url,) if self.public_url else ())
         self._http: httpx.Client | None = None
         self.idp: Service
@@ -127,6 +131,7 @@ class Stack:
         self.defaults: dict[str, dict[str, Any]] = {}
         self._unsubscribe: list[Callable[[], None]] = []
         self.started = False
+        self.console_server: ServerThread | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------------------------
     def start(self, timeout: float = 20.0) -> Stack:
@@ -186,9 +191,36 @@ class Stack:
 
     def _compose(self, stack_file: StackFile) -> dict[str, dict[str, Any]]:
         rendered = {name: render(stack_file.sections[name], self.variables, where=name) for name in SECTIONS}
-        return {name: merge_patch(self.defaults[name], rendered[name]) for name in SECTIONS}
+        documents = {name: merge_patch(self.defaults[name], rendered[name]) for name in SECTIONS}
+        if self.reason_header:  # `authstage up --reason-header`: each service's own knob
+            for name, knob in REASON_HEADER_KNOBS.items():
+                documents[name] = merge_patch(documents[name], knob)
+        return documents
+
+    def start_console(self, port: int | None = None) -> str:
+        """Serve the browser view (`harness._console`) and return its URL: port N+3 with a port base, else free.
+        The same host and public name as the IdP and the gateway; the same guards as their control planes."""
+        from harness._console import Console
+
+        if self.console_server is None:
+            if port is None:
+                port = 0 if self.port_base is None else self.port_base + 3
+            sock = bind_socket(self.host, port)
+            url = reachable_url(sock, self.public_url)
+            self.console_server = ServerThread(Console(self, url).app(), sock=sock, name="authstage-console")
+            self.console_server.start()
+            self.console_server.url = url
+        return self.console_server.url
+
+    @property
+    def console_url(self) -> str:
+        """The browser view's URL, started on first use."""
+        return self.start_console()
 
     def stop(self) -> None:
+        if self.console_server is not None:
+            self.console_server.stop()
+            self.console_server = None
         for unsubscribe in self._unsubscribe:
             with contextlib.suppress(ValueError):
                 unsubscribe()
@@ -223,7 +255,10 @@ class Stack:
     def manifest(self) -> dict[str, Any]:
         """URLs, issuer, demo clients and users with credentials: what `authstage up --json` prints."""
         services = {service.name: {"url": service.url, **service.urls} for service in self.services}
-        return build_manifest(self.documents.get("idp", {}), services, control_token=self.access.token)
+        manifest = build_manifest(self.documents.get("idp", {}), services, control_token=self.access.token)
+        if self.console_server is not None:
+            manifest["console"] = {"url": self.console_server.url}
+        return manifest
 
     def log(self) -> list[dict[str, Any]]:
         """Every request every service served, in time order (secrets redacted)."""
@@ -289,7 +324,11 @@ class Stack:
         """POST the IdP's token endpoint as `client` (its secret from the manifest)."""
         info = self.client(client)
         body: dict[str, str] = {"grant_type": grant_type, "client_id": info["client_id"], **params}
-        if info.get("client_secret"):
+        basic: tuple[str, str] | None = None
+        if info.get("client_secret") and info.get("token_endpoint_auth_method") == "client_secret_basic":
+            basic = (info["client_id"], info["client_secret"])  # RFC 6749 §2.3.1, as the client is registered
+            del body["client_id"]
+        elif info.get("client_secret"):
             body["client_secret"] = info["client_secret"]
         if audience is not None:
             body["audience"] = audience
@@ -299,6 +338,8 @@ class Stack:
             body["audience"] = self.gateway.mcp_url
         if scope is not None:
             body["scope"] = scope
+        if basic is not None:
+            return self.http.post(self.idp.token_endpoint, data=body, auth=basic)
         return self.http.post(self.idp.token_endpoint, data=body)
 
     def token(self, client: str = DEFAULT_CLIENT, **kwargs: Any) -> str:
