@@ -171,13 +171,22 @@ class Console:
         return rendered
 
     async def login(self, request: Request) -> Any:
+        mark = (await self.control("gateway", "GET", "log?since=0"))["next"]
         flow = await self.logins.start()
+        flow.gateway_mark = mark
         return {"id": flow.id, "authorize_url": flow.authorize_url, **flow.public()}
 
     async def login_result(self, request: Request) -> Any:
         flow = self.logins.flows.get(request.path_params["id"])
         if flow is None:
             raise ControlError.invalid("not_found", "id", "no such login", status=404)
+        if flow.done.is_set() and not flow.outcome.get("ok") and "refusal" not in flow.outcome:
+            # The SDK says only "Server returned an error response": add the gateway's own reason and fix.
+            records = (await self.control("gateway", "GET", f"log?since={flow.gateway_mark}"))["records"]
+            refused = [r for r in records if r["status"] >= 400 and r["path"].endswith("/mcp")]
+            if refused:
+                last = refused[-1]
+                flow.outcome["refusal"] = {"status": last["status"], "reason": last["reason"], "fix": fix_of(last)}
         return flow.public()
 
     async def callback(self, request: Request) -> Response:

@@ -47,6 +47,7 @@ class LoginFlow:
     done: asyncio.Event = field(default_factory=asyncio.Event)
     redirected: asyncio.Event = field(default_factory=asyncio.Event)
     code: asyncio.Future[AuthorizationCodeResult] | None = None
+    gateway_mark: int = 0  # the gateway's log position when the login started (for its refusal's reason)
 
     def public(self) -> dict[str, Any]:
         return {"id": self.id, "done": self.done.is_set(), "outcome": self.outcome, "access_token": self.token}

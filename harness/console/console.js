@@ -206,7 +206,10 @@ function showLogin(flow) {
     box.textContent = `Logged in: tools/list gave ${outcome.tools.length} tools and search answered.`;
   } else {
     box.className = "bad";
-    box.textContent = "Refused: " + (outcome.error || "the login did not finish");
+    const refusal = outcome.refusal;
+    box.textContent = "Refused: " + (refusal
+      ? `the gateway answered ${refusal.status}: ${refusal.reason}` + (refusal.fix ? ` — fix: ${refusal.fix}` : "")
+      : (outcome.error || "the login did not finish")) + (refusal ? ` (the client said: ${outcome.error})` : "");
   }
   if (flow.access_token) {
     $("token-input").value = flow.access_token;
