@@ -1,4 +1,4 @@
-"""The `authstage` command: `up`, `token`, `decode`, `explain`, `browser`, `replay`.
+"""The `authstage` command: `up`, `token`, `reset`, `decode`, `explain`, `browser`, `replay`.
 
 A leaf, as httpx's `_main.py`: nothing in the harness imports it. The console scripts `authstage` and
 `authstage-browser` (pyproject `[project.scripts]`) and `python -m harness` enter here.
@@ -102,6 +102,23 @@ def cmd_token(args: argparse.Namespace) -> int:
         return 0
     finally:
         stack.stop()  # a fresh stack stops; an attached one only closes its client (it owns no process)
+
+
+# -- reset ----------------------------------------------------------------------------------------------------------
+def cmd_reset(args: argparse.Namespace) -> int:
+    from harness._stack import ProcessStack
+
+    manifest = running_manifest(args.manifest)
+    if manifest is None:
+        print("authstage reset: no running stack (start `authstage up` first)", file=sys.stderr)
+        return 2
+    stack = ProcessStack().attach_manifest(manifest)
+    try:
+        stack.reset()
+    finally:
+        stack.stop()  # closes the client only: the stack belongs to `authstage up`
+    print("authstage reset: every service back to its start config; state, logs and clocks cleared", file=sys.stderr)
+    return 0
 
 
 # -- decode ---------------------------------------------------------------------------------------------------------
@@ -282,6 +299,10 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--manifest", help="manifest of the running stack (default ~/.authstage/manifest.json)")
     token.add_argument("--json", action="store_true", help="print the whole token response")
     token.set_defaults(func=cmd_token)
+
+    reset = sub.add_parser("reset", help="put the running stack back as it started (config, keys, clocks, logs)")
+    reset.add_argument("--manifest", help="manifest of the running stack (default ~/.authstage/manifest.json)")
+    reset.set_defaults(func=cmd_reset)
 
     decode = sub.add_parser("decode", help="print a token's header and claims (times in UTC); no verification")
     decode.add_argument("token", help="the token, or - to read it from stdin")

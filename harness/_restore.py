@@ -64,7 +64,7 @@ class Snapshot:
                 self.clocks[name]["frozen"], self.clocks[name]["offset"]
             ):
                 return True
-        return _kids(_control(self.stack, "idp")) != self.keys
+        return bool(_kids(_control(self.stack, "idp")) != self.keys)
 
     def restore(self) -> None:
         if not self.documents:
