@@ -47,7 +47,9 @@ def cmd_up(args: argparse.Namespace) -> int:
         stack = Stack(args.config, host=args.host, port_base=args.port_base, public_url=args.public_url,
                       control_plane=not args.no_control_plane, reason_header=args.reason_header).start()
         if not args.no_control_plane and not args.no_console:
-            stack.start_console()
+            from harness._console import start_console
+
+            start_console(stack)
     except AuthstageError as exc:
         print(f"authstage: {exc}", file=sys.stderr)
         return 2
@@ -268,13 +270,7 @@ def _write_index(path: str, scenarios: list[Scenario]) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="authstage", description="Local OAuth-protected MCP chain: Auth0-style IdP, AgentCore-style gateway, MCP server."
-    )
-    parser.add_argument("--version", action="version", version=f"authstage {version()}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def _up_parser(sub: Any) -> None:
     up = sub.add_parser("up", help="start the stack and serve until Ctrl-C / SIGTERM")
     up.add_argument("--config", help="stack file (YAML: sections idp, gateway, mcp over the demo default)")
     up.add_argument("--port-base", type=int, help="fixed ports N (IdP), N+1 (gateway), N+2 (MCP server)")
@@ -289,6 +285,16 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--quiet", action="store_true", help="no per-request lines")
     up.add_argument("--no-control-plane", action="store_true", help="do not serve /_authstage/ on any service")
     up.set_defaults(func=cmd_up, control_plane_lines=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="authstage", description="Local OAuth-protected MCP chain: Auth0-style IdP, AgentCore-style gateway, MCP server."
+    )
+    parser.add_argument("--version", action="version", version=f"authstage {version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    _up_parser(sub)
 
     token = sub.add_parser("token", help="mint an access token from a running (or a fresh) stack")
     token.add_argument("--client", default="demo-m2m", help="client name in the tenant (default demo-m2m)")

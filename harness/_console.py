@@ -44,7 +44,7 @@ from harness._token import decode_token
 if TYPE_CHECKING:
     from harness._stack import Stack
 
-__all__ = ["KNOBS", "Console"]
+__all__ = ["KNOBS", "Console", "start_console"]
 
 SERVICES = ("idp", "gateway", "mcp")
 STATIC = {"console.js": "text/javascript", "console.css": "text/css"}
@@ -253,3 +253,20 @@ async def _json(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ControlError.invalid("invalid_request", "(body)", "the body must be a JSON object")
     return body
+
+
+def start_console(stack: Stack, port: int | None = None) -> str:
+    """Serve the browser view of `stack` and return its URL: port N+3 with a port base, else a free one; the same
+    host and public name as the IdP and the gateway, the same guards as their control planes."""
+    from authstage_kit.runner import ServerThread, bind_socket
+    from harness._public import reachable_url
+
+    if stack.console_server is None:
+        if port is None:
+            port = 0 if stack.port_base is None else stack.port_base + 3
+        sock = bind_socket(stack.host, port)
+        url = reachable_url(sock, stack.public_url)
+        server = ServerThread(Console(stack, url).app(), sock=sock, name="authstage-console")
+        server.url = url
+        stack.console_server = server.start()
+    return stack.console_server.url

@@ -131,7 +131,7 @@ class Stack:
         self.defaults: dict[str, dict[str, Any]] = {}
         self._unsubscribe: list[Callable[[], None]] = []
         self.started = False
-        self.console_server: ServerThread | None = None
+        self.console_server: ServerThread | None = None  # the browser view, when harness._console started one
 
     # -- lifecycle ----------------------------------------------------------------------------------------------
     def start(self, timeout: float = 20.0) -> Stack:
@@ -196,26 +196,6 @@ class Stack:
             for name, knob in REASON_HEADER_KNOBS.items():
                 documents[name] = merge_patch(documents[name], knob)
         return documents
-
-    def start_console(self, port: int | None = None) -> str:
-        """Serve the browser view (`harness._console`) and return its URL: port N+3 with a port base, else free.
-        The same host and public name as the IdP and the gateway; the same guards as their control planes."""
-        from harness._console import Console
-
-        if self.console_server is None:
-            if port is None:
-                port = 0 if self.port_base is None else self.port_base + 3
-            sock = bind_socket(self.host, port)
-            url = reachable_url(sock, self.public_url)
-            self.console_server = ServerThread(Console(self, url).app(), sock=sock, name="authstage-console")
-            self.console_server.start()
-            self.console_server.url = url
-        return self.console_server.url
-
-    @property
-    def console_url(self) -> str:
-        """The browser view's URL, started on first use."""
-        return self.start_console()
 
     def stop(self) -> None:
         if self.console_server is not None:

@@ -20,6 +20,11 @@ import jwt
 import pytest
 
 from harness import Stack
+from harness._console import start_console
+
+
+def console_of(stack: Stack) -> str:
+    return start_console(stack)
 
 CHROMIUM = os.environ.get("AUTHSTAGE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -57,7 +62,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
     with Stack() as running:
-        running.start_console()
+        start_console(running)
         yield running
 
 
@@ -92,7 +97,7 @@ def _log_in(page: Any, console: str, email: str, password: str, shots: Path) -> 
 
 
 def test_alice_logs_in_on_the_real_pages_and_the_tool_call_shows_live(page: Any, stack: Stack, tmp_path: Path) -> None:
-    outcome = _log_in(page, stack.console_url, "alice@example.test", "demo-password-alice", tmp_path)
+    outcome = _log_in(page, console_of(stack), "alice@example.test", "demo-password-alice", tmp_path)
     assert "Logged in" in outcome
     page.locator("#requests tbody tr[data-service=gateway][data-status='200']").first.wait_for()
     page.locator("#diagram svg").wait_for()
@@ -103,7 +108,7 @@ def test_alice_logs_in_on_the_real_pages_and_the_tool_call_shows_live(page: Any,
 
 
 def test_bobs_step_up_403_appears_in_the_live_view_with_its_reason(page: Any, stack: Stack, tmp_path: Path) -> None:
-    outcome = _log_in(page, stack.console_url, "bob@example.test", "demo-password-bob", tmp_path)
+    outcome = _log_in(page, console_of(stack), "bob@example.test", "demo-password-bob", tmp_path)
     assert "Refused: the gateway answered 403" in outcome and "mcp:tools" in outcome
     row = page.locator("#requests tbody tr[data-service=gateway][data-status='403']").first
     row.wait_for()
@@ -119,7 +124,7 @@ def test_a_token_decoded_in_the_page_is_explained_on_the_gateways_clock(page: An
                                                                          tmp_path: Path) -> None:
     token = stack.token()
     claims = jwt.decode(token, options={"verify_signature": False})
-    page.goto(stack.console_url + "/")
+    page.goto(console_of(stack) + "/")
     page.fill("#token-input", token)
     page.click("#explain")
     page.locator("#verdict").wait_for()
@@ -147,12 +152,12 @@ def test_an_html_report_opens_in_the_browser(page: Any, tmp_path: Path) -> None:
 
 
 def test_the_console_api_keeps_the_control_plane_guards(stack: Stack) -> None:
-    api = stack.console_url + "/api/fault"
+    api = console_of(stack) + "/api/fault"
     cross = httpx.post(api, json={"action": "reset"}, headers={"Origin": "https://evil.example"})
     assert cross.status_code == 403 and cross.json()["error"] == "cross_site_request"
     form = httpx.post(api, content=b"action=reset", headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert form.status_code == 415
-    rebinding = httpx.get(stack.console_url + "/api/state", headers={"Host": "evil.example"})
+    rebinding = httpx.get(console_of(stack) + "/api/state", headers={"Host": "evil.example"})
     assert rebinding.status_code == 421
-    page = httpx.get(stack.console_url + "/")
+    page = httpx.get(console_of(stack) + "/")
     assert "script-src 'self'" in page.headers["content-security-policy"] and "https://" not in page.text
