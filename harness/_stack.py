@@ -192,6 +192,7 @@ class Stack:
     def _compose(self, stack_file: StackFile) -> dict[str, dict[str, Any]]:
         rendered = {name: render(stack_file.sections[name], self.variables, where=name) for name in SECTIONS}
         documents = {name: merge_patch(self.defaults[name], rendered[name]) for name in SECTIONS}
+        documents["idp"] = _keep_grants_of_kept_clients(documents["idp"], rendered["idp"])
         if self.reason_header:  # `authstage up --reason-header`: each service's own knob
             for name, knob in REASON_HEADER_KNOBS.items():
                 documents[name] = merge_patch(documents[name], knob)
@@ -423,6 +424,17 @@ class ProcessStack(Stack):
                     stream.close()
         self.process = None
         super().stop()
+
+
+def _keep_grants_of_kept_clients(tenant: dict[str, Any], section: dict[str, Any]) -> dict[str, Any]:
+    """A stack file that replaces `clients` (lists replace) but keeps the demo's `client_grants`: the demo grants of
+    clients it dropped go too, so a file written for an older demo (fewer clients) still loads."""
+    if "clients" not in section or "client_grants" in section:
+        return tenant
+    kept = {c.get("client_id") for c in tenant.get("clients", []) if isinstance(c, dict)}
+    grants = [g for g in tenant.get("client_grants", []) if not isinstance(g, dict) or not g.get("client_id")
+              or g["client_id"] in kept]
+    return {**tenant, "client_grants": grants}
 
 
 def _readline(process: subprocess.Popen[str], timeout: float) -> str:

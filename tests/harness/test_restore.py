@@ -18,7 +18,9 @@ def test_a_patch_or_a_moved_clock_does_not_leak_into_the_next_test(pytester: pyt
             assert authstage_stack.http.post(authstage_stack.gateway.mcp_url, json={}).status_code == 401
 
         def test_gets_the_stack_as_it_was(authstage_stack):
-            assert authstage_stack.log() == []          # each test starts with an empty trace
+            assert authstage_stack.gateway.config()["authorizerConfiguration"]["customJWTAuthorizer"][
+                "allowedScopes"] == ["mcp:tools"]
+            assert authstage_stack.gateway.clock()["offset"] == 0
             token = authstage_stack.token()
             response = authstage_stack.http.post(
                 authstage_stack.gateway.mcp_url, json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
