@@ -281,6 +281,9 @@ UNSUPPORTED_RESPONSE_TYPE = "Unsupported response type: {response_type}"
 UNSUPPORTED_RESPONSE_MODE = "Unsupported response mode: {response_mode}"
 UNSUPPORTED_CHALLENGE_METHOD = "Unsupported code_challenge_method: {method}. Only S256 is supported."
 USER_BLOCKED = "user is blocked"
+# INFERRED: Auth0's text for a login form posted outside the browser that started the transaction is not recorded;
+# its Universal Login answers such a form with the error page (sheet §8).
+LOGIN_FORM_FORGED = "Invalid state: this login was started in another browser. Start again from the application."
 # Title of Auth0's universal error page (sheet §8 "Oops!, something went wrong").
 ERROR_PAGE_TITLE = "Oops!, something went wrong"
 
@@ -293,6 +296,12 @@ DCR_DISABLED = "dynamic client registration is disabled"
 # INFERRED: RFC 7591 §3.2.2 error codes; Auth0's texts are not recorded.
 DCR_REDIRECT_URIS_REQUIRED = "redirect_uris is required"
 DCR_INVALID_REDIRECT_URI = "Invalid redirect URI: {uri}"
+# Schemes that run code or carry content in the browser instead of reaching a client (RFC 9700 §4.1.1 open
+# redirector / XSS, RFC 7591 §5): refused at registration. Peers do the same (coder.com docs "OAuth2 provider
+# callback URL schemes": javascript:, data:, file:, ftp:; cloudflare/workers-oauth-provider 1.2.1 "dangerous
+# scheme"; modelcontextprotocol/python-sdk#2629). Auth0's exact text for them is NOT FOUND (INFERRED: the same
+# invalid_redirect_uri as any bad URI).
+DCR_DANGEROUS_SCHEMES = ("javascript", "data", "vbscript", "file")
 DCR_UNSUPPORTED_AUTH_METHOD = "token_endpoint_auth_method must be one of: none, client_secret_post"
 DCR_INVALID_BODY = "The request body must be a JSON object"
 DCR_INVALID_FIELD = "Invalid value for {name}"

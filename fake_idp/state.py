@@ -55,6 +55,7 @@ class AuthTxn:
     user_id: str | None = None
     auth_time: float | None = None
     force_consent: bool = False
+    device: str = ""  # the browser that started it (its `did` cookie); the login and consent forms must match
 
 
 @dataclass

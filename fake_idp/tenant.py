@@ -413,6 +413,16 @@ class TenantSettings(_Model):
     headless_default_user: str | None = Field(
         default=None, description="Email used when login_hint is absent."
     )
+    auto_approve_login_hint: bool = Field(
+        default=False,
+        description="Emulator: an /authorize that carries login_hint logs that user in and consents without a "
+        "page (the request asks for it). Auth0 only prefills the login page with it (DOC authorize).",
+    )
+    auto_approve_user_agents: list[str] = Field(
+        default_factory=list,
+        description="Emulator: User-Agent prefixes whose /authorize is approved without a page (the "
+        "authstage-browser and the scenario replayer); every other browser sees the login and consent pages.",
+    )
 
 
 class KeySpec(_Model):
@@ -571,6 +581,11 @@ class Emulator(_Model):
 
     control_plane: bool = Field(
         default=True, description="Serve /_authstage/ (off: it answers like an unknown path)."
+    )
+    reason_header: bool = Field(
+        default=False,
+        description="Opt-in: every refusal carries the emulator's reason in an X-Authstage-Reason response header "
+        "(for clients that cannot read the request log). Auth0 sends no such header.",
     )
     seed: int | None = Field(
         default=None,

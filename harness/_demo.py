@@ -141,6 +141,19 @@ def _client_snippets(gateway_mcp: str) -> list[str]:
     ]
 
 
+def _console_lines(manifest: dict[str, Any]) -> list[str]:
+    """The browser view's URL (with the control token in its fragment when the stack listens beyond loopback:
+    a fragment never reaches a server or its log)."""
+    lines = []
+    if "console" in manifest:
+        token = manifest.get("control_token")
+        url = manifest["console"]["url"] + "/" + (f"#token={token}" if token else "")
+        lines.append(f"  Browser view           {url}   (live requests, sequence diagram, token decoder, faults)")
+    if manifest.get("control_token"):
+        lines.append(f"  Control token          {manifest['control_token']}   (X-Authstage-Token on /_authstage/)")
+    return lines
+
+
 def summary(manifest: dict[str, Any]) -> str:
     """What `authstage up` prints for a person: URLs, credentials, a curl that works, client snippets."""
     idp, gateway = manifest["services"]["idp"], manifest["services"]["gateway"]
@@ -165,14 +178,17 @@ def summary(manifest: dict[str, Any]) -> str:
         f"  Gateway (AgentCore)    {gateway_mcp}",
         f"                         protected-resource metadata {gateway['prm_url']}",
         f"  MCP server (sample)    {manifest['services']['mcp']['mcp_url']}   (behind the gateway as target `search-server`)",
+        *_console_lines(manifest),
         "",
         "  Clients:",
         *(
             f"    {name:<17} client_id={c.get('client_id')}"
-            + (f"  client_secret={c['client_secret']}" if c.get("client_secret") else "  (public, PKCE)")
+            + (f"  client_secret={c['client_secret']}  ({c.get('token_endpoint_auth_method')})"
+               if c.get("client_secret") else "  (public, PKCE)")
             for name, c in manifest["clients"].items()
         ),
-        f"  Users: {users}  (headless login as {manifest['default_user']}; DCR on)",
+        f"  Users: {users}  (a browser sees the login page; authstage-browser and login_hint log in as "
+        f"{manifest['default_user']} without one; DCR on)",
         "",
         "  Mint a token and list the tools through the gateway:",
         f"    {token_cmd}",
