@@ -42,6 +42,8 @@ from fake_gateway.errors import (
     MODERN_VERSIONS,
     NOT_ACCEPTABLE,
     PARSE_ERROR,
+    POLICY_DENIED_CODE,
+    POLICY_DENIED_PREFIX,
     RESOURCE_NOT_FOUND_TEXT,
     SEARCH_TOOL_INPUT_SCHEMA,
     SEARCH_TOOL_NAME,
@@ -603,7 +605,11 @@ class McpEndpoint:
             reason=decision.reason,
         )
         if not decision.allowed and decision.enforced:
-            return {"content": [{"type": "text", "text": decision.text}], "isError": True}
+            text = str(decision.text)
+            if self.knobs.policyDenialResponse == "jsonrpc-error":  # sources conflict: errors.py, knob docs
+                message = text.removeprefix(POLICY_DENIED_PREFIX)
+                raise JsonRpcHttpError(200, POLICY_DENIED_CODE, message, decision.reason)
+            return {"content": [{"type": "text", "text": text}], "isError": True}
         return None
 
     def _failure(self, call: _Call, reason: str) -> dict[str, Any]:
