@@ -74,6 +74,9 @@ class Emulator(BaseModel):
     """Origin used in PRM/challenges; default: the request's Host."""
     prmResource: str | None = None
     """Override the PRM `resource` (default `<origin>/mcp`)."""
+    prmAuthorizationServers: Literal["discovery-issuer", "discovery-url", "discovery-url-slash"] = "discovery-issuer"
+    """PRM `authorization_servers`: the discovery `issuer` (INFERRED from the SAMPLE captures), or derived from
+    discoveryUrl without (`discovery-url`) or with (`discovery-url-slash`) a trailing slash (UNKNOWN; fake_gateway/prm.py)."""
     controlPlane: bool = True
     """Serve /_authstage/ (off: those paths answer like unknown paths)."""
     applicationLogFile: str | None = None

@@ -446,6 +446,12 @@ class Faults(_Model):
         description="Userinfo-audience tokens: 5-part alg:dir JWE (2021+) or a 32-char random string "
         "(auth0-spa-js#1008, cfworker#157, nextjs-auth0#12).",
     )
+    iss_advertised_not_sent: bool = Field(
+        default=False,
+        description="Discovery advertises authorization_response_iss_parameter_supported: true, but authorization "
+        "responses carry no RFC 9207 iss: clients that enforce RFC 9207 refuse the callback ('Authorization "
+        "server response missing required issuer', cloudflare/mcp-server-cloudflare#449, openai/codex#37300).",
+    )
     audience_match: Literal["exact", "normalize"] = Field(
         default="exact",
         description="exact (real Auth0): 'https://x/' != 'https://x' -> Service not found (stigmer, "
