@@ -38,9 +38,9 @@ def bind_socket(host: str = LOOPBACK, port: int = 0) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host.strip("[]"), port))
-    except OSError as exc:
+    except (OSError, OverflowError) as exc:  # OverflowError: a port outside 0..65535
         sock.close()
-        raise ServerStartError(f"cannot bind {host}:{port}: {exc.strerror or exc}") from exc
+        raise ServerStartError(f"cannot bind {host}:{port}: {getattr(exc, 'strerror', None) or exc}") from exc
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock

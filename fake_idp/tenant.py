@@ -18,6 +18,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from authstage_kit.suggest import extra_key_message
+
 __all__ = [
     "Api",
     "Client",
@@ -81,12 +83,14 @@ class TenantConfigError(ValueError):
         self.errors = errors or []
 
 
-def format_validation_error(exc: ValidationError) -> list[dict[str, Any]]:
-    """Pydantic errors as ``[{"loc": "faults.jwks_kid_mode", "msg": ..., "input": ...}]`` (JSON-safe)."""
+def format_validation_error(exc: ValidationError, model: type[BaseModel] | None = None) -> list[dict[str, Any]]:
+    """Pydantic errors as ``[{"loc": "faults.jwks_kid_mode", "msg": ..., "input": ...}]`` (JSON-safe); with the
+    ``model``, an unknown key's message names the closest real one (did you mean …?)."""
     out = []
     for err in exc.errors(include_url=False):
         loc = ".".join(str(p) for p in err.get("loc", ())) or "(root)"
-        item: dict[str, Any] = {"loc": loc, "msg": err.get("msg", "")}
+        msg = extra_key_message(err, model) if model is not None else err.get("msg", "")
+        item: dict[str, Any] = {"loc": loc, "msg": msg}
         value = err.get("input")
         if isinstance(value, str | int | float | bool) or value is None:
             item["input"] = value
@@ -738,7 +742,7 @@ class Tenant(_Model):
         try:
             return cls.model_validate(doc)
         except ValidationError as exc:
-            errors = format_validation_error(exc)
+            errors = format_validation_error(exc, cls)
             lines = "\n".join(f"  {e['loc']}: {e['msg']}" for e in errors)
             raise TenantConfigError(
                 f"{source}: invalid tenant configuration:\n{lines}", path=source, errors=errors

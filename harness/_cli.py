@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import httpx
 
+from authstage_kit.runner import port_number
 from harness._exceptions import AuthstageError, ScenarioLoadError
 from harness._manifest import remove_manifest, running_manifest, write_manifest
 from harness._token import decode_token
@@ -193,7 +194,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from harness._selection import modes, select
 
     try:
-        scenarios = select(args.paths, args.keyword)
+        scenarios = select(args.paths, args.keyword, args.exclude)
     except ScenarioLoadError as exc:
         print(f"authstage replay: {exc}", file=sys.stderr)
         return 2
@@ -242,6 +243,14 @@ def _write_index(path: str, scenarios: list[Scenario]) -> int:
     return 0
 
 
+def port_base(text: str) -> int:
+    """An argparse type: the first of three consecutive ports (N, N+1, N+2), so 1 to 65533."""
+    port = port_number(text)
+    if not 1 <= port <= 65533:
+        raise argparse.ArgumentTypeError(f"{port} cannot start three ports (N, N+1, N+2): use 1 to 65533")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="authstage", description="Local OAuth-protected MCP chain: Auth0-style IdP, AgentCore-style gateway, MCP server."
@@ -250,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     up = sub.add_parser("up", help="start the stack and serve until Ctrl-C / SIGTERM")
     up.add_argument("--config", help="stack file (YAML: sections idp, gateway, mcp over the demo default)")
-    up.add_argument("--port-base", type=int, help="fixed ports N (IdP), N+1 (gateway), N+2 (MCP server)")
+    up.add_argument("--port-base", type=port_base, help="fixed ports N (IdP), N+1 (gateway), N+2 (MCP server)")
     up.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     up.add_argument("--json", action="store_true", help="first stdout line: the manifest as JSON")
     up.add_argument("--quiet", action="store_true", help="no per-request lines")
@@ -291,6 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="replay scenario files, broken then fixed")
     replay.add_argument("paths", nargs="*", default=["scenarios"])
     replay.add_argument("-k", dest="keyword", help="only scenarios whose name/title/tags match this expression")
+    replay.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                        help="leave out YAML files matching GLOB (also: a .authstageignore file in the directory)")
     mode = replay.add_mutually_exclusive_group()
     mode.add_argument("--fixed-only", action="store_true")
     mode.add_argument("--broken-only", action="store_true")

@@ -24,10 +24,9 @@ import httpx
 from mcp import ClientSession
 
 from authstage_kit.access import TOKEN_HEADER, Access
-from authstage_kit.merge import merge_patch
 from authstage_kit.runner import LOOPBACK, ServerThread, bind_socket, url_of, warn_if_exposed
 from harness._clients import connect, oauth_provider
-from harness._config import SECTIONS, StackFile, render, stack_variables, tenant_variables
+from harness._config import SECTIONS, StackFile, compose_section, render, stack_variables, tenant_variables
 from harness._exceptions import AuthstageError, ConfigError, ServerStartError
 from harness._manifest import build_manifest
 
@@ -177,8 +176,10 @@ class Stack:
         self.mcp = Service("mcp", urls[2], self, mcp_url=variables["mcp.mcp_url"])
 
     def _compose(self, stack_file: StackFile) -> dict[str, dict[str, Any]]:
-        rendered = {name: render(stack_file.sections[name], self.variables, where=name) for name in SECTIONS}
-        return {name: merge_patch(self.defaults[name], rendered[name]) for name in SECTIONS}
+        layers = [{name: render(layer[name], self.variables, where=name) for name in SECTIONS}
+                  for layer in stack_file.layers]
+        return {name: compose_section(name, self.defaults[name], [layer[name] for layer in layers])
+                for name in SECTIONS}
 
     def stop(self) -> None:
         for unsubscribe in self._unsubscribe:

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from harness import ScenarioMismatch, ScenarioStepError
+from harness import ScenarioLoadError, ScenarioMismatch, ScenarioStepError
 from harness._replay import Replayer
 from harness._scenario import load_scenario
 
@@ -92,11 +92,16 @@ def test_raise_for_mismatch_names_the_first_step_that_did_not_pass(replayer, tmp
     replayer.run(load_scenario_text(SCENARIO, tmp_path), "broken").raise_for_mismatch()  # passed: no error
 
 
-def test_unknown_reference_is_a_step_error(replayer, tmp_path) -> None:
+def test_unknown_reference_is_a_load_error_and_an_unknown_key_a_step_error(replayer, tmp_path) -> None:
+    """A name no earlier step saved is found when the file loads; a key the saved value lacks, when it runs."""
+    with pytest.raises(ScenarioLoadError, match=r"unknown reference \$\{tk.access_token\}: no earlier step saved "
+                       r"`tk` \(as: tk\); did you mean `tok`\?"):
+        load_scenario_text(SCENARIO.replace("${tok.access_token}\"}\n    expect:\n      status: 401",
+                                            "${tk.access_token}\"}\n    expect:\n      status: 401"), tmp_path)
     scenario = load_scenario_text(SCENARIO.replace("${tok.access_token}\"}\n    expect:\n      status: 401",
-                                                   "${tk.access_token}\"}\n    expect:\n      status: 401"), tmp_path)
+                                                   "${tok.acess_token}\"}\n    expect:\n      status: 401"), tmp_path)
     run = replayer.run(scenario, "broken")
-    assert any("unknown reference ${tk.access_token}" in p for p in run.problems)
+    assert any("reference ${tok.acess_token}: `acess_token` not found" in p for p in run.problems)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
