@@ -201,12 +201,18 @@ def _strings(value: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...
             stack.extend((v, (*at, i)) for i, v in enumerate(item))
 
 
+def _steps(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The step mappings (checked beside the schema's own problems, so a malformed one is skipped here)."""
+    steps = document.get("steps")
+    return [s if isinstance(s, dict) else {} for s in steps] if isinstance(steps, list) else []
+
+
 def _reference_problems(steps: list[dict[str, Any]], lines: Lines) -> Problems:
     """`${name...}` that no earlier step saved (`as: name`); a step's expectations may read its own."""
     saved: list[str] = []
     found: Problems = []
     for index, raw in enumerate(steps):
-        own = raw.get("as")
+        own = raw.get("as") if isinstance(raw.get("as"), str) else None
         for key, value in raw.items():
             if key in ("name", "note", "as", "only"):
                 continue
@@ -225,7 +231,7 @@ def _reference_problems(steps: list[dict[str, Any]], lines: Lines) -> Problems:
 
 
 def _fix_problems(document: dict[str, Any], lines: Lines) -> Problems:
-    if "fix" in document or any(isinstance(s, dict) and "fix" in s for s in document["steps"]):
+    if "fix" in document or not _steps(document) or any("fix" in s for s in _steps(document)):
         return []
     message = "nothing is fixed: give `fix:` (what repairs the stack) or a step's `fix:` (what repairs the client)"
     return [(line_of(lines, ("steps",)), message, "fix")]
@@ -233,20 +239,22 @@ def _fix_problems(document: dict[str, Any], lines: Lines) -> Problems:
 
 def _stack_problems(document: dict[str, Any], source: YamlFile) -> Problems:
     """The stack sections as each run composes them: broken, fixed, and after each `fault` step (in order)."""
-    steps = document["steps"]
-    kinds = [(next(k for k in raw if k in STEP_KINDS), raw) for raw in steps]
-    skip = _deferred([(kind, raw[kind] or {}) for kind, raw in kinds])
+    kinds = [(next((k for k in raw if k in STEP_KINDS), ""), raw) for raw in _steps(document)]
+    skip = _deferred([(kind, raw[kind] or {}) for kind, raw in kinds if kind])
     def lines_under(*prefix: Any) -> LineOf:
         return lambda at: source.line_of((*prefix, *at))
 
-    fix = document.get("fix") or {}
-    broken: Layer = ({n: document.get(n) or {} for n in SECTIONS}, source.line_of)
-    fixed: Layer = ({n: fix.get(n) or {} for n in SECTIONS}, lines_under("fix"))
+    def sections(value: Any) -> dict[str, Any]:
+        value = value if isinstance(value, dict) else {}
+        return {n: value.get(n) if isinstance(value.get(n), dict) else {} for n in SECTIONS}
+
+    broken: Layer = (sections(document), source.line_of)
+    fixed: Layer = (sections(document.get("fix")), lines_under("fix"))
     found: Problems = []
     for mode, layers in (("broken", [broken]), ("fixed", [broken, fixed])):
         for index, (kind, raw) in enumerate(kinds):
             if kind == "fault" and raw.get("only") in (None, mode):
-                layers = [*layers, (raw["fault"] or {}, lines_under("steps", index, "fault"))]
+                layers = [*layers, (sections(raw["fault"]), lines_under("steps", index, "fault"))]
         for problem in section_problems(layers, skip=skip):
             if problem not in found:
                 found.append(problem)
@@ -284,10 +292,8 @@ def load_scenario(path: str | Path) -> Scenario:
     if not isinstance(document, dict):
         raise ScenarioLoadError.of(source.path, [(1, "a scenario is a mapping (name, title, symptom, root_cause, "
                                                       "sources, steps)", None)])
-    problems = _schema_problems(source)
-    if not problems:
-        problems = [*_reference_problems(document["steps"], source.lines), *_fix_problems(document, source.lines),
-                    *_stack_problems(document, source)]
+    problems = [*_schema_problems(source), *_reference_problems(_steps(document), source.lines),
+                *_fix_problems(document, source.lines), *_stack_problems(document, source)]
     if problems:
         raise ScenarioLoadError.of(source.path, sorted(problems, key=lambda p: p[0] or 0))
     return Scenario(

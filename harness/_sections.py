@@ -101,8 +101,10 @@ def _strings(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any
             stack.extend((v, (*at, i)) for i, v in enumerate(item))
 
 
-def _unknown_variables(section: str, patch: dict[str, Any], line_of: LineOf, problems: Problems) -> None:
+def _unknown_variables(section: str, patch: dict[str, Any], line_of: LineOf, problems: Problems) -> list[str]:
+    """Report every `${...}` no stack has; return their names."""
     variables = _placeholders()[0]
+    names: list[str] = []
     for at, text in _strings(patch):
         for name in variable_names(text):
             if name not in variables:
@@ -110,6 +112,8 @@ def _unknown_variables(section: str, patch: dict[str, Any], line_of: LineOf, pro
                 hint = f" (did you mean ${{{near}}}?)" if near else ""
                 where = _dotted((section, *at))
                 problems.append((line_of((section, *at)), f"{where}: unknown variable ${{{name}}}{hint}", None))
+                names.append(name)
+    return names
 
 
 def _dotted(path: tuple[Any, ...]) -> str:
@@ -162,14 +166,16 @@ def _patch_path(loc: tuple[Any, ...], document: Any, patch: Any, named: NamedLis
     return tuple(out)
 
 
-def _where(section: str, loc: tuple[Any, ...], document: Any, layers: list[tuple[dict[str, Any], LineOf]]) -> int | None:
-    """The line of the layer that set `loc` most precisely (the last one on a tie), else the section's line."""
-    best: tuple[int, int | None] = (-1, None)
+def _where(section: str, loc: tuple[Any, ...], document: Any,
+           layers: list[tuple[dict[str, Any], LineOf]]) -> tuple[int | None, tuple[Any, ...]]:
+    """The line of the layer that set `loc` most precisely (the last one on a tie), else the section's line; and
+    `loc` as that layer writes it (its own list indexes, matched by identity through named lists)."""
+    best: tuple[int, int | None, tuple[Any, ...]] = (-1, None, loc)
     for patch, line_of in layers:
         path = _patch_path(loc, document, patch, NAMED_LISTS[section])
         if patch and len(path) >= best[0]:
-            best = (len(path), line_of((section, *path)))
-    return best[1]
+            best = (len(path), line_of((section, *path)), (*path, *loc[len(path):]))
+    return best[1], best[2]
 
 
 class _Known(dict[str, str]):
@@ -222,21 +228,24 @@ def _compose(section: str, layers: list[tuple[dict[str, Any], LineOf]], problems
 
 
 def _validate(section: str, document: dict[str, Any], layers: list[tuple[dict[str, Any], LineOf]],
-              problems: Problems) -> None:
+              problems: Problems, unknown: list[str]) -> None:
+    """The service model's verdict on the composed document; `unknown` variables (reported already) are not
+    reported again as the values they left behind."""
     try:
         _models()[section](document)
     except ValidationError as exc:
         model = _model_type(section)
         for err in exc.errors(include_url=False):
             raw = tuple(err.get("loc", ()))
-            loc = _loc(raw)
             message = extra_key_message(err, model)
+            if any(f"${{{name}}}" in message for name in unknown):
+                continue
+            line, loc = _where(section, _loc(raw), document, layers)
             # AWS's wording names the member itself ("Value … at 'targets[0].name' …"): no second path in front
             named = len(raw) == 1 and isinstance(raw[0], str) and f"'{raw[0]}'" in message
-            text = f"{section}: {message}" if named else f"{_dotted((section, *loc))}: {message}"
-            problems.append((_where(section, loc, document, layers), text, None))
+            problems.append((line, f"{section}: {message}" if named else f"{_dotted((section, *loc))}: {message}", None))
     except (ValueError, TypeError) as exc:
-        problems.append((_where(section, (), document, layers), f"{section}: {exc}", None))
+        problems.append((_where(section, (), document, layers)[0], f"{section}: {exc}", None))
 
 
 def section_problems(layers: list[Layer], *, skip: tuple[str, ...] = ()) -> Problems:
@@ -250,7 +259,6 @@ def section_problems(layers: list[Layer], *, skip: tuple[str, ...] = ()) -> Prob
             continue  # the schema / StackFile says so already
         if not any(patch for patch, _ in mine):
             continue  # the demo default, valid by construction
-        for patch, line_of in mine:
-            _unknown_variables(section, patch, line_of, problems)
-        _validate(section, _compose(section, mine, problems), mine, problems)
+        unknown = [name for patch, line_of in mine for name in _unknown_variables(section, patch, line_of, problems)]
+        _validate(section, _compose(section, mine, problems), mine, problems, unknown)
     return sorted(problems, key=lambda p: p[0] or 0)

@@ -171,3 +171,35 @@ def test_up_with_a_bad_stack_file_exits_with_a_clear_message(tmp_path) -> None:
     result = run_cli("up", "--config", str(path))
     assert result.returncode == 2
     assert "customJwtAuthorizer" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_up_lists_every_problem_of_a_stack_file_with_its_line_and_no_traceback(tmp_path) -> None:
+    path = tmp_path / "stack.yaml"
+    path.write_bytes(b"idp:\n  faults: {jwks_falt: slow}\nmcp:\n  sesions: true\ngateway:\n  emulator: {leeway: 1}\n")
+    result = run_cli("up", "--config", str(path))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"{path}:2: idp.faults.jwks_falt: Extra inputs are not permitted (did you mean `jwks_fault`?)" in result.stderr
+    assert f"{path}:4: mcp.sesions" in result.stderr and f"{path}:6: gateway.emulator.leeway" in result.stderr
+    path.write_bytes(b"idp:\n  name: caf\xe9\n")
+    result = run_cli("up", "--config", str(path))
+    assert result.returncode == 2 and f"{path}:2: not UTF-8" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("value", ["65534", "65533x", "-5", "0", "99999"])
+def test_port_base_is_range_checked(value: str) -> None:
+    result = run_cli("up", "--port-base", value)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "argument --port-base" in result.stderr
+
+
+def test_a_folder_with_one_misspelled_scenario_fails_the_replay(tmp_path) -> None:
+    """`symptoms:` instead of `symptom:` is no longer skipped as "not a scenario": the replay fails, naming it."""
+    from tests.harness.test_scenario import GOOD
+
+    (tmp_path / "good.yaml").write_text(GOOD)
+    (tmp_path / "typo.yaml").write_text(GOOD.replace("name: sample", "name: other").replace("symptom:", "symptoms:"))
+    result = run_cli("replay", str(tmp_path))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"{tmp_path / 'typo.yaml'}:3: unknown key `symptoms`" in result.stderr
+    result = run_cli("replay", str(tmp_path), "--exclude", "typo.yaml", "--broken-only")
+    assert result.returncode != 2 and "1 scenarios" in result.stdout, result.stdout + result.stderr  # it ran

@@ -278,3 +278,44 @@ def test_token_step_host_and_log_notes(replayer, tmp_path) -> None:
     wrong = load_scenario_text(HOST_AND_NOTES.replace("regex: \"^resource .* ignored", "regex: \"^audience .* ignored"),
                                tmp_path)
     assert any("log: no record matches" in p for p in replayer.run(wrong, "broken").problems)
+
+
+ENGINE = """\
+name: engine-features
+title: named merges, JWT references, ID token claims, a step replaced by its fix
+symptom: the refresh token the client kept is refused
+root_cause: the client kept a token that was never a refresh token
+sources: [https://www.rfc-editor.org/rfc/rfc6749#section-6]
+idp:
+  clients: [{name: demo-cli, grant_types: [authorization_code, refresh_token]}]
+steps:
+  - authorize: {client: demo-cli, user: alice@example.test, scope: "openid mcp:tools", audience: "${gateway.mcp_url}"}
+    as: login
+    expect:
+      status: 200
+      claims: {sub: auth0|alice, scope: "openid mcp:tools"}
+      id_token_claims: {sub: auth0|alice, aud: "${clients.demo-cli.client_id}", iss: "${idp.issuer}"}
+      id_token_header: {alg: RS256, kid: "${login.access_token.header.kid}"}
+  - http: {service: idp, path: /userinfo, headers: {Authorization: "Bearer ${login.access_token}"}}
+    expect: {status: 200, json: {sub: "${login.id_token.claims.sub}"}}
+  - fault: {idp: {clients: [{name: demo-cli, callbacks: ["http://127.0.0.1:8976/callback"]}]}}
+  - token: {client: demo-m2m, audience: "${gateway.mcp_url}"}
+    expect: {status: 200, claims: {sub: "${clients.demo-m2m.client_id}@clients"}}
+  - refresh: {client: demo-cli, refresh_token: "${login.claims.sub}"}
+    fix: {step: {authorize: {client: demo-cli, user: alice@example.test, scope: openid}}}
+    expect: {status: 403, json: {error: invalid_grant}}
+    expect_fixed: {status: 200, id_token_claims: {sub: auth0|alice}, token_kind: JWE}
+"""
+
+
+def test_named_merges_references_and_a_replaced_step_at_runtime(replayer, tmp_path) -> None:
+    """A stack section and a fault step change one client by name (the other clients keep working); references
+    read the access and ID tokens; `id_token_claims` matches; the fixed run runs authorize instead of refresh."""
+    scenario = load_scenario_text(ENGINE, tmp_path)
+    for mode in ("broken", "fixed"):
+        run = replayer.run(scenario, mode)
+        assert run.passed, (mode, run.problems)
+    assert [s.step.kind_for("fixed") for s in run.steps][-1] == "authorize"
+    clients = {c["name"]: c for c in replayer.stack.idp.config()["clients"]}
+    assert set(clients) >= {"demo-m2m", "demo-cli", "gateway-outbound"}
+    assert clients["demo-cli"]["callbacks"] == ["http://127.0.0.1:8976/callback"]
