@@ -141,6 +141,20 @@ def test_pytest_collects_scenarios_as_items(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*wrong*broken*", "*status: expected 402, got 401*"])
 
 
+def test_pytest_fails_on_a_yaml_file_that_is_not_a_scenario_unless_excluded(pytester: pytest.Pytester) -> None:
+    directory = pytester.mkdir("scenarios")
+    (directory / "aud.yaml").write_text(textwrap.dedent(SCENARIO))
+    (directory / "typo.yaml").write_text(SCENARIO.replace("name: aud-demo", "name: typo").replace("symptom:", "symptoms:"))
+    result = pytester.runpytest("--authstage-scenarios", str(directory), "-p", "no:cacheprovider", "-q",
+                                "--collect-only")
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*typo.yaml:3: unknown key `symptoms`*"])
+    excluded = pytester.runpytest("--authstage-scenarios", str(directory), "--authstage-exclude", "typo.yaml",
+                                  "-p", "no:cacheprovider", "-q", "--collect-only")
+    assert excluded.ret == 0
+    excluded.stdout.fnmatch_lines(["*2 tests collected*"])
+
+
 CLIENT_FIX = """\
 name: client-fix
 title: A step's own fix changes what the client sends in the fixed run
