@@ -9,8 +9,9 @@ server could log) are shown by doing what such a client does (mcp-spec-and-sdk.m
   and the first names the issuer the resource server validates tokens against, else a client logs in at an
   authorization server whose tokens the resource refuses.
 - `issuer` (RFC 8414 §3.3): the metadata fetched from the well-known URLs built from `authorization_servers[0]`
-  (RFC 8414 §3.1, then OpenID Connect Discovery, in the MCP 2025-11-25 order) has an `issuer` identical to it;
-  rule `root-slash`: an issuer without a path may differ by its trailing slash (the MCP Python SDK; go-sdk #955).
+  (RFC 8414 §3.1, then OpenID Connect Discovery, in the MCP 2025-11-25 order) has an `issuer` identical to it,
+  as the MCP Python SDK compares it ("Authorization server metadata issuer mismatch"); rule `root-slash`: an
+  issuer without a path may differ by its trailing slash (go-sdk #955; the Python SDK on its legacy path).
 - `iss` (RFC 9207 §2.4): an authorization response's `iss` equals the metadata `issuer`; a response without one
   is refused when the metadata advertises `authorization_response_iss_parameter_supported`.
 """

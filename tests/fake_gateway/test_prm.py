@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+from mcp.client.auth.exceptions import OAuthFlowError
 
 from fake_gateway.prm import authorization_servers, issuer_from_discovery_url
 from tests.fake_gateway.conftest import FakeIdP, jwt_document
@@ -44,3 +46,27 @@ def test_knob_prm_authorization_servers_at_the_well_known_url(idp: FakeIdP, star
         gw.control.patch({"emulator": {"prmAuthorizationServers": "discovery-url"}})
         served = client.get("/.well-known/oauth-protected-resource").json()["authorization_servers"]
     assert idp.issuer().endswith("/") and served == [idp.issuer().rstrip("/")]
+
+
+def test_the_mcp_sdk_client_refuses_the_metadata_when_the_prm_drops_the_slash() -> None:
+    """The real client: the `mcp` SDK's OAuthClientProvider compares the metadata's `issuer` with the PRM's
+    authorization server byte for byte (RFC 8414 §3.3; its root-slash leniency is for the legacy path only), so a
+    PRM derived from discoveryUrl stops it before any login; with the discovery issuer it logs in (the catalog
+    scenario prm-authorization-server-without-trailing-slash)."""
+    import asyncio
+
+    from harness import Stack
+
+    async def call(stack: Stack) -> object:
+        async with stack.mcp_client(oauth=True) as client:
+            return await client.call_tool("search-server___whoami", {})
+
+    with Stack({"gateway": {"emulator": {"prmAuthorizationServers": "discovery-url"}}}) as stack:
+        assert stack.http.get(stack.gateway.prm_url).json()["authorization_servers"] == [stack.idp.url]
+        message = f"Authorization server metadata issuer mismatch: {stack.idp.issuer} != {stack.idp.url}"
+        with pytest.raises(ExceptionGroup) as caught:  # the SDK's task group around its OAuthFlowError
+            asyncio.run(call(stack))
+        assert caught.group_contains(OAuthFlowError, match=re.escape(message))
+        assert not [r for r in stack.idp.log() if r["path"] == "/authorize"]
+        stack.patch(gateway={"emulator": {"prmAuthorizationServers": None}})
+        assert not asyncio.run(call(stack)).is_error  # type: ignore[attr-defined]
