@@ -26,7 +26,7 @@ from harness._config import SECTIONS, StackFile
 from harness._exceptions import Problems, ScenarioLoadError
 from harness._sections import Layer, LineOf, section_problems
 from harness._source import Lines, YamlFile, line_of, read_yaml
-from harness._variables import REFERENCE, STACK_ROOTS
+from harness._variables import REFERENCE, STACK_ROOTS, strings_in
 
 __all__ = ["MODES", "STEP_KINDS", "Scenario", "Step", "load_scenario", "schema"]
 
@@ -189,18 +189,6 @@ def _schema_problems(source: YamlFile) -> Problems:
 
 
 # -- what the schema cannot say ------------------------------------------------------------------------------------
-def _strings(value: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str]]:
-    stack = [(value, path)]
-    while stack:
-        item, at = stack.pop()
-        if isinstance(item, str):
-            yield at, item
-        elif isinstance(item, dict):
-            stack.extend((v, (*at, k)) for k, v in item.items())
-        elif isinstance(item, list):
-            stack.extend((v, (*at, i)) for i, v in enumerate(item))
-
-
 def _steps(document: dict[str, Any]) -> list[dict[str, Any]]:
     """The step mappings (checked beside the schema's own problems, so a malformed one is skipped here)."""
     steps = document.get("steps")
@@ -217,7 +205,7 @@ def _reference_problems(steps: list[dict[str, Any]], lines: Lines) -> Problems:
             if key in ("name", "note", "as", "only"):
                 continue
             known = [*saved, own] if key in ("expect", "expect_fixed") and own else saved
-            for at, text in _strings(value, ("steps", index, key)):
+            for at, text in strings_in(value, ("steps", index, key)):
                 for reference in REFERENCE.findall(text):
                     head = reference.split(".")[0]
                     if head in STACK_ROOTS or head in known:

@@ -10,7 +10,7 @@ so `authstage replay` and `authstage up --config` say `file:line: idp.clients[2]
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from authstage_kit.merge import MergeError, NamedLists, merge_named
 from authstage_kit.suggest import closest, extra_key_message
 from harness._exceptions import ConfigError, Problems
-from harness._variables import render, stack_variables, tenant_variables, variable_names
+from harness._variables import render, stack_variables, strings_in, tenant_variables, variable_names
 
 __all__ = ["NAMED_LISTS", "SECTIONS", "Layer", "LineOf", "compose_section", "section_problems"]
 
@@ -89,23 +89,11 @@ def _model_type(section: str) -> type[BaseModel]:
     return types[section]
 
 
-def _strings(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], str]]:
-    stack: list[tuple[Any, tuple[Any, ...]]] = [(value, path)]
-    while stack:
-        item, at = stack.pop()
-        if isinstance(item, str):
-            yield at, item
-        elif isinstance(item, dict):
-            stack.extend((v, (*at, k)) for k, v in item.items())
-        elif isinstance(item, list):
-            stack.extend((v, (*at, i)) for i, v in enumerate(item))
-
-
 def _unknown_variables(section: str, patch: dict[str, Any], line_of: LineOf, problems: Problems) -> list[str]:
     """Report every `${...}` no stack has; return their names."""
     variables = _placeholders()[0]
     names: list[str] = []
-    for at, text in _strings(patch):
+    for at, text in strings_in(patch):
         for name in variable_names(text):
             if name not in variables:
                 near = closest(name, list(variables))

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 from harness._exceptions import ConfigError
 
-__all__ = ["REFERENCE", "STACK_ROOTS", "render", "stack_variables", "tenant_variables", "variable_names"]
+__all__ = ["REFERENCE", "STACK_ROOTS", "render", "stack_variables", "strings_in", "tenant_variables", "variable_names"]
 
 _VARIABLE = re.compile(r"\$\{([a-z_]+(?:\.[A-Za-z0-9_@+:-]+)+)\}")
 # A scenario step's `${...}`: a stack variable, the manifest's clients/users/apis, or what an earlier step saved.
@@ -49,6 +50,19 @@ def tenant_variables(tenant: dict[str, Any]) -> dict[str, str]:
     for api in tenant.get("apis", []):
         found[f"apis.{api['name']}"] = api["identifier"]
     return found
+
+
+def strings_in(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """Every string of a nested document with its path (iterative: documents come from anyone)."""
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(value, path)]
+    while stack:
+        item, at = stack.pop()
+        if isinstance(item, str):
+            yield at, item
+        elif isinstance(item, dict):
+            stack.extend((v, (*at, k)) for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((v, (*at, i)) for i, v in enumerate(item))
 
 
 def variable_names(text: str) -> list[str]:
