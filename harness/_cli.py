@@ -138,10 +138,10 @@ def cmd_decode(args: argparse.Namespace) -> int:
 
 # -- explain --------------------------------------------------------------------------------------------------------
 def _load_document(path: str) -> Any:
-    import yaml
+    """A JSON/YAML file read the safe way (harness._source): a bad file is a ConfigError naming its line."""
+    from harness._source import read_yaml
 
-    text = Path(path).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return read_yaml(path).document
 
 
 def cmd_explain(args: argparse.Namespace) -> int:

@@ -207,11 +207,13 @@ def _compose(section: str, layers: list[tuple[dict[str, Any], LineOf]], problems
         rendered = render(patch, variables, where=section)
         for _ in range(50):
             try:
-                document = merge_named(document, rendered, NAMED_LISTS[section])
+                document = compose_section(section, document, [rendered])  # what the running stack does
                 break
-            except MergeError as exc:
-                problems.append((line_of((section, *exc.where)), f"{_dotted((section, *exc.where))}: {exc}", None))
-                rendered = _without(rendered, exc.where)
+            except ConfigError as exc:
+                cause = exc.__cause__
+                assert isinstance(cause, MergeError)
+                problems.append((line_of((section, *cause.where)), f"{_dotted((section, *cause.where))}: {cause}", None))
+                rendered = _without(rendered, cause.where)
     return document
 
 
