@@ -229,6 +229,9 @@ def _stack_problems(document: dict[str, Any], source: YamlFile) -> Problems:
     """The stack sections as each run composes them: broken, fixed, and after each `fault` step (in order)."""
     kinds = [(next((k for k in raw if k in STEP_KINDS), ""), raw) for raw in _steps(document)]
     skip = _deferred([(kind, raw[kind] or {}) for kind, raw in kinds if kind])
+    if document.get("dialect") == "agentgateway":  # its `gateway:` section is agentgateway's config: its own loader
+        skip = (*skip, "gateway")
+
     def lines_under(*prefix: Any) -> LineOf:
         return lambda at: source.line_of((*prefix, *at))
 
