@@ -16,6 +16,7 @@ import httpx
 from authstage_kit.aio import LoopLocal
 from authstage_kit.clock import Clock
 from authstage_kit.jwks import KeyCache
+from authstage_kit.tls import client_context
 from fake_gateway.authorizer import Principal, decide, evaluate_jwt, sigv4_principal
 from fake_gateway.credentials import OutboundCredentials
 from fake_gateway.errors import PRM_PATH, USER_AGENT, BearerChallenge
@@ -35,7 +36,8 @@ class Backend:
         self.gateway = gateway
         self.base_url = base_url.rstrip("/") if base_url else None
         self._http = LoopLocal(
-            lambda: httpx.AsyncClient(timeout=10.0, trust_env=False, headers={"User-Agent": USER_AGENT})
+            lambda: httpx.AsyncClient(timeout=10.0, trust_env=False, verify=client_context(False),
+                              headers={"User-Agent": USER_AGENT})
         )
 
         def knobs() -> Emulator:
@@ -122,7 +124,10 @@ class Backend:
 
     async def shutdown(self) -> None:
         if self._startup is not None and not self._startup.done():
-            self._startup.cancel()
+            self._startup.cancel()  # a stack stopped while its targets still synchronize: no traceback for that
+            await asyncio.wait([self._startup])
+        if self._startup is not None and not self._startup.cancelled():
+            self._startup.exception()  # retrieved (gather returns exceptions): never "exception was never retrieved"
         await self.pool.close_all()
         client = self._http.current()
         if client is not None:

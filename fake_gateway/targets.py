@@ -25,6 +25,7 @@ from mcp.shared.exceptions import MCPError
 from pydantic import TypeAdapter
 
 from authstage_kit.aio import LoopLocal
+from authstage_kit.tls import client_context
 from fake_gateway.credentials import CredentialError, OutboundCredentials
 from fake_gateway.errors import USER_AGENT
 from fake_gateway.settings import TargetSpec
@@ -126,6 +127,7 @@ class _Connection:
             self._session = await asyncio.wait_for(asyncio.shield(ready), self.timeout)
         except BaseException:
             self._closing.set()
+            ready.add_done_callback(_retrieved)  # nobody waits for it any more (timed out, or cancelled by a stop)
             raise
 
     async def _run(self, ready: asyncio.Future[ClientSession], closing: asyncio.Event) -> None:
@@ -136,6 +138,7 @@ class _Connection:
                     auth=_HeaderAuth(self),
                     timeout=timeout,
                     trust_env=False,
+                    verify=client_context(False),
                     headers={"User-Agent": USER_AGENT},
                 ) as http,
                 streamable_http_client(self.url, http_client=http, terminate_on_close=False) as (read, write),
@@ -158,8 +161,16 @@ class _Connection:
             self._closing.set()
         task, self._task = self._task, None
         if task is not None and self.loop is asyncio.get_running_loop():
+            if self._session is None:  # still connecting (a stack stopping during the start-up sync): stop that
+                task.cancel()
             with contextlib.suppress(BaseException):
                 await asyncio.wait_for(task, 5)
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """Mark a future's outcome as seen (asyncio logs an exception nobody retrieved, with its traceback)."""
+    if not future.cancelled():
+        future.exception()
 
 
 class TargetPool:

@@ -31,6 +31,7 @@ KeyState = Literal["current", "next", "previous", "revoked"]
 _ALNUM = string.ascii_letters + string.digits
 _POOL: list[rsa.RSAPrivateKey] = []
 _POOL_LOCK = threading.Lock()
+_CERTS: dict[tuple[int, str], bytes] = {}  # (pool index, domain) -> DER: a pool key's certificate, made once
 
 
 class KeyRingError(ValueError):
@@ -43,6 +44,15 @@ def pool_key(index: int) -> rsa.RSAPrivateKey:
         while len(_POOL) <= index:
             _POOL.append(rsa.generate_private_key(public_exponent=65537, key_size=2048))
         return _POOL[index]
+
+
+def _pool_cert(index: int, key: rsa.RSAPrivateKey, domain: str) -> bytes:
+    """The certificate of the index-th pool key for `domain`, made on first use: the key is shared by every tenant
+    of the process already (`pool_key`), and signing a certificate costs ~8 ms a key, twice per tenant."""
+    with _POOL_LOCK:
+        if (index, domain) not in _CERTS:
+            _CERTS[(index, domain)] = _self_signed_cert(key, domain).public_bytes(serialization.Encoding.DER)
+        return _CERTS[(index, domain)]
 
 
 def random_kid() -> str:
@@ -140,11 +150,11 @@ class KeyRing:
             if not isinstance(loaded, rsa.RSAPrivateKey):
                 raise KeyRingError("keys.ring private_key_pem must be an RSA private key")
             priv = loaded
+            der = _self_signed_cert(priv, self.domain).public_bytes(serialization.Encoding.DER)
         else:
             priv = pool_key(self._pool_next)
+            der = _pool_cert(self._pool_next, priv, self.domain)
             self._pool_next += 1
-        cert = _self_signed_cert(priv, self.domain)
-        der = cert.public_bytes(serialization.Encoding.DER)
         x5t = _b64url(hashlib.sha1(der).digest())
         if kid is None:
             if self.config.kid_style == "thumbprint_hex":

@@ -16,13 +16,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-import httpx
-
-from authstage_kit.runner import port_number
 from harness._exceptions import AuthstageError, ScenarioLoadError
 from harness._manifest import remove_manifest, running_manifest, version, write_manifest
-from harness._token import decode_token
 
+# Each command imports what it needs inside its cmd_* function: `authstage --help` and `decode` load no web
+# framework, HTTP client or MCP SDK (docs/performance.md "The command line").
 if TYPE_CHECKING:
     from harness._replay import RunResult
     from harness._scenario import Scenario
@@ -88,24 +86,35 @@ def _show_requests(stack: Stack, stream: TextIO) -> None:
 
 # -- token ----------------------------------------------------------------------------------------------------------
 def cmd_token(args: argparse.Namespace) -> int:
-    from harness._stack import ProcessStack, Stack
-
     manifest = running_manifest(args.manifest)
-    fresh = manifest is None
-    stack = Stack().start() if manifest is None else ProcessStack().attach_manifest(manifest)
+    if manifest is not None:  # the running stack: one POST (no stack code, no web framework, no MCP SDK)
+        from harness._manifest import local_client, token_request
+
+        request = token_request(manifest, args.client, audience=args.audience, resource=args.resource,
+                                scope=args.scope)
+        with local_client(request.url) as http:
+            response = http.post(request.url, data=request.data, auth=request.auth)
+        return _print_token(response, args, fresh=False)
+    from harness._stack import Stack
+
+    stack = Stack().start()
     try:
         response = stack.token_response(args.client, audience=args.audience, resource=args.resource, scope=args.scope)
-        if response.status_code != 200:
-            print(f"authstage token: {response.status_code} {response.text}", file=sys.stderr)
-            return 1
-        body = response.json()
-        print(json.dumps(body, indent=2) if args.json else body["access_token"])
-        if fresh:
-            print("authstage token: minted by a fresh stack that is gone now; its keys are too. Start `authstage up`"
-                  " first for a token a running gateway accepts.", file=sys.stderr)
-        return 0
+        return _print_token(response, args, fresh=True)
     finally:
-        stack.stop()  # a fresh stack stops; an attached one only closes its client (it owns no process)
+        stack.stop()
+
+
+def _print_token(response: Any, args: argparse.Namespace, *, fresh: bool) -> int:
+    if response.status_code != 200:
+        print(f"authstage token: {response.status_code} {response.text}", file=sys.stderr)
+        return 1
+    body = response.json()
+    print(json.dumps(body, indent=2) if args.json else body["access_token"])
+    if fresh:
+        print("authstage token: minted by a fresh stack that is gone now; its keys are too. Start `authstage up`"
+              " first for a token a running gateway accepts.", file=sys.stderr)
+    return 0
 
 
 # -- reset ----------------------------------------------------------------------------------------------------------
@@ -134,6 +143,8 @@ def utc(value: Any) -> str:
 
 
 def cmd_decode(args: argparse.Namespace) -> int:
+    from harness._token import decode_token
+
     token = sys.stdin.read() if args.token == "-" else args.token
     decoded = decode_token(token)
     if args.json:
@@ -191,6 +202,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 # -- browser --------------------------------------------------------------------------------------------------------
 def cmd_browser(args: argparse.Namespace) -> int:
+    import httpx
+
     from harness._browser import run_foreground, spawn_background
 
     def say(text: str) -> None:
@@ -275,6 +288,8 @@ def _write_index(path: str, scenarios: list[Scenario]) -> int:
 def port_base(text: str) -> int:
     """An argparse type: the first of four consecutive ports (N, N+1, N+2 and the browser view's N+3), so 1 to
     65532."""
+    from authstage_kit.runner import port_number
+
     port = port_number(text)
     if not 1 <= port <= 65532:
         raise argparse.ArgumentTypeError(f"{port} cannot start four ports (N to N+3): use 1 to 65532")
@@ -300,11 +315,22 @@ def _up_parser(sub: Any) -> None:
     up.set_defaults(func=cmd_up, control_plane_lines=True)
 
 
+class _Version(argparse.Action):
+    """`--version`: the installed version, looked up only when asked for (importlib.metadata scans sys.path)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        print(f"authstage {version()}")  # stdout, as argparse's own "version" action prints
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="authstage", description="Local OAuth-protected MCP chain: Auth0-style IdP, AgentCore-style gateway, MCP server."
     )
-    parser.add_argument("--version", action="version", version=f"authstage {version()}")
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     _up_parser(sub)

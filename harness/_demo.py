@@ -10,11 +10,11 @@ from pydantic import ValidationError
 
 from authstage_kit.access import Access
 from harness._exceptions import ConfigError
+from harness._manifest import DEFAULT_USER
 
 __all__ = ["DEFAULT_USER", "build_apps", "demo_documents", "gateway_app_for", "summary"]
 
 GATEWAY_OUTBOUND_CLIENT = "gateway-outbound"
-DEFAULT_USER = "alice@example.test"
 
 
 def demo_documents(variables: dict[str, str], dialect: str = "agentcore") -> dict[str, dict[str, Any]]:

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from authstage_kit.tls import client_context
 from harness._config import StackFile
 from harness._exceptions import AuthstageError, ScenarioMismatch
 from harness._matching import check
@@ -81,7 +82,8 @@ class Replayer:
         self.stack = stack
         self._own = stack is None
         self._stacks: dict[str, Stack] = {}  # one more stack per other gateway dialect a scenario asks for
-        self.http = httpx.Client(timeout=30.0, follow_redirects=False, headers={"User-Agent": USER_AGENT})
+        self.http = httpx.Client(timeout=30.0, follow_redirects=False, headers={"User-Agent": USER_AGENT},
+                                 verify=client_context())
         self._lock = threading.Lock()
         self._served: list[tuple[float, dict[str, Any]]] = []
         self._watching: Stack | None = None

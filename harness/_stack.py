@@ -26,10 +26,11 @@ from mcp import ClientSession
 from authstage_kit.access import TOKEN_HEADER, Access
 from authstage_kit.merge import merge_patch
 from authstage_kit.runner import LOOPBACK, ServerThread, bind_socket, url_of, warn_if_exposed
+from authstage_kit.tls import client_context
 from harness._clients import connect, oauth_provider
 from harness._config import SECTIONS, StackFile, compose_section, render, stack_variables, tenant_variables
 from harness._exceptions import AuthstageError, ConfigError, ServerStartError
-from harness._manifest import build_manifest
+from harness._manifest import build_manifest, token_request
 from harness._public import check_public_url, reachable_url
 
 __all__ = ["ProcessStack", "Service", "Stack"]
@@ -213,9 +214,12 @@ class Stack:
             with contextlib.suppress(ValueError):
                 unsubscribe()
         self._unsubscribe.clear()
-        for service in (getattr(self, "gateway", None), getattr(self, "mcp", None), getattr(self, "idp", None)):
-            if service is not None and service.server is not None:
-                service.server.stop()
+        servers = [service.server for service in (getattr(self, name, None) for name in ("gateway", "mcp", "idp"))
+                   if service is not None and service.server is not None]
+        for server in servers:  # all at once: the three shut down together
+            server.request_stop()
+        for server in servers:
+            server.stop()
         if self._http is not None:
             self._http.close()
             self._http = None
@@ -236,7 +240,8 @@ class Stack:
     def http(self) -> httpx.Client:
         """A plain httpx client (no auth, no redirects followed) for raw requests against any service."""
         if self._http is None:
-            self._http = httpx.Client(timeout=30.0, follow_redirects=False, trust_env=False)
+            self._http = httpx.Client(timeout=30.0, follow_redirects=False, trust_env=False,
+                                      verify=client_context(False))
         return self._http
 
     @property
@@ -313,25 +318,11 @@ class Stack:
         **params: str,
     ) -> httpx.Response:
         """POST the IdP's token endpoint as `client` (its secret from the manifest)."""
-        info = self.client(client)
-        body: dict[str, str] = {"grant_type": grant_type, "client_id": info["client_id"], **params}
-        basic: tuple[str, str] | None = None
-        if info.get("client_secret") and info.get("token_endpoint_auth_method") == "client_secret_basic":
-            basic = (info["client_id"], info["client_secret"])  # RFC 6749 §2.3.1, as the client is registered
-            del body["client_id"]
-        elif info.get("client_secret"):
-            body["client_secret"] = info["client_secret"]
-        if audience is not None:
-            body["audience"] = audience
-        if resource is not None:
-            body["resource"] = resource
-        if audience is None and resource is None and grant_type == "client_credentials":
-            body["audience"] = self.gateway.mcp_url
-        if scope is not None:
-            body["scope"] = scope
-        if basic is not None:
-            return self.http.post(self.idp.token_endpoint, data=body, auth=basic)
-        return self.http.post(self.idp.token_endpoint, data=body)
+        request = token_request(self.manifest, client, audience=audience, resource=resource, scope=scope,
+                                grant_type=grant_type, **params)
+        if request.auth is not None:
+            return self.http.post(request.url, data=request.data, auth=request.auth)
+        return self.http.post(request.url, data=request.data)
 
     def token(self, client: str = DEFAULT_CLIENT, **kwargs: Any) -> str:
         """An access token for `client` (default: the demo M2M client, audience = the gateway)."""

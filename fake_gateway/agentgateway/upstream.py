@@ -26,6 +26,7 @@ from mcp.shared.message import SessionMessage
 from mcp_types import JSONRPCMessage
 from pydantic import TypeAdapter
 
+from authstage_kit.tls import client_context
 from fake_gateway.agentgateway.config import TargetSpec
 from fake_gateway.agentgateway.errors import UpstreamHttpError
 
@@ -150,7 +151,7 @@ class HttpUpstream(Upstream):
         self.session_id: str | None = None
         self.protocol_version: str | None = None
         self.http = httpx2.AsyncClient(timeout=httpx2.Timeout(timeout), trust_env=False,
-                                       headers={"User-Agent": USER_AGENT})
+                                       verify=client_context(False), headers={"User-Agent": USER_AGENT})
 
     def _headers(self) -> dict[str, str]:
         headers = {"accept": "application/json, text/event-stream", "content-type": "application/json",

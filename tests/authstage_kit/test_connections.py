@@ -1,4 +1,5 @@
-"""Connection deadlines and a clean shutdown (authstage_kit/connections.py), on raw sockets against a real uvicorn."""
+"""Connection deadlines and a clean shutdown (authstage_kit/connections.py), on raw sockets against a real uvicorn,
+with each of the two HTTP implementations (httptools, and the pure-Python h11 fallback)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,15 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from authstage_kit.clock import Clock
+from authstage_kit.connections import HAVE_HTTPTOOLS
 from authstage_kit.reqlog import RequestLog, RequestLogMiddleware
 from authstage_kit.runner import ServerThread
 
 SHORT = 0.4
+IMPLEMENTATIONS = [
+    pytest.param("httptools", marks=pytest.mark.skipif(not HAVE_HTTPTOOLS, reason="pip install 'uvicorn[standard]'")),
+    "h11",
+]
 
 
 def _app(log: RequestLog) -> Starlette:
@@ -33,11 +39,13 @@ def _app(log: RequestLog) -> Starlette:
     return app
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[ServerThread, RequestLog]]:
-    """One server for the deadline tests (created before `lines` attaches: uvicorn configures its loggers)."""
+@pytest.fixture(scope="module", params=IMPLEMENTATIONS)
+def served(request: pytest.FixtureRequest) -> Iterator[tuple[ServerThread, RequestLog]]:
+    """One server per HTTP implementation for the deadline tests (created before `lines` attaches: uvicorn
+    configures its loggers)."""
     log = RequestLog(service="test", clock=Clock())
-    server = ServerThread(_app(log), header_timeout=SHORT, body_timeout=SHORT, idle_timeout=SHORT).start()
+    server = ServerThread(_app(log), header_timeout=SHORT, body_timeout=SHORT, idle_timeout=SHORT,
+                          http=request.param).start()
     yield server, log
     server.stop()
 
@@ -146,9 +154,10 @@ def test_a_client_that_goes_away_costs_one_line_and_a_499_record(served, lines) 
     assert not [r for r in lines if r.exc_info], "no traceback"
 
 
-def test_shutdown_closes_half_sent_bodies_at_once_without_tracebacks(request: pytest.FixtureRequest) -> None:
+@pytest.mark.parametrize("http", IMPLEMENTATIONS)
+def test_shutdown_closes_half_sent_bodies_at_once_without_tracebacks(request: pytest.FixtureRequest, http: str) -> None:
     log = RequestLog(service="test", clock=Clock())
-    server = ServerThread(_app(log)).start()
+    server = ServerThread(_app(log), http=http).start()
     lines = request.getfixturevalue("lines")  # after uvicorn configured its loggers
     socks = []
     for _ in range(30):
