@@ -25,6 +25,7 @@ import asyncio
 import logging
 import os
 import re
+from collections.abc import MutableMapping
 from typing import Any
 
 import h11
@@ -37,11 +38,13 @@ try:
 except ImportError:  # no httptools wheel for this platform: h11 only (GuardedHttpToolsProtocol is not defined)
     HAVE_HTTPTOOLS = False
 
-__all__ = ["BODY_TIMEOUT", "HAVE_HTTPTOOLS", "HEADER_TIMEOUT", "HEAD_LIMIT", "HTTP_IMPLEMENTATIONS", "GuardedH11Protocol",
-           "guarded_protocol", "http_implementation"]  # and GuardedHttpToolsProtocol where httptools is installed
+__all__ = ["BODY_TIMEOUT", "HAVE_HTTPTOOLS", "HEADER_TIMEOUT", "HEAD_LIMIT", "HTTP_IMPLEMENTATIONS", "IN_FLIGHT",
+           "GuardedH11Protocol", "guarded_protocol", "http_implementation", "requests_in_flight"]
+# ... and GuardedHttpToolsProtocol where httptools is installed
 
 HEADER_TIMEOUT = 10.0
 BODY_TIMEOUT = 30.0
+IN_FLIGHT = "authstage.in_flight"  # scope key: the server's set of request tasks (`requests_in_flight`)
 HEAD_LIMIT = 65536  # bytes of one request head (request line and header lines) the httptools protocol accepts
 _BAD_VALUE_BYTES = re.compile(rb"[\x00\r\n\x0b\x0c]")  # what h11's field_vchar ([^\x00\s]) refuses but SP and HTAB
 _LOGGER = logging.getLogger("uvicorn.error")
@@ -112,6 +115,8 @@ class GuardedH11Protocol(_Deadlines, H11Protocol):
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
+        if self.scope is not None:  # the newest request's (its task has not run yet)
+            self.scope[IN_FLIGHT] = self.tasks  # type: ignore[literal-required]  # an extra key of ours
         self._watch()
 
     def on_response_complete(self) -> None:
@@ -199,6 +204,7 @@ if HAVE_HTTPTOOLS:
         def on_message_begin(self) -> None:
             super().on_message_begin()
             self._in_head, self._hosts = True, 0
+            self.scope[IN_FLIGHT] = self.tasks  # type: ignore[literal-required]  # an extra key of ours
 
         def on_header(self, name: bytes, value: bytes) -> None:
             if _BAD_VALUE_BYTES.search(value.rstrip(b" \t")):  # an exception here is httptools' 400
@@ -260,6 +266,12 @@ if HAVE_HTTPTOOLS:
                 self._arm(self.body_timeout, self._body_timed_out)
                 return
             self._close_stalled(f"no request body bytes for {self.body_timeout:g} s: connection closed")
+
+
+def requests_in_flight(scope: MutableMapping[str, Any]) -> int:
+    """How many requests the server that serves `scope` is serving, this one included (1 when it is not ours)."""
+    tasks = scope.get(IN_FLIGHT)
+    return max(1, len(tasks)) if tasks is not None else 1
 
 
 HTTP_IMPLEMENTATIONS = ("auto", "httptools", "h11")

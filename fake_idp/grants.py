@@ -62,6 +62,11 @@ class Grant:
     def respond(self) -> dict[str, Any]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def respond_locked(self) -> dict[str, Any]:
+        """`respond` under the tenant state's lock: codes, refresh-token families and sessions change together."""
+        with self.ctx.state.lock:
+            return self.respond()
+
 
 # ---------------------------------------------------------------------------------------------------------
 
@@ -71,11 +76,17 @@ class ClientCredentialsGrant(Grant):
 
     GRANT_TYPE = "client_credentials"
 
+    def respond_locked(self) -> dict[str, Any]:
+        """Unlocked but for the Actions: concurrent M2M tokens are signed in parallel (the signature releases
+        the GIL; docs/performance.md)."""
+        return self.respond()
+
     def respond(self) -> dict[str, Any]:
         self.check_grant_type()
         api = self._api()
         scopes = self._scopes(api, self._client_grant(api))
-        actions = credentials_exchange(self.ctx, client=self.client, api=api, scopes=scopes, params=self.params)
+        with self.ctx.state.lock:  # the Actions' cache is the only state a client-credentials token touches
+            actions = credentials_exchange(self.ctx, client=self.client, api=api, scopes=scopes, params=self.params)
         permissions = list(scopes) if api.token_dialect.endswith("_authz") else None
         minted = mint_access_token(
             self.ctx,

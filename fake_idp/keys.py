@@ -11,9 +11,11 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import json
 import secrets
 import string
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -21,13 +23,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from fake_idp.tenant import Keys, KeySpec
 
-__all__ = ["KeyRing", "KeyRingError", "KeyState", "SigningKey", "pool_key", "random_kid"]
+__all__ = ["SIGNED_MEMO", "KeyRing", "KeyRingError", "KeyState", "SigningKey", "pool_key", "random_kid"]
 
 KeyState = Literal["current", "next", "previous", "revoked"]
+SIGNED_MEMO = 128  # distinct RS256 tokens each key remembers (SigningKey.encode)
 _ALNUM = string.ascii_letters + string.digits
 _POOL: list[rsa.RSAPrivateKey] = []
 _POOL_LOCK = threading.Lock()
@@ -105,12 +109,41 @@ class SigningKey:
     state: KeyState
     x5t: str = ""
     jose: RSAKey = field(init=False)
+    _signed: OrderedDict[str, str] = field(init=False, repr=False, default_factory=OrderedDict)
+    _signed_lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         if not self.x5t:
             self.x5t = _b64url(hashlib.sha1(self.cert_der).digest())
         # Built from the key object directly: a PEM round-trip re-validates the RSA key (~30 ms).
         self.jose = RSAKey(self.private_key, self.private_key, {"kid": self.kid})
+
+    def encode(self, header: dict[str, Any], claims: dict[str, Any], alg: str) -> str:
+        """The compact JWS of ``claims`` under ``header`` (joserfc), signed with this key.
+
+        An RS256 signature (RSASSA-PKCS1-v1_5) is a function of the key and the signing input, so the last
+        `SIGNED_MEMO` distinct (header, claims) pairs this key signed are remembered and served again byte for byte:
+        the same client asking for the same audience and scopes within one second gets the very token a fresh
+        signature would make (Auth0's default profile carries no ``jti``), without the ~0.3 ms RSA operation.
+        PS256 is randomized and always signed afresh.
+        """
+        if alg != "RS256":
+            return jwt.encode(header, claims, self.jose, algorithms=[alg], default_type=None)
+        try:
+            memo = json.dumps([header, claims], separators=(",", ":"), allow_nan=False)
+        except (TypeError, ValueError):  # not JSON: joserfc says why
+            return jwt.encode(header, claims, self.jose, algorithms=[alg], default_type=None)
+        with self._signed_lock:
+            token = self._signed.get(memo)
+            if token is not None:
+                self._signed.move_to_end(memo)
+                return token
+        token = jwt.encode(header, claims, self.jose, algorithms=[alg], default_type=None)
+        with self._signed_lock:
+            self._signed[memo] = token
+            if len(self._signed) > SIGNED_MEMO:
+                self._signed.popitem(last=False)
+        return token
 
     def jwk(self, *, include_alg: bool, kid: str | None = None) -> dict[str, Any]:
         """Public JWK in Auth0's key order: kty, use, n, e, kid, x5t, x5c, alg."""

@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable
 from typing import get_args
 
+from authstage_kit.aio import in_worker
 from fake_idp import errors
 from fake_idp.client_auth import authenticate_client
 from fake_idp.context import Ctx
@@ -91,6 +92,16 @@ def _grant_class(grant_type: str | None) -> type[Grant]:
 
 
 async def token_endpoint(ctx: Ctx) -> Outgoing:
+    """Alone, a token request is served on the event loop; with other requests in flight, on one of the
+    process's worker threads (`aio.in_worker`: the request's context, seeded ids included, goes with it). An RS256
+    signature releases the GIL, so concurrent token requests sign on every core while the loop reads the next
+    request, and an Action's Node process does not hold up the loop then (docs/performance.md)."""
+    if ctx.request.in_flight > 1:
+        return await in_worker(_token, ctx)
+    return _token(ctx)
+
+
+def _token(ctx: Ctx) -> Outgoing:
     rl_headers: dict[str, str] = {}
     try:
         rl_headers = _rate_limit(ctx)
@@ -98,9 +109,7 @@ async def token_endpoint(ctx: Ctx) -> Outgoing:
         grant_cls = _grant_class(params.get("grant_type"))
         with ctx.state.lock:
             client = authenticate_client(ctx, params)
-        grant = grant_cls(ctx, params, client)
-        with ctx.state.lock:
-            body = grant.respond()
+        body = grant_cls(ctx, params, client).respond_locked()
     except errors.IdpError as exc:
         exc.headers = {**rl_headers, **NO_STORE, **exc.headers}
         raise

@@ -78,8 +78,7 @@ def _sign_rs(
         kid = random_kid()
     elif f.jwks_kid_mode != "omit_kid":
         kid = key.kid
-    header = header_for(profile, alg, kid, header_typ)
-    return jwt.encode(header, claims, key.jose, algorithms=[alg], default_type=None)
+    return key.encode(header_for(profile, alg, kid, header_typ), claims, alg)
 
 
 def mint_access_token(
