@@ -217,7 +217,7 @@ def mint_opaque_token(
     }
     if ctx.tenant.faults.opaque_token_style == "short_random":
         token = random_string(32)
-        ctx.state.opaque_tokens[token] = claims
+        ctx.remember(ctx.state.opaque_tokens, token, claims, ctx.tenant.emulator.state.opaque_tokens)
     else:
         header = {"alg": "dir", "enc": "A256GCM", "iss": ctx.issuer}
         token = jwe.encrypt_compact(
