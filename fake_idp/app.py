@@ -7,8 +7,7 @@ Auth0 Authentication API surface emulated (auth0-tenant.md §1): discovery, RFC 
 This is the only module of the emulated surface that knows the web framework (Starlette): each route parses the
 request into a :class:`~fake_idp.wire.Incoming`, calls its framework-neutral endpoint and renders the
 :class:`~fake_idp.wire.Outgoing` it returns, or the :class:`~fake_idp.errors.IdpError` it raises. The routes are
-Starlette's own (FastAPI's per-route machinery, dependency solving and telemetry, cost a third of the framework's
-time on a token request and served nothing here; docs/performance.md); HEAD is served where the table says so.
+Starlette's own, serving exactly the methods of the table (authstage_kit.routing).
 """
 
 from __future__ import annotations
@@ -19,11 +18,11 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from authstage_kit.access import Access
 from authstage_kit.connections import requests_in_flight
 from authstage_kit.control import install
+from authstage_kit.routing import exact_route
 from fake_idp import errors
 from fake_idp.authorize import authorize_endpoint
 from fake_idp.context import Ctx
@@ -162,14 +161,9 @@ def create_app(tenant: Tenant, *, base_url: str | None = None, access: Access | 
     is still derived per request from ``Host`` unless ``tenant.issuer`` is set (see ``context.py``). ``access``
     says who may use its control plane (default: loopback only, no token)."""
     control = IdpControl(tenant, base_url=base_url.rstrip("/") if base_url else None, access=access)
-    app = Starlette(routes=[_starlette_route(path, endpoint, methods) for path, endpoint, methods in ROUTES],
+    app = Starlette(routes=[exact_route(path, _route(endpoint), methods) for path, endpoint, methods in ROUTES],
                     exception_handlers=dict.fromkeys(HANDLED, _handle))
     app.add_middleware(CorsMiddleware, allowed=lambda: control.tenant.emulator.cors_allowed_origins)
     install(app, control)
     return app
 
-
-def _starlette_route(path: str, endpoint: Endpoint, methods: list[str]) -> Route:
-    route = Route(path, _route(endpoint), methods=methods)
-    route.methods = set(methods)  # Starlette adds HEAD to a GET route; the table says where HEAD is served
-    return route

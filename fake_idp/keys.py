@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import json
 import secrets
@@ -145,17 +146,23 @@ class SigningKey:
                 self._signed.popitem(last=False)
         return token
 
+    @functools.cached_property
+    def _public(self) -> tuple[str, str, str]:
+        """n, e and the base64 certificate: computed once per key, not per JWKS request."""
+        pub = self.jose.as_dict(private=False)
+        return str(pub["n"]), str(pub["e"]), base64.b64encode(self.cert_der).decode("ascii")
+
     def jwk(self, *, include_alg: bool, kid: str | None = None) -> dict[str, Any]:
         """Public JWK in Auth0's key order: kty, use, n, e, kid, x5t, x5c, alg."""
-        pub = self.jose.as_dict(private=False)
+        n, e, x5c = self._public
         out: dict[str, Any] = {
             "kty": "RSA",
             "use": "sig",
-            "n": pub["n"],
-            "e": pub["e"],
+            "n": n,
+            "e": e,
             "kid": kid or self.kid,
             "x5t": self.x5t,
-            "x5c": [base64.b64encode(self.cert_der).decode("ascii")],
+            "x5c": [x5c],
         }
         if include_alg:
             out["alg"] = "RS256"

@@ -230,13 +230,18 @@ def cmd_browser(args: argparse.Namespace) -> int:
 # -- replay ---------------------------------------------------------------------------------------------------------
 def cmd_replay(args: argparse.Namespace) -> int:
     from harness._report import junit_xml, result_json, text_report, write_markdown_reports
-    from harness._selection import modes, select
+    from harness._selection import modes, select, shard
 
     try:
         scenarios = select(args.paths, args.keyword, args.exclude)
     except ScenarioLoadError as exc:
         print(f"authstage replay: {exc}", file=sys.stderr)
         return 2
+    if args.shard and scenarios:
+        scenarios = shard(scenarios, *args.shard)
+        if not scenarios:
+            print(f"authstage replay: shard {args.shard[0]}/{args.shard[1]} is empty", file=sys.stderr)
+            return 0
     if not scenarios:
         print("authstage replay: no scenario matched", file=sys.stderr)
         return 2
@@ -244,7 +249,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         return _write_index(args.write_index, scenarios)
     chosen = modes(fixed_only=args.fixed_only, broken_only=args.broken_only)
     started = time.perf_counter()
-    runs = _replay(scenarios, chosen, live=sys.stderr.isatty() and not args.json)
+    runs = _replay(scenarios, chosen, live=sys.stderr.isatty() and not args.json, jobs=args.jobs)
     elapsed = time.perf_counter() - started
     if args.json:
         print(json.dumps({"runs": [result_json(r) for r in runs], "seconds": round(elapsed, 3)}, indent=2))
@@ -260,16 +265,18 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0 if all(r.passed for r in runs) else 1
 
 
-def _replay(scenarios: list[Scenario], modes: tuple[str, ...], *, live: bool) -> list[RunResult]:
+def _replay(scenarios: list[Scenario], modes: tuple[str, ...], *, live: bool, jobs: str) -> list[RunResult]:
     """Every run, with a progress line on a terminal."""
     from harness._replay import replay_all
+    from harness._replay_pool import auto_jobs
 
     def progress(done: int, total: int, run: RunResult) -> None:
         if live:
             mark = "ok" if run.passed else "MISMATCH"
             print(f"\r\033[K[{done}/{total}] {run.scenario.name} ({run.mode}) {mark}", end="", file=sys.stderr, flush=True)
 
-    runs = list(replay_all(scenarios, modes, progress))
+    workers = auto_jobs(len(scenarios) * len(modes)) if jobs == "auto" else int(jobs)
+    runs = list(replay_all(scenarios, modes, progress, jobs=workers))
     if live:
         print("\r\033[K", end="", file=sys.stderr)
     return runs
@@ -294,6 +301,22 @@ def port_base(text: str) -> int:
     if not 1 <= port <= 65532:
         raise argparse.ArgumentTypeError(f"{port} cannot start four ports (N to N+3): use 1 to 65532")
     return port
+
+
+def _jobs(text: str) -> str:
+    """An argparse type: `auto` or a number of worker processes, at least 1."""
+    if text == "auto" or (text.isdigit() and int(text) >= 1):
+        return text
+    raise argparse.ArgumentTypeError(f"{text!r}: use a number of workers (1 or more) or auto")
+
+
+def _shard(text: str) -> tuple[int, int]:
+    from harness._selection import parse_shard
+
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _up_parser(sub: Any) -> None:
@@ -383,6 +406,10 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--junit", help="write a JUnit XML report here")
     replay.add_argument("--report", help="write reports (one per scenario, Markdown and self-contained HTML, plus "
                         "index.html) into this directory")
+    replay.add_argument("--jobs", "-j", type=_jobs, default="1", metavar="N",
+                        help="worker processes, each with its own stack (auto: one per core; default 1)")
+    replay.add_argument("--shard", type=_shard, metavar="I/N", help="only the I-th of N slices of the scenarios "
+                        "(after -k and --exclude): the N jobs of a CI matrix run each scenario once")
     replay.add_argument("--json", action="store_true", help="print results as JSON")
     replay.add_argument("--write-index", metavar="FILE", help="write the Markdown catalog index (no replay)")
     replay.set_defaults(func=cmd_replay)

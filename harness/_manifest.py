@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ DEFAULT_USER = "alice@example.test"
 CLIENT_KEYS = ("client_id", "client_secret", "app_type", "grant_types", "token_endpoint_auth_method", "callbacks")
 
 
+@functools.cache
 def version() -> str:
     """The installed authstage's version (pyproject), or 0+unknown when running from a bare checkout."""
     from importlib.metadata import PackageNotFoundError
