@@ -33,8 +33,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from authstage_kit import redact
 from authstage_kit.clock import Clock
 
-__all__ = ["CAPTURE_LIMIT", "CLIENT_GONE", "CONTROL_PREFIX", "REASON_HEADER", "ClientGoneFilter", "Record",
-           "RequestLog", "RequestLogMiddleware"]
+__all__ = ["CAPTURE_LIMIT", "CLIENT_GONE", "CONTROL_PREFIX", "REASON_HEADER", "ClientGoneFilter", "PendingRecord",
+           "Record", "RequestLog", "RequestLogMiddleware"]
 
 CONTROL_PREFIX = "/_authstage"
 REASON_HEADER = "x-authstage-reason"
@@ -48,69 +48,63 @@ class RequestLog:
     """The newest ``max_records`` records, each with a monotonically increasing ``seq``; thread-safe.
 
     A record is added built (``add``) or as the function that builds it (``add_deferred``): it is built on first
-    read, at once when someone subscribes."""
+    read, at once when someone subscribes for built records. A subscriber with ``pending=True`` gets each record as
+    a `PendingRecord` instead, built only if it asks (the replayer keeps a run's traffic so, for reports)."""
 
     def __init__(self, *, service: str, clock: Clock, max_records: int = 10000) -> None:
         self.service = service
         self.clock = clock
         self._lock = threading.Lock()
-        self._records: deque[Record | _Deferred] = deque(maxlen=max(1, max_records))
+        self._records: deque[Record | PendingRecord] = deque(maxlen=max(1, max_records))
         self._seq = 0
         self._deferred = 0  # how many of _records are not built yet
-        self._subscribers: list[Callable[[Record], None]] = []
+        self._subscribers: list[tuple[Callable[[Any], None], bool]] = []
 
     def resize(self, max_records: int) -> None:
         with self._lock:
             if self._records.maxlen != max(1, max_records):
                 self._records = deque(self._records, maxlen=max(1, max_records))
-                self._deferred = sum(isinstance(r, _Deferred) for r in self._records)
+                self._deferred = sum(isinstance(r, PendingRecord) for r in self._records)
 
     def add(self, record: Record) -> Record:
-        return self._add(lambda: record, deferred=False)
+        return self._add(PendingRecord(0, self.service, None, record))
 
     def add_deferred(self, build: Callable[[], Record]) -> None:
         """Add the record `build()` returns, built when it is first read."""
-        self._add(build, deferred=True)
+        self._add(PendingRecord(0, self.service, build))
 
-    def _add(self, build: Callable[[], Record], *, deferred: bool) -> Record:
+    def _add(self, pending: PendingRecord) -> Record:
         with self._lock:
             self._seq += 1
-            pending = _Deferred(self._seq, build)
+            pending.seq = self._seq
             subscribers = list(self._subscribers)
-            if deferred and not subscribers:
+            record: Record | None = {}
+            if pending.build is None or any(not lazy for _, lazy in subscribers):
+                record = pending.record()
+                if record is None:
+                    return {}
+                self._append(record)
+            else:
                 self._append(pending)
-                return {}
-            record = self._built(pending)
-            if record is None:
-                return {}
-            self._append(record)
-        for callback in subscribers:
+        for callback, lazy in subscribers:
             try:
-                callback(record)
+                callback(pending if lazy else record)
             except Exception:  # a subscriber's bug must not fail the request it watches
                 pass
-        return record
+        return record or {}
 
-    def _append(self, item: Record | _Deferred) -> None:
+    def _append(self, item: Record | PendingRecord) -> None:
         records = self._records
-        if len(records) == records.maxlen and isinstance(records[0], _Deferred):
+        if len(records) == records.maxlen and isinstance(records[0], PendingRecord):
             self._deferred -= 1  # the oldest falls out unread
         records.append(item)
-        if isinstance(item, _Deferred):
+        if isinstance(item, PendingRecord):
             self._deferred += 1
-
-    def _built(self, item: Record | _Deferred) -> Record | None:
-        if not isinstance(item, _Deferred):
-            return item
-        try:
-            return {"seq": item.seq, "service": self.service, **redact.json_safe(item.build())}
-        except Exception:  # the log must never fail a request: a record that cannot be built is dropped
-            return None
 
     def records(self, since: int = 0) -> list[Record]:
         with self._lock:
             if self._deferred:
-                built = (self._built(r) for r in self._records)
+                built = (r.record() if isinstance(r, PendingRecord) else r for r in self._records)
                 self._records = deque((r for r in built if r is not None), maxlen=self._records.maxlen)
                 self._deferred = 0
             built_only = cast("deque[Record]", self._records)  # every item is built now
@@ -121,27 +115,42 @@ class RequestLog:
             self._records.clear()
             self._deferred = 0
 
-    def subscribe(self, callback: Callable[[Record], None]) -> Callable[[], None]:
-        """Call ``callback(record)`` for every new record; returns the unsubscribe function."""
+    def subscribe(self, callback: Callable[[Any], None], *, pending: bool = False) -> Callable[[], None]:
+        """Call ``callback(record)`` for every new record (``pending``: with its `PendingRecord`); returns the
+        unsubscribe function."""
+        entry = (callback, pending)
         with self._lock:
-            self._subscribers.append(callback)
+            self._subscribers.append(entry)
 
         def unsubscribe() -> None:
             with self._lock:
-                if callback in self._subscribers:
-                    self._subscribers.remove(callback)
+                if entry in self._subscribers:
+                    self._subscribers.remove(entry)
 
         return unsubscribe
 
 
-class _Deferred:
-    """A record not built yet: its number and the function that builds it."""
+class PendingRecord:
+    """A record, built on first `record()`: its number, its service and what it is built from (a finished record,
+    or the function that builds one: a bound method of the captured exchange, so it pickles, for the replay's
+    worker processes)."""
 
-    __slots__ = ("build", "seq")
+    __slots__ = ("_raw", "_record", "build", "seq", "service")
 
-    def __init__(self, seq: int, build: Callable[[], Record]) -> None:
-        self.seq = seq
-        self.build = build
+    def __init__(self, seq: int, service: str, build: Callable[[], Record] | None,
+                 raw: Record | None = None) -> None:
+        self.seq, self.service, self.build, self._raw = seq, service, build, raw
+        self._record: Record | None = None
+
+    def record(self) -> Record | None:
+        """The record (None: it cannot be built: the log must never fail a request, such a record is dropped)."""
+        if self._record is None and (self.build is not None or self._raw is not None):
+            try:
+                source = self.build() if self.build is not None else self._raw
+                self._record = {"seq": self.seq, "service": self.service, **redact.json_safe(source)}
+            except Exception:
+                self.build = self._raw = None
+        return self._record
 
 
 class _Tee:

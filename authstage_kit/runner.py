@@ -23,8 +23,8 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Generator
-from typing import Any
+from collections.abc import Callable, Coroutine, Generator
+from typing import Any, TypeVar
 
 import uvicorn
 
@@ -36,6 +36,7 @@ __all__ = ["IDLE_TIMEOUT", "LOOPBACK", "LOOPS", "ServerThread", "bind_socket", "
            "serve_main", "service_parser", "url_of", "warn_if_exposed"]
 
 LOOPBACK = "127.0.0.1"
+T = TypeVar("T")
 
 
 def bind_socket(host: str = LOOPBACK, port: int = 0) -> socket.socket:
@@ -201,6 +202,14 @@ class ServerThread:
                 raise ServerStartError(f"{self.name} not ready after {timeout:.1f}s", service=self.name)
             time.sleep(0.002)
         return self
+
+    def call(self, coroutine: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
+        """Run `coroutine` on the server's event loop (where its app's loop-bound objects live) and wait for it."""
+        loop = self._server._loop
+        if loop is None or not self.running:
+            coroutine.close()
+            raise ServerStartError(f"{self.name} is not serving", service=self.name)
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout)
 
     def request_stop(self) -> None:
         """Ask the server to stop without waiting for it (`stop` waits); a stack asks all its servers at once."""

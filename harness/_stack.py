@@ -24,6 +24,7 @@ import httpx
 from mcp import ClientSession
 
 from authstage_kit.access import TOKEN_HEADER, Access
+from authstage_kit.control import reset_service
 from authstage_kit.merge import merge_patch
 from authstage_kit.runner import LOOPBACK, ServerThread, bind_socket, url_of, warn_if_exposed
 from authstage_kit.tls import client_context
@@ -85,6 +86,10 @@ class Service:
         return self._document("PUT", "config", json=document)
 
     def reset(self) -> None:
+        """Back to the start config; an in-process service is reset on its own event loop, without a request."""
+        if self.app is not None and self.server is not None and self._stack.control_plane:
+            self.server.call(reset_service(self.app.state.control))
+            return
         self._control("POST", "reset")
 
     def clock(self, **body: Any) -> dict[str, Any]:
