@@ -13,6 +13,7 @@ duration and returns requests/s and latency percentiles; every response's status
 from __future__ import annotations
 
 import asyncio
+import json
 import statistics
 import time
 from collections.abc import Callable
@@ -26,7 +27,7 @@ except ImportError:  # pragma: no cover - the pure-Python fallback
     httptools = None
 import h11
 
-__all__ = ["Level", "get_request", "parser_name", "post_request", "run_level"]
+__all__ = ["Level", "get_request", "json_request", "parser_name", "post_request", "run_level"]
 
 
 def parser_name() -> str:
@@ -40,6 +41,15 @@ def post_request(url: str, form: dict[str, str], headers: dict[str, str] | None 
     lines = [f"POST {parts.path or '/'} HTTP/1.1", f"Host: {parts.netloc}",
              "Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}",
              *(f"{k}: {v}" for k, v in (headers or {}).items())]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def json_request(url: str, payload: Any, headers: dict[str, str] | None = None) -> bytes:
+    """The bytes of one JSON POST to `url` (keep-alive)."""
+    body = json.dumps(payload).encode()
+    parts = urlsplit(url)
+    lines = [f"POST {parts.path or '/'} HTTP/1.1", f"Host: {parts.netloc}", "Content-Type: application/json",
+             f"Content-Length: {len(body)}", *(f"{k}: {v}" for k, v in (headers or {}).items())]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 

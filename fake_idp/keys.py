@@ -3,7 +3,8 @@
 Auth0 publishes the current and the next key, plus the previous key until it is revoked, and signs with
 the current key only. Each key carries a self-signed X.509 certificate with ``CN=<tenant domain>`` in
 ``x5c`` and its base64url SHA-1 thumbprint in ``x5t``; newer tenants use a random 21-character ``kid``.
-RSA generation is slow, so private keys come from a per-process pool and are reused across tenants.
+RSA generation is slow, so private keys come from the process's pool (authstage_kit.keypool) and are reused
+across tenants.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from cryptography.x509.oid import NameOID
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from authstage_kit.keypool import pool_key
 from fake_idp.tenant import Keys, KeySpec
 
 __all__ = ["SIGNED_MEMO", "KeyRing", "KeyRingError", "KeyState", "SigningKey", "pool_key", "random_kid"]
@@ -34,27 +36,18 @@ __all__ = ["SIGNED_MEMO", "KeyRing", "KeyRingError", "KeyState", "SigningKey", "
 KeyState = Literal["current", "next", "previous", "revoked"]
 SIGNED_MEMO = 128  # distinct RS256 tokens each key remembers (SigningKey.encode)
 _ALNUM = string.ascii_letters + string.digits
-_POOL: list[rsa.RSAPrivateKey] = []
-_POOL_LOCK = threading.Lock()
 _CERTS: dict[tuple[int, str], bytes] = {}  # (pool index, domain) -> DER: a pool key's certificate, made once
+_CERTS_LOCK = threading.Lock()
 
 
 class KeyRingError(ValueError):
     """A rotate/revoke request the ring cannot honour (e.g. revoking the current key)."""
 
 
-def pool_key(index: int) -> rsa.RSAPrivateKey:
-    """The index-th RSA-2048 key of this process (generated on first use, then reused)."""
-    with _POOL_LOCK:
-        while len(_POOL) <= index:
-            _POOL.append(rsa.generate_private_key(public_exponent=65537, key_size=2048))
-        return _POOL[index]
-
-
 def _pool_cert(index: int, key: rsa.RSAPrivateKey, domain: str) -> bytes:
     """The certificate of the index-th pool key for `domain`, made on first use: the key is shared by every tenant
     of the process already (`pool_key`), and signing a certificate costs ~8 ms a key, twice per tenant."""
-    with _POOL_LOCK:
+    with _CERTS_LOCK:
         if (index, domain) not in _CERTS:
             _CERTS[(index, domain)] = _self_signed_cert(key, domain).public_bytes(serialization.Encoding.DER)
         return _CERTS[(index, domain)]

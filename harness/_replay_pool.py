@@ -43,6 +43,19 @@ def _start_method() -> str:
     return "spawn"
 
 
+def _warm() -> None:
+    """What every worker's first stack would load itself, loaded once before the fork: the services' modules, the
+    process's RSA key pool and the sample server's index (no thread is started: the fork copies none)."""
+    import fake_gateway  # noqa: F401  # imported for the workers
+    import fake_idp  # noqa: F401
+    import sample_mcp  # noqa: F401
+    from authstage_kit.keypool import pool_key
+    from sample_mcp.corpus import Corpus
+
+    pool_key(1)  # a tenant's current and next key
+    Corpus.load()
+
+
 def _worker_start(scenarios: list[Scenario]) -> None:
     from harness._replay import Replayer
 
@@ -63,7 +76,10 @@ def replay_in_workers(scenarios: list[Scenario], modes: tuple[str, ...], jobs: i
     """Every scenario in every mode on `jobs` workers; `progress(done, total, run)` as each run finishes. The
     runs are returned in catalog order (scenario, then mode)."""
     tasks = [(index, mode) for index in range(len(scenarios)) for mode in modes]
-    context = multiprocessing.get_context(_start_method())
+    method = _start_method()
+    if method == "fork":
+        _warm()
+    context = multiprocessing.get_context(method)
     done: dict[tuple[int, str], RunResult] = {}
     with context.Pool(jobs, initializer=_worker_start, initargs=(scenarios,)) as pool:
         for index, mode, run in pool.imap_unordered(_worker_run, tasks):

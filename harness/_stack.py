@@ -18,21 +18,23 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from mcp import ClientSession
 
+from authstage_kit import keypool
 from authstage_kit.access import TOKEN_HEADER, Access
 from authstage_kit.control import reset_service
 from authstage_kit.merge import merge_patch
 from authstage_kit.runner import LOOPBACK, ServerThread, bind_socket, url_of, warn_if_exposed
 from authstage_kit.tls import client_context
-from harness._clients import connect, oauth_provider
 from harness._config import SECTIONS, StackFile, compose_section, render, stack_variables, tenant_variables
 from harness._exceptions import AuthstageError, ConfigError, ServerStartError
 from harness._manifest import build_manifest, token_request
 from harness._public import check_public_url, reachable_url
+
+if TYPE_CHECKING:
+    from mcp import ClientSession
 
 __all__ = ["ProcessStack", "Service", "Stack"]
 
@@ -149,6 +151,7 @@ class Stack:
 
     # -- lifecycle ----------------------------------------------------------------------------------------------
     def start(self, timeout: float = 20.0) -> Stack:
+        keypool.prepare()  # the IdP's two keys generate on another core while the services are imported
         from harness._demo import build_apps, demo_documents
 
         warn_if_exposed(self.host, "authstage")
@@ -359,6 +362,8 @@ class Stack:
         dance headlessly (PRM → AS metadata → DCR → PKCE authorize as `username` → token with `resource`).
         With neither, a client-credentials token of the demo M2M client is used.
         """
+        from harness._clients import connect, oauth_provider
+
         target = url or self.gateway.mcp_url
         if oauth:
             user = username or self.manifest["default_user"]
