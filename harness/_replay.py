@@ -101,6 +101,7 @@ class Replayer:
         self._served: list[tuple[float, PendingRecord]] = []
         self._watching: Stack | None = None
         self._unwatchers: list[Callable[[], None]] = []
+        self._settled_stacks: set[int] = set()
 
     def close(self) -> None:
         self._unwatch()
@@ -121,12 +122,19 @@ class Replayer:
     def _ensure_stack(self, dialect: str | None = None) -> Stack:
         if self.stack is None:
             self.stack = Stack().start()
-            _settle(self.stack)
         if (dialect or "agentcore") == self.stack.dialect:
-            return self.stack
+            return self._settled(self.stack)
         if dialect not in self._stacks:
             self._stacks[dialect or "agentcore"] = Stack(gateway=dialect).start()
-        return self._stacks[dialect or "agentcore"]
+        return self._settled(self._stacks[dialect or "agentcore"])
+
+    def _settled(self, stack: Stack) -> Stack:
+        """A stack's first run waits for its gateway's start-up synchronization (whoever started the stack), so
+        that traffic does not spill into the run."""
+        if id(stack) not in self._settled_stacks:
+            _settle(stack)
+            self._settled_stacks.add(id(stack))
+        return stack
 
     # -- traffic ------------------------------------------------------------------------------------------------------
     def _watch(self, stack: Stack) -> None:
