@@ -12,10 +12,11 @@ import threading
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-__all__ = ["pool_key", "prepare"]
+__all__ = ["pool_key", "prepare", "wait"]
 
 _POOL: list[rsa.RSAPrivateKey] = []
 _LOCK = threading.Lock()
+_PREPARING: list[threading.Thread] = []
 
 
 def pool_key(index: int) -> rsa.RSAPrivateKey:
@@ -31,4 +32,12 @@ def prepare(count: int = 2) -> None:
     with _LOCK:
         if len(_POOL) >= count:
             return
-    threading.Thread(target=pool_key, args=(count - 1,), name="authstage-keypool", daemon=True).start()
+    thread = threading.Thread(target=pool_key, args=(count - 1,), name="authstage-keypool", daemon=True)
+    _PREPARING.append(thread)
+    thread.start()
+
+
+def wait() -> None:
+    """Until the keys being prepared exist and their thread is gone (before a fork: it copies no thread)."""
+    while _PREPARING:
+        _PREPARING.pop().join()

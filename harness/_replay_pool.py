@@ -49,10 +49,11 @@ def _warm() -> None:
     import fake_gateway  # noqa: F401  # imported for the workers
     import fake_idp  # noqa: F401
     import sample_mcp  # noqa: F401
-    from authstage_kit.keypool import pool_key
+    from authstage_kit import keypool
     from sample_mcp.corpus import Corpus
 
-    pool_key(1)  # a tenant's current and next key
+    keypool.pool_key(1)  # a tenant's current and next key
+    keypool.wait()  # the thread that generated them ahead (cmd_replay) is gone: the fork copies no thread
     Corpus.load()
 
 
@@ -76,10 +77,9 @@ def replay_in_workers(scenarios: list[Scenario], modes: tuple[str, ...], jobs: i
     """Every scenario in every mode on `jobs` workers; `progress(done, total, run)` as each run finishes. The
     runs are returned in catalog order (scenario, then mode)."""
     tasks = [(index, mode) for index in range(len(scenarios)) for mode in modes]
-    method = _start_method()
-    if method == "fork":
-        _warm()
-    context = multiprocessing.get_context(method)
+    if sys.platform != "win32" and "fork" in multiprocessing.get_all_start_methods():
+        _warm()  # for a fork: the modules, keys and index the workers would each load
+    context = multiprocessing.get_context(_start_method())
     done: dict[tuple[int, str], RunResult] = {}
     with context.Pool(jobs, initializer=_worker_start, initargs=(scenarios,)) as pool:
         for index, mode, run in pool.imap_unordered(_worker_run, tasks):

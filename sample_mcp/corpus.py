@@ -65,6 +65,8 @@ class Corpus:
             df.update(counts.keys())
         n = len(documents)
         self._idf = {term: math.log(1 + (n - f + 0.5) / (f + 0.5)) for term, f in df.items()}
+        # each document's sentences with their words, for the snippets (a Corpus never changes: read once)
+        self._sentences = [[(s, tokenize(s)) for s in _SENTENCE.split(d.text)] for d in documents]
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Corpus:
@@ -97,12 +99,11 @@ class Corpus:
             if score > 0:
                 scored.append((score, index))
         scored.sort(key=lambda item: (-item[0], self.documents[item[1]].id))
-        return [self._hit(self.documents[i], terms, score) for score, i in scored[:limit]]
+        return [self._hit(i, terms, score) for score, i in scored[:limit]]
 
-    @staticmethod
-    def _hit(doc: Document, terms: list[str], score: float) -> Hit:
-        sentences = _SENTENCE.split(doc.text)
-        best = max(sentences, key=lambda s: sum(1 for t in tokenize(s) if t in terms))
+    def _hit(self, index: int, terms: list[str], score: float) -> Hit:
+        doc = self.documents[index]
+        best = max(self._sentences[index], key=lambda pair: sum(1 for t in pair[1] if t in terms))[0]
         snippet = best if len(best) <= 200 else best[:197].rstrip() + "..."
         return Hit(round(score, 4), doc.id, doc.title, snippet, doc.url)
 

@@ -240,6 +240,6 @@ def test_a_head_beyond_the_limit_is_refused_not_buffered(both: dict[str, ServerT
     reply = _read_all(sock)
     sock.close()
     assert reply.startswith(b"HTTP/1.1 400 Bad Request"), reply[:80]
-    status, body = _status_and_body(both["httptools"], b"GET /echo HTTP/1.1\r\n" + H + b"X-A: " + b"a" * 8000
+    status, _ = _status_and_body(both["httptools"], b"GET /echo HTTP/1.1\r\n" + H + b"X-A: " + b"a" * 8000
                                     + b"\r\nConnection: close\r\n\r\n")
     assert status == b"HTTP/1.1 405 Method Not Allowed"  # an 8 KB header is fine (GET on a POST route: 405)

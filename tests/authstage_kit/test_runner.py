@@ -74,6 +74,12 @@ def test_the_fastest_installed_stack_by_default_and_the_pure_python_one_on_reque
         assert httpx.get(server.url).text == "hi"
         protocol, loop = _stack_of(server)
     assert protocol == ("GuardedHttpToolsProtocol" if HAVE_HTTPTOOLS else "GuardedH11Protocol")
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        assert loop.startswith("asyncio")
+    else:
+        assert loop.startswith("uvloop")
     monkeypatch.setenv("AUTHSTAGE_HTTP", "h11")
     monkeypatch.setenv("AUTHSTAGE_LOOP", "asyncio")
     with ServerThread(hello_app()) as server:
