@@ -63,6 +63,22 @@ class _Deadlines:
     _guard: asyncio.TimerHandle | None = None
     _head_deadline_armed = False
 
+    # The protocol's own events (the mixin comes first in each guarded protocol's bases: super() is uvicorn's).
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]  # uvicorn's protocol, next in the MRO
+        self._arm_head()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)  # type: ignore[misc]  # uvicorn's protocol, next in the MRO
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()  # type: ignore[misc]  # uvicorn's protocol, next in the MRO
+        self._watch()
+
+    def _watch(self) -> None:  # pragma: no cover - each protocol has its own
+        raise NotImplementedError
+
     def _arm(self, delay: float, callback: Any) -> None:
         self._disarm()
         self._guard = self.loop.call_later(delay, callback)
@@ -105,22 +121,10 @@ class _Deadlines:
 class GuardedH11Protocol(_Deadlines, H11Protocol):
     """uvicorn's h11 protocol with request-head, request-body and idle deadlines (see the module docstring)."""
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # uvicorn's own
-        super().connection_made(transport)
-        self._arm_head()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)
-
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
         if self.scope is not None:  # the newest request's (its task has not run yet)
             self.scope[IN_FLIGHT] = self.tasks  # type: ignore[literal-required]  # an extra key of ours
-        self._watch()
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
         self._watch()
 
     def shutdown(self) -> None:
@@ -184,14 +188,6 @@ if HAVE_HTTPTOOLS:
             super().__init__(*args, **kwargs)
             self.parser.set_dangerous_leniencies(lenient_headers=True, lenient_optional_cr_before_lf=True)
 
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # uvicorn's own
-            super().connection_made(transport)
-            self._arm_head()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._disarm()
-            super().connection_lost(exc)
-
         def data_received(self, data: bytes) -> None:
             if not self._in_body:
                 self._head_bytes += len(data)
@@ -225,10 +221,6 @@ if HAVE_HTTPTOOLS:
         def on_message_complete(self) -> None:
             self._in_body = False
             super().on_message_complete()
-
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            self._watch()
 
         def shutdown(self) -> None:
             if self._in_body and self.cycle is not None and not self.cycle.response_started:

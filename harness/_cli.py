@@ -272,7 +272,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def _replay(scenarios: list[Scenario], modes: tuple[str, ...], *, live: bool, jobs: str) -> list[RunResult]:
     """Every run, with a progress line on a terminal."""
     from harness._replay import replay_all
-    from harness._replay_pool import auto_jobs
+    from harness._replay_pool import auto_jobs, replay_in_workers
 
     def progress(done: int, total: int, run: RunResult) -> None:
         if live:
@@ -280,7 +280,10 @@ def _replay(scenarios: list[Scenario], modes: tuple[str, ...], *, live: bool, jo
             print(f"\r\033[K[{done}/{total}] {run.scenario.name} ({run.mode}) {mark}", end="", file=sys.stderr, flush=True)
 
     workers = auto_jobs(len(scenarios) * len(modes)) if jobs == "auto" else int(jobs)
-    runs = list(replay_all(scenarios, modes, progress, jobs=workers))
+    if workers > 1 and len(scenarios) * len(modes) > 1:
+        runs = replay_in_workers(scenarios, modes, workers, progress)
+    else:
+        runs = list(replay_all(scenarios, modes, progress))
     if live:
         print("\r\033[K", end="", file=sys.stderr)
     return runs
@@ -353,6 +356,27 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+def _replay_parser(sub: Any) -> None:
+    replay = sub.add_parser("replay", help="replay scenario files, broken then fixed")
+    replay.add_argument("paths", nargs="*", default=["scenarios"])
+    replay.add_argument("-k", dest="keyword", help="only scenarios whose name/title/tags match this expression")
+    replay.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                        help="leave out YAML files matching GLOB (also: a .authstageignore file in the directory)")
+    mode = replay.add_mutually_exclusive_group()
+    mode.add_argument("--fixed-only", action="store_true")
+    mode.add_argument("--broken-only", action="store_true")
+    replay.add_argument("--junit", help="write a JUnit XML report here")
+    replay.add_argument("--report", help="write reports (one per scenario, Markdown and self-contained HTML, plus "
+                        "index.html) into this directory")
+    replay.add_argument("--jobs", "-j", type=_jobs, default="1", metavar="N",
+                        help="worker processes, each with its own stack (auto: one per core; default 1)")
+    replay.add_argument("--shard", type=_shard, metavar="I/N", help="only the I-th of N slices of the scenarios "
+                        "(after -k and --exclude): the N jobs of a CI matrix run each scenario once")
+    replay.add_argument("--json", action="store_true", help="print results as JSON")
+    replay.add_argument("--write-index", metavar="FILE", help="write the Markdown catalog index (no replay)")
+    replay.set_defaults(func=cmd_replay)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="authstage", description="Local OAuth-protected MCP chain: Auth0-style IdP, AgentCore-style gateway, MCP server."
@@ -399,24 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     browser.add_argument("--foreground", action="store_true", help="sign in and deliver before returning")
     browser.set_defaults(func=cmd_browser)
 
-    replay = sub.add_parser("replay", help="replay scenario files, broken then fixed")
-    replay.add_argument("paths", nargs="*", default=["scenarios"])
-    replay.add_argument("-k", dest="keyword", help="only scenarios whose name/title/tags match this expression")
-    replay.add_argument("--exclude", action="append", default=[], metavar="GLOB",
-                        help="leave out YAML files matching GLOB (also: a .authstageignore file in the directory)")
-    mode = replay.add_mutually_exclusive_group()
-    mode.add_argument("--fixed-only", action="store_true")
-    mode.add_argument("--broken-only", action="store_true")
-    replay.add_argument("--junit", help="write a JUnit XML report here")
-    replay.add_argument("--report", help="write reports (one per scenario, Markdown and self-contained HTML, plus "
-                        "index.html) into this directory")
-    replay.add_argument("--jobs", "-j", type=_jobs, default="1", metavar="N",
-                        help="worker processes, each with its own stack (auto: one per core; default 1)")
-    replay.add_argument("--shard", type=_shard, metavar="I/N", help="only the I-th of N slices of the scenarios "
-                        "(after -k and --exclude): the N jobs of a CI matrix run each scenario once")
-    replay.add_argument("--json", action="store_true", help="print results as JSON")
-    replay.add_argument("--write-index", metavar="FILE", help="write the Markdown catalog index (no replay)")
-    replay.set_defaults(func=cmd_replay)
+    _replay_parser(sub)
     return parser
 
 

@@ -250,14 +250,9 @@ def _settle(stack: Stack, timeout: float = 10.0) -> None:
 
 
 def replay_all(scenarios: list[Scenario], modes: tuple[str, ...],
-               progress: Callable[[int, int, RunResult], None] | None = None, *, jobs: int = 1) -> Iterator[RunResult]:
-    """Each scenario in each mode on one fresh stack; `progress(done, total, run)` after each run. With `jobs`
-    above 1, on that many worker processes (harness._replay_pool), the runs still in catalog order."""
-    if jobs > 1 and len(scenarios) * len(modes) > 1:
-        from harness._replay_pool import replay_in_workers
-
-        yield from replay_in_workers(scenarios, modes, jobs, progress)
-        return
+               progress: Callable[[int, int, RunResult], None] | None = None) -> Iterator[RunResult]:
+    """Each scenario in each mode on one fresh stack; `progress(done, total, run)` after each run (on several
+    cores: harness._replay_pool)."""
     with Replayer() as replayer:
         total = len(scenarios) * len(modes)
         done = 0

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from harness._replay import replay_all
-from harness._replay_pool import _start_method, auto_jobs
+from harness._replay_pool import _start_method, auto_jobs, replay_in_workers
 from harness._selection import select
 
 
@@ -16,8 +16,8 @@ def test_workers_give_what_one_replay_gives_in_catalog_order() -> None:
     scenarios = select(["scenarios"], "audience-mismatch or unknown-audience")
     assert len(scenarios) == 2
     progress: list[tuple[int, int]] = []
-    parallel = list(replay_all(scenarios, ("broken", "fixed"), lambda done, total, run: progress.append((done, total)),
-                               jobs=2))
+    parallel = replay_in_workers(scenarios, ("broken", "fixed"), 2,
+                                 lambda done, total, run: progress.append((done, total)))
     alone = list(replay_all(scenarios, ("broken", "fixed")))
     assert [(r.scenario.name, r.mode, r.passed, r.problems) for r in parallel] == \
            [(r.scenario.name, r.mode, r.passed, r.problems) for r in alone]
