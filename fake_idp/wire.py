@@ -37,6 +37,7 @@ class Incoming:
 
     method: str = "GET"
     scheme: str = "http"
+    path: str = "/"
     host: str | None = None
     query: list[tuple[str, str]] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names, first value of a repeat

@@ -8,8 +8,9 @@ and tags (docs/writing-scenarios.md).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from harness._exceptions import AuthstageError, ScenarioLoadError
 from harness._scenario import MODES, Scenario, load_scenario
@@ -40,7 +41,20 @@ def find_scenarios(paths: list[str]) -> list[Path]:
     return found
 
 
-def keyword_matches(expression: str | None, scenario: Scenario) -> bool:
+class Named(Protocol):
+    """What `-k` reads of a scenario: a replay scenario or a client-check scenario."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def tags(self) -> Sequence[str]: ...
+
+
+def keyword_matches(expression: str | None, scenario: Named) -> bool:
     """`-k`: words match name, title and tags (substring, case-insensitive); `and`, `or`, `not`, parentheses."""
     if not expression:
         return True

@@ -1,0 +1,375 @@
+"""`authstage client-check`: grade an MCP client command on one long-lived stack, scenario by scenario.
+
+The contract is conformance's (`@modelcontextprotocol/conformance` 0.1.16 `dist/index.js`, `vn()`/`yn()`): the
+client is started once per scenario with the server URL as its last argument, `MCP_CONFORMANCE_SCENARIO` set,
+`MCP_CONFORMANCE_CONTEXT` (JSON, `{"name": <scenario>, ...}`) for the scenarios that carry credentials, stdin a pipe
+that stays open, and a timeout after which it is killed. `MCP_CONFORMANCE_PROTOCOL_VERSION` is set as 0.2.x sets it.
+
+One stack serves the whole run: before each scenario its services are reset and given the scenario's documents
+(`Stack.apply`), so nothing restarts. The client's traffic is collected from the request logs as it is served
+(`Stack.subscribe`) and graded by the scenario's graders (`_client_graders.py`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+from urllib.parse import urlencode
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from fake_idp.pkce import s256
+from harness._client_grading import Check, Traffic, check, grade
+from harness._client_suites import (
+    AUTH0_PREREGISTERED,
+    CC_BASIC,
+    CC_JWT,
+    PREREGISTERED,
+    XAA,
+    XAA_IDP,
+    XAA_IDP_CALLBACK,
+    ClientScenario,
+)
+from harness._clients import HeadlessBrowser
+from harness._config import StackFile, render
+from harness._exceptions import AuthstageError
+from harness._replay import _settle
+from harness._report import _caller
+from harness._stack import Stack
+
+__all__ = ["CONTEXTS", "ClientCheck", "Material", "ScenarioResult", "command", "result_dir", "write_result"]
+
+PROTOCOL_VERSION = "2025-11-25"
+ENV = ("MCP_CONFORMANCE_SCENARIO", "MCP_CONFORMANCE_CONTEXT", "MCP_CONFORMANCE_PROTOCOL_VERSION")
+NEEDS = {"tls": "needs a TLS listener to serve and fetch the client's metadata document over https (CIMD); "
+                "the stack has none yet"}
+
+
+@dataclass
+class Material:
+    """What one run generates: the key pair of the private_key_jwt client (conformance generates one per run)."""
+
+    private_key_pem: str
+    public_key_pem: str
+
+    @classmethod
+    def generate(cls) -> Material:
+        key = ec.generate_private_key(ec.SECP256R1())
+        private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption()).decode()
+        public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                               serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+        return cls(private, public)
+
+
+@dataclass
+class ScenarioResult:
+    scenario: ClientScenario
+    checks: list[Check] = field(default_factory=list)
+    exit_code: int | None = None
+    timed_out: bool = False
+    stopped: str | None = None  # why the runner ended a client whose verdict was decided
+    skipped: str | None = None
+    seconds: float = 0.0
+    stdout: str = ""
+    stderr: str = ""
+    server_url: str = ""
+
+    def count(self, status: str) -> int:
+        return sum(c["status"] == status for c in self.checks)
+
+    @property
+    def failures(self) -> list[Check]:
+        return [c for c in self.checks if c["status"] in ("FAILURE", "WARNING")]
+
+    @property
+    def passed(self) -> bool:
+        """conformance's verdict: no FAILURE and no WARNING check (a skipped scenario does not fail the run)."""
+        return self.skipped is not None or not self.failures
+
+
+# --- MCP_CONFORMANCE_CONTEXT builders -----------------------------------------------------------------------------
+
+
+def _id_token(stack: Stack) -> str:
+    """An ID token of the enterprise IdP for the default user: a headless login of its client, as a user would."""
+    verifier = secrets.token_urlsafe(48)
+    query = {"response_type": "code", "client_id": XAA_IDP, "redirect_uri": XAA_IDP_CALLBACK, "scope": "openid email",
+             "state": "client-check", "code_challenge": s256(verifier), "code_challenge_method": "S256"}
+    user = stack.manifest["default_user"]
+    result = HeadlessBrowser(username=user, stop_at=XAA_IDP_CALLBACK).run(
+        stack.idp.authorization_endpoint + "?" + urlencode(query))
+    if result.code is None:
+        raise AuthstageError(f"client-check: the enterprise IdP login for cross-app access failed: {result.params}")
+    answer = stack.http.post(stack.idp.token_endpoint, data={
+        "grant_type": "authorization_code", "client_id": XAA_IDP, "code": result.code,
+        "redirect_uri": XAA_IDP_CALLBACK, "code_verifier": verifier})
+    if answer.status_code != 200 or "id_token" not in answer.json():
+        raise AuthstageError(f"client-check: no ID token for cross-app access: {answer.text[:300]}")
+    token: str = answer.json()["id_token"]
+    return token
+
+
+def _cross_app_access(stack: Stack, material: Material) -> dict[str, Any]:
+    issuer = stack.variables["idp.issuer"]
+    return {"client_id": XAA[0], "client_secret": XAA[1], "idp_client_id": XAA_IDP, "idp_id_token": _id_token(stack),
+            "idp_issuer": issuer, "idp_token_endpoint": stack.idp.token_endpoint, "auth_issuer": issuer}
+
+
+CONTEXTS: dict[str, Callable[[Stack, Material], dict[str, Any]]] = {
+    "preregistered": lambda stack, m: {"client_id": PREREGISTERED[0], "client_secret": PREREGISTERED[1]},
+    "auth0_preregistered": lambda stack, m: {"client_id": AUTH0_PREREGISTERED},
+    "client_credentials_basic": lambda stack, m: {"client_id": CC_BASIC[0], "client_secret": CC_BASIC[1]},
+    "client_credentials_jwt": lambda stack, m: {"client_id": CC_JWT, "private_key_pem": m.private_key_pem,
+                                                "signing_algorithm": "ES256"},
+    "cross_app_access": _cross_app_access,
+}
+
+
+# --- the run ------------------------------------------------------------------------------------------------------
+
+
+class _Collector:
+    """The client's records of the scenario being run, in serve order; ends the client once its verdict is decided."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.records: list[dict[str, Any]] = []
+        self.active = False
+        self.limit: int | None = None
+        self.done = threading.Event()
+        self.stopped: str | None = None
+
+    def start(self, limit: int | None) -> None:
+        with self.lock:
+            self.records, self.active, self.limit, self.stopped = [], True, limit, None
+            self.done.clear()
+
+    def finish(self) -> list[dict[str, Any]]:
+        with self.lock:
+            self.active = False
+            return list(self.records)
+
+    def __call__(self, record: dict[str, Any]) -> None:
+        with self.lock:
+            if not self.active:
+                return
+            self.records.append(record)
+            if self.limit is None or _caller(record) != "client":
+                return
+            attempts = sum(r["service"] == "idp" and r["path"] == "/authorize" and _caller(r) == "client"
+                           for r in self.records)
+            if attempts >= self.limit and self.stopped is None:
+                self.stopped = f"{attempts} authorization attempts: the verdict is decided, the client was ended"
+                self.done.set()
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    """End the client and what it started (its own process group; it was started in a new session)."""
+    for sig, wait in ((signal.SIGTERM, 2.0), (signal.SIGKILL, 5.0)):
+        if process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(wait)
+
+
+class ClientCheck:
+    """Runs scenarios against `command` on one stack (started on first use unless given)."""
+
+    def __init__(self, command: list[str], *, timeout: float = 30.0, stack: Stack | None = None) -> None:
+        if not command:
+            raise AuthstageError("client-check: no client command")
+        self.command = command
+        self.timeout = timeout
+        self.stack = stack
+        self._own = stack is None
+        self.material = Material.generate()
+        self.collector = _Collector()
+        self._subscribed = False
+
+    def __enter__(self) -> ClientCheck:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._own and self.stack is not None:
+            self.stack.stop()
+            self.stack = None
+
+    def _ensure_stack(self) -> Stack:
+        if self.stack is None:
+            self.stack = Stack().start()
+            _settle(self.stack)
+        if not self._subscribed:
+            self.stack.subscribe(self.collector)
+            self._subscribed = True
+        return self.stack
+
+    def _prepare(self, stack: Stack, scenario: ClientScenario) -> dict[str, Any] | None:
+        """The stack reset to the scenario's documents; the context the client is given."""
+        variables = {**stack.variables, "run.public_key_pem": self.material.public_key_pem}
+        sections = render(scenario.stack, variables, where=scenario.name)
+        stack.apply(StackFile.from_dict(sections, source=scenario.name))
+        builder = CONTEXTS.get(scenario.context) if scenario.context else None
+        return builder(stack, self.material) if builder else None
+
+    def _environment(self, scenario: ClientScenario, context: dict[str, Any] | None) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in ENV}
+        env["MCP_CONFORMANCE_SCENARIO"] = scenario.name
+        env["MCP_CONFORMANCE_PROTOCOL_VERSION"] = PROTOCOL_VERSION
+        if context is not None:
+            env["MCP_CONFORMANCE_CONTEXT"] = json.dumps({"name": scenario.name, **context})
+        return env
+
+    def run_one(self, scenario: ClientScenario) -> ScenarioResult:
+        result = ScenarioResult(scenario)
+        if scenario.needs is not None:
+            result.skipped = NEEDS[scenario.needs]
+            result.checks = [check(scenario.name, f"Skipped: {result.skipped}", "SKIPPED", name=scenario.name)]
+            return result
+        stack = self._ensure_stack()
+        started = time.perf_counter()
+        context = self._prepare(stack, scenario)
+        result.server_url = stack.gateway.mcp_url if scenario.target == "gateway" else stack.mcp.mcp_url
+        self._execute(scenario, result, self._environment(scenario, context))
+        records = self.collector.finish()
+        result.stopped = self.collector.stopped
+        result.checks = grade(Traffic.of(records, scenario.target, result.server_url), scenario.graders,
+                              scenario.required)
+        if result.timed_out:
+            result.checks.append(check("client-timeout", f"CLIENT TIMED OUT after {self.timeout:g} s - test "
+                                       "incomplete", "FAILURE", name="ClientTimeout"))
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def _execute(self, scenario: ClientScenario, result: ScenarioResult, env: dict[str, str]) -> None:
+        """Start the client, wait for it (or for the timeout, or for its decided verdict), collect its output."""
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            self.collector.start(scenario.stop_after_authorizations)
+            process = subprocess.Popen([*self.command, result.server_url], stdin=subprocess.PIPE, stdout=out,
+                                       stderr=err, env=env, start_new_session=True)
+            def wait() -> None:
+                process.wait()
+                self.collector.done.set()
+
+            threading.Thread(target=wait, daemon=True).start()
+            finished = self.collector.done.wait(self.timeout)
+            if process.poll() is None:
+                result.timed_out = not finished
+                _kill(process)
+            if process.stdin is not None:
+                with contextlib.suppress(OSError):
+                    process.stdin.close()
+            result.exit_code = process.returncode
+            result.stdout, result.stderr = _read(out), _read(err)
+
+    def run(self, scenarios: list[ClientScenario],
+            progress: Callable[[ScenarioResult], None] | None = None) -> list[ScenarioResult]:
+        results = []
+        for scenario in scenarios:
+            result = self.run_one(scenario)
+            if progress is not None:
+                progress(result)
+            results.append(result)
+        return results
+
+
+def _read(stream: BinaryIO) -> str:
+    stream.seek(0)
+    return stream.read().decode("utf-8", "replace")
+
+
+def result_dir(base: Path, scenario: str) -> Path:
+    """conformance's layout: `<dir>/<scenario>-<ISO timestamp with ':' and '.' as '-'>` (`auth/` a subdirectory)."""
+    stamp = time.strftime("%Y-%m-%dT%H-%M-%S", time.gmtime()) + f"-{int(time.time() * 1000) % 1000:03d}Z"
+    return base / f"{scenario}-{stamp}"
+
+
+def write_result(base: Path, result: ScenarioResult) -> Path:
+    """`checks.json` (byte for byte `JSON.stringify(checks, null, 2)`), `stdout.txt`, `stderr.txt`."""
+    directory = result_dir(base, result.scenario.name)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "checks.json").write_text(json.dumps(result.checks, indent=2, ensure_ascii=False), encoding="utf-8")
+    (directory / "stdout.txt").write_text(result.stdout, encoding="utf-8")
+    (directory / "stderr.txt").write_text(result.stderr, encoding="utf-8")
+    return directory
+
+
+# --- the command ----------------------------------------------------------------------------------------------------
+
+
+def _listing(scenarios: list[ClientScenario]) -> str:
+    return "\n".join(f"{s.name:<48} {s.suite:<11} {s.summary}" + (f"  [skipped: needs {s.needs}]" if s.needs else "")
+                     for s in scenarios)
+
+
+def command(args: argparse.Namespace) -> int:
+    """`authstage client-check [--suite S] [-k EXPR] [--timeout S] [-o DIR] [--junit F] -- COMMAND ARGS`."""
+    from harness._client_report import (
+        dumps,
+        junit_xml,
+        load_baseline,
+        markdown_report,
+        results_json,
+        text_report,
+    )
+    from harness._client_suites import suite_scenarios
+    from harness._selection import keyword_matches
+
+    scenarios = [s for s in suite_scenarios(args.suite) if keyword_matches(args.keyword, s)]
+    if args.list:
+        print(_listing(scenarios))
+        return 0
+    client = list(args.client) or (args.command.split(" ") if args.command else [])
+    if not client:
+        print("authstage client-check: give the client command after `--` (or --command)", file=sys.stderr)
+        return 2
+    if not scenarios:
+        print("authstage client-check: no scenario matched", file=sys.stderr)
+        return 2
+    baseline = load_baseline(args.expected_failures) if args.expected_failures else None
+    output = Path(args.output_dir) if args.output_dir else None
+    live = sys.stderr.isatty() and not args.json
+
+    def progress(result: ScenarioResult) -> None:
+        if output is not None:
+            write_result(output, result)
+        if live:
+            print(f"\r\033[K{'ok' if result.passed else 'FAIL'} {result.scenario.name}", end="", file=sys.stderr,
+                  flush=True)
+
+    started = time.perf_counter()
+    with ClientCheck(client, timeout=args.timeout) as runner:
+        results = runner.run(scenarios, progress)
+    elapsed = time.perf_counter() - started
+    if live:
+        print("\r\033[K", end="", file=sys.stderr)
+    print(dumps(results_json(results, elapsed)) if args.json else text_report(results, elapsed))
+    if output is not None:
+        (output / "report.md").write_text(markdown_report(results, client), encoding="utf-8")
+    if args.junit:
+        Path(args.junit).write_text(junit_xml(results), encoding="utf-8")
+    if baseline is None:
+        return 0 if all(r.passed for r in results) else 1
+    code, lines = baseline.verdict(results)
+    if lines and not args.json:
+        print("\n".join(lines))
+    return code
