@@ -75,6 +75,10 @@ class RegistrationProfile(_Model):
     assign_token_endpoint_auth_method: SecretMethod | None = None
     """RFC 7591 §3.2.1: the server may replace requested metadata. Set, every registration gets this method
     whatever the client asked (conformance's AS: "the server only supports X"). None: the requested method."""
+    refresh_token_rotation: Literal["public_only", "always"] = "public_only"
+    """Refresh-token rotation of registered clients: Auth0 turns it on for public third-party apps (DOC
+    configure-refresh-token-rotation); `always` rotates for confidential ones too (the reuse trap, F-15, for
+    clients that register with a secret)."""
 
 
 class PublicKeyCredential(_Model):

@@ -215,6 +215,7 @@ def _grant_types(ctx: Ctx, requested: list[str] | None) -> list[GrantType]:
 def _register(ctx: Ctx, meta: ClientMetadata, grants: list[GrantType]) -> Client:
     mode = ctx.tenant.settings.dynamic_client_registration_security_mode
     public = meta.token_endpoint_auth_method == "none"
+    rotate_all = ctx.tenant.profile.registration.refresh_token_rotation == "always"
     client = Client(
         name=meta.client_name or "Dynamic Application",
         client_id=("tpc_" if mode == "strict" else "") + random_string(32),
@@ -226,7 +227,7 @@ def _register(ctx: Ctx, meta: ClientMetadata, grants: list[GrantType]) -> Client
         token_endpoint_auth_method=meta.token_endpoint_auth_method,
         callbacks=list(meta.redirect_uris),
         refresh_token=RefreshTokenSettings(
-            rotation_type="rotating" if public else "non-rotating", expiration_type="expiring"
+            rotation_type="rotating" if public or rotate_all else "non-rotating", expiration_type="expiring"
         ),
     )
     with ctx.state.lock:

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -47,6 +47,7 @@ from harness._client_suites import (
 from harness._clients import HeadlessBrowser
 from harness._config import StackFile, render
 from harness._exceptions import AuthstageError
+from harness._gate import Gate, Gates
 from harness._replay import _settle
 from harness._report import _caller
 from harness._stack import Stack
@@ -130,6 +131,8 @@ def _cross_app_access(stack: Stack, material: Material) -> dict[str, Any]:
             "idp_issuer": issuer, "idp_token_endpoint": stack.idp.token_endpoint, "auth_issuer": issuer}
 
 
+# Contexts that need the scenario's stack in place (a token it mints): such a client starts at its turn.
+LIVE_CONTEXTS = frozenset({"cross_app_access"})
 CONTEXTS: dict[str, Callable[[Stack, Material], dict[str, Any]]] = {
     "preregistered": lambda stack, m: {"client_id": PREREGISTERED[0], "client_secret": PREREGISTERED[1]},
     "auth0_preregistered": lambda stack, m: {"client_id": AUTH0_PREREGISTERED},
@@ -154,10 +157,11 @@ class _Collector:
         self.done = threading.Event()
         self.stopped: str | None = None
 
-    def start(self, limit: int | None) -> None:
+    def start(self, limit: int | None, exited: threading.Event) -> None:
+        """Collect from now on; `done` is the client's `exited` event (or set earlier by the limit)."""
         with self.lock:
             self.records, self.active, self.limit, self.stopped = [], True, limit, None
-            self.done.clear()
+            self.done = exited
 
     def finish(self) -> list[dict[str, Any]]:
         with self.lock:
@@ -189,18 +193,44 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
             process.wait(wait)
 
 
-class ClientCheck:
-    """Runs scenarios against `command` on one stack (started on first use unless given)."""
+@dataclass
+class Launch:
+    """A started client: its process, its held gate (None: it talks to the service directly) and its output."""
 
-    def __init__(self, command: list[str], *, timeout: float = 30.0, stack: Stack | None = None) -> None:
+    scenario: ClientScenario
+    process: subprocess.Popen[bytes]
+    server_url: str
+    gate: Gate | None
+    out: BinaryIO
+    err: BinaryIO
+    exited: threading.Event = field(default_factory=threading.Event)
+
+    def watch(self) -> None:
+        def wait() -> None:
+            self.process.wait()
+            self.exited.set()
+
+        threading.Thread(target=wait, daemon=True).start()
+
+
+class ClientCheck:
+    """Runs scenarios against `command` on one stack (started on first use unless given).
+
+    `prestart`: how many of the next scenarios' clients are started while one runs, each behind a held gate
+    (`_gate.py`); 0 starts each client at its turn, talking to the service directly."""
+
+    def __init__(self, command: list[str], *, timeout: float = 30.0, stack: Stack | None = None,
+                 prestart: int = 2) -> None:
         if not command:
             raise AuthstageError("client-check: no client command")
         self.command = command
         self.timeout = timeout
         self.stack = stack
+        self.prestart = max(0, prestart)
         self._own = stack is None
         self.material = Material.generate()
         self.collector = _Collector()
+        self.gates: Gates | None = None
         self._subscribed = False
 
     def __enter__(self) -> ClientCheck:
@@ -210,6 +240,9 @@ class ClientCheck:
         self.close()
 
     def close(self) -> None:
+        if self.gates is not None:
+            self.gates.close()
+            self.gates = None
         if self._own and self.stack is not None:
             self.stack.stop()
             self.stack = None
@@ -223,23 +256,50 @@ class ClientCheck:
             self._subscribed = True
         return self.stack
 
-    def _prepare(self, stack: Stack, scenario: ClientScenario) -> dict[str, Any] | None:
-        """The stack reset to the scenario's documents; the context the client is given."""
-        variables = {**stack.variables, "run.public_key_pem": self.material.public_key_pem}
-        sections = render(scenario.stack, variables, where=scenario.name)
-        stack.apply(StackFile.from_dict(sections, source=scenario.name))
-        builder = CONTEXTS.get(scenario.context) if scenario.context else None
-        return builder(stack, self.material) if builder else None
+    # -- one client --------------------------------------------------------------------------------------------------
+    def _endpoint(self, stack: Stack, scenario: ClientScenario) -> tuple[str, Gate | None]:
+        """The URL the client is given: the service's own, or a held gate's in front of it."""
+        service = stack.gateway if scenario.target == "gateway" else stack.mcp
+        if self.prestart == 0:
+            return service.mcp_url, None
+        if self.gates is None:
+            self.gates = Gates()
+        parts = urlsplit(service.url)
+        gate = self.gates.open((parts.hostname or "127.0.0.1", parts.port or 80))
+        return gate.url + "/mcp", gate
 
-    def _environment(self, scenario: ClientScenario, context: dict[str, Any] | None) -> dict[str, str]:
+    def _launch(self, stack: Stack, scenario: ClientScenario, context: dict[str, Any] | None,
+                endpoint: tuple[str, Gate | None] | None = None) -> Launch:
+        server_url, gate = endpoint or self._endpoint(stack, scenario)
         env = {k: v for k, v in os.environ.items() if k not in ENV}
         env["MCP_CONFORMANCE_SCENARIO"] = scenario.name
         env["MCP_CONFORMANCE_PROTOCOL_VERSION"] = PROTOCOL_VERSION
         if context is not None:
             env["MCP_CONFORMANCE_CONTEXT"] = json.dumps({"name": scenario.name, **context})
-        return env
+        out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+        process = subprocess.Popen([*self.command, server_url], stdin=subprocess.PIPE, stdout=out, stderr=err,
+                                   env=env, start_new_session=True)
+        launch = Launch(scenario, process, server_url, gate, out, err)
+        launch.watch()
+        return launch
 
-    def run_one(self, scenario: ClientScenario) -> ScenarioResult:
+    def _apply(self, stack: Stack, scenario: ClientScenario, server_url: str) -> None:
+        """The stack reset to the scenario's documents, `${client.url}`/`${client.mcp_url}` = what the client got."""
+        client_url = server_url.rsplit("/mcp", 1)[0]
+        variables = {**stack.variables, "run.public_key_pem": self.material.public_key_pem,
+                     "client.url": client_url, "client.mcp_url": server_url}
+        sections = render(scenario.stack, variables, where=scenario.name)
+        stack.apply(StackFile.from_dict(sections, source=scenario.name))
+
+    def _static_context(self, scenario: ClientScenario) -> bool:
+        return scenario.context is None or scenario.context not in LIVE_CONTEXTS
+
+    def _context(self, stack: Stack, scenario: ClientScenario) -> dict[str, Any] | None:
+        builder = CONTEXTS.get(scenario.context) if scenario.context else None
+        return builder(stack, self.material) if builder else None
+
+    def run_one(self, scenario: ClientScenario, launch: Launch | None = None) -> ScenarioResult:
+        """Apply the scenario, start (or let through) its client, wait, grade."""
         result = ScenarioResult(scenario)
         if scenario.needs is not None:
             result.skipped = NEEDS[scenario.needs]
@@ -247,12 +307,17 @@ class ClientCheck:
             return result
         stack = self._ensure_stack()
         started = time.perf_counter()
-        context = self._prepare(stack, scenario)
-        result.server_url = stack.gateway.mcp_url if scenario.target == "gateway" else stack.mcp.mcp_url
-        self._execute(scenario, result, self._environment(scenario, context))
+        if launch is None:
+            endpoint = self._endpoint(stack, scenario)
+            self._apply(stack, scenario, endpoint[0])
+            launch = self._launch(stack, scenario, self._context(stack, scenario), endpoint)
+        else:
+            self._apply(stack, scenario, launch.server_url)
+        self._wait(launch, result)
         records = self.collector.finish()
         result.stopped = self.collector.stopped
-        result.checks = grade(Traffic.of(records, scenario.target, result.server_url), scenario.graders,
+        result.server_url = launch.server_url
+        result.checks = grade(Traffic.of(records, scenario.target, launch.server_url), scenario.graders,
                               scenario.required)
         if result.timed_out:
             result.checks.append(check("client-timeout", f"CLIENT TIMED OUT after {self.timeout:g} s - test "
@@ -260,35 +325,47 @@ class ClientCheck:
         result.seconds = time.perf_counter() - started
         return result
 
-    def _execute(self, scenario: ClientScenario, result: ScenarioResult, env: dict[str, str]) -> None:
-        """Start the client, wait for it (or for the timeout, or for its decided verdict), collect its output."""
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            self.collector.start(scenario.stop_after_authorizations)
-            process = subprocess.Popen([*self.command, result.server_url], stdin=subprocess.PIPE, stdout=out,
-                                       stderr=err, env=env, start_new_session=True)
-            def wait() -> None:
-                process.wait()
-                self.collector.done.set()
-
-            threading.Thread(target=wait, daemon=True).start()
-            finished = self.collector.done.wait(self.timeout)
-            if process.poll() is None:
-                result.timed_out = not finished
-                _kill(process)
-            if process.stdin is not None:
-                with contextlib.suppress(OSError):
-                    process.stdin.close()
-            result.exit_code = process.returncode
-            result.stdout, result.stderr = _read(out), _read(err)
+    def _wait(self, launch: Launch, result: ScenarioResult) -> None:
+        """Let the client through, wait for its exit (or the timeout, or its decided verdict), collect its output."""
+        self.collector.start(launch.scenario.stop_after_authorizations, launch.exited)
+        if launch.gate is not None:
+            launch.gate.release()
+        finished = self.collector.done.wait(self.timeout)
+        process = launch.process
+        if process.poll() is None:
+            result.timed_out = not finished
+            _kill(process)
+        if process.stdin is not None:
+            with contextlib.suppress(OSError):
+                process.stdin.close()
+        if launch.gate is not None:
+            launch.gate.close()
+        result.exit_code = process.returncode
+        result.stdout, result.stderr = _read(launch.out), _read(launch.err)
+        launch.out.close()
+        launch.err.close()
 
     def run(self, scenarios: list[ClientScenario],
             progress: Callable[[ScenarioResult], None] | None = None) -> list[ScenarioResult]:
+        """Each scenario in turn; the next `prestart` clients (static contexts only) start early behind gates."""
+        started: dict[int, Launch] = {}
         results = []
-        for scenario in scenarios:
-            result = self.run_one(scenario)
-            if progress is not None:
-                progress(result)
-            results.append(result)
+        try:
+            for index, scenario in enumerate(scenarios):
+                stack = self._ensure_stack()
+                for ahead in range(index + 1, min(len(scenarios), index + 1 + self.prestart)):
+                    upcoming = scenarios[ahead]
+                    if ahead not in started and upcoming.needs is None and self._static_context(upcoming):
+                        started[ahead] = self._launch(stack, upcoming, self._context(stack, upcoming))
+                result = self.run_one(scenario, started.pop(index, None))
+                if progress is not None:
+                    progress(result)
+                results.append(result)
+        finally:
+            for launch in started.values():
+                _kill(launch.process)
+                launch.out.close()
+                launch.err.close()
         return results
 
 

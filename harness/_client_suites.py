@@ -96,19 +96,19 @@ CONFORMANCE_IDP: dict[str, Any] = {
         "enable_dynamic_client_registration": True,
         "dynamic_client_registration_security_mode": "permissive",  # PKCE optional: a client without it is graded
         "resource_parameter_profile": "compatibility",
-        "default_audience": "${mcp.mcp_url}",  # a client without `resource` still gets a token for the server
+        "default_audience": "${client.mcp_url}",  # a client without `resource` still gets a token for the server
         "headless_auto_approve": True,
         "headless_default_user": "alice@example.test",
     },
     "faults": {"loopback_port_strict": False},  # RFC 8252 §7.3: any loopback port
-    "apis": [{"name": "conformance-mcp", "identifier": "${mcp.mcp_url}", "scopes": CONFORMANCE_SCOPES,
+    "apis": [{"name": "conformance-mcp", "identifier": "${client.mcp_url}", "scopes": CONFORMANCE_SCOPES,
               "token_dialect": "rfc9068_profile", "enforce_policies": True, "allow_offline_access": True}],
     "clients": CONFORMANCE_CLIENTS,
     "client_grants": [
-        {"default_for": "third_party_clients", "audience": "${mcp.mcp_url}", "scope": CONFORMANCE_SCOPES,
+        {"default_for": "third_party_clients", "audience": "${client.mcp_url}", "scope": CONFORMANCE_SCOPES,
          "subject_type": "user"},
-        {"client_id": CC_BASIC[0], "audience": "${mcp.mcp_url}", "scope": []},
-        {"client_id": CC_JWT, "audience": "${mcp.mcp_url}", "scope": []},
+        {"client_id": CC_BASIC[0], "audience": "${client.mcp_url}", "scope": []},
+        {"client_id": CC_JWT, "audience": "${client.mcp_url}", "scope": []},
     ],
     "users": [{"user_id": "auth0|alice", "email": "alice@example.test", "password": "demo-password-alice",
                "name": "Alice Example", "permissions": {"conformance-mcp": ["mcp:basic", "mcp:read", "mcp:write"]}}],
@@ -129,7 +129,7 @@ CONFORMANCE_IDP: dict[str, Any] = {
 
 CONFORMANCE_AUTH: dict[str, Any] = {
     "issuer": "${idp.issuer}",
-    "audience": "${mcp.mcp_url}",
+    "audience": "${client.mcp_url}",  # the URL the client was given (a held gate's, see _gate.py)
     "scopes": [],
     "discovery_url": RFC8414,  # the sample server's keys come from the one metadata document served
     "metadata_paths": [PATH_PRM],  # conformance `j()` default; the root is a 404
@@ -223,17 +223,16 @@ SCOPES = [
           (g.pre_registration, *PRM_FLOW), ("pre-registration-auth",), context="preregistered"),
 ]
 
-COLOCATED = {"default_audience": "${mcp.mcp_url}"}
 BACKCOMPAT = [
     _auth("2025-03-26-oauth-metadata-backcompat", "No PRM; the AS on the MCP origin with RFC 8414 metadata "
           "(2025-03-26)", conformance({"profile": {"discovery": {"metadata_urls": None}}},
-                                      {"issuer": "${mcp.url}/", "discovery_url": OIDC, "metadata_paths": [],
+                                      {"issuer": "${client.url}/", "discovery_url": OIDC, "metadata_paths": [],
                                        "challenge_resource_metadata": False},
                                       {"authorization_server": {"upstream": "${idp.url}", "metadata": True}}),
           FLOW, FLOW_REQUIRED, suite="backcompat"),
     _auth("2025-03-26-oauth-endpoint-fallback", "No PRM, no metadata: /authorize, /token, /register on the MCP origin "
           "(2025-03-26)", conformance({"profile": {"discovery": {"metadata_urls": None}}},
-                                      {"issuer": "${mcp.url}/", "discovery_url": OIDC, "metadata_paths": [],
+                                      {"issuer": "${client.url}/", "discovery_url": OIDC, "metadata_paths": [],
                                        "challenge_resource_metadata": False},
                                       {"authorization_server": {"upstream": "${idp.url}", "metadata": False}}),
           FLOW, FLOW_REQUIRED[1:], suite="backcompat"),
@@ -276,26 +275,44 @@ CIMD = _auth("basic-cimd", "Client ID metadata document: the AS fetches and vali
 # Auth0 and AgentCore: the demo stack's products, the traps a client must survive
 # ---------------------------------------------------------------------------------------------------------------------
 
-AUTH0_APIS = [
-    {"name": "authstage-gateway", "identifier": "${gateway.mcp_url}", "scopes": ["mcp:tools", "mcp:admin"],
-     "token_dialect": "rfc9068_profile_authz", "enforce_policies": True, "allow_offline_access": True},
-    {"name": "sample-search", "identifier": "${mcp.mcp_url}", "scopes": ["search:read"],
-     "token_dialect": "rfc9068_profile_authz", "enforce_policies": True},
-]
-AUTH0_GRANTS = [
-    {"client_id": "${clients.demo-m2m.client_id}", "audience": "${gateway.mcp_url}", "scope": ["mcp:tools"]},
-    {"client_id": "${clients.gateway-outbound.client_id}", "audience": "${mcp.mcp_url}", "scope": ["search:read"]},
-    {"default_for": "third_party_clients", "audience": "${gateway.mcp_url}", "scope": ["mcp:tools"],
-     "subject_type": "user"},
-    {"default_for": "third_party_clients", "audience": "${mcp.mcp_url}", "scope": ["search:read"],
-     "subject_type": "user"},
-]
+def product_apis(target: str, **sample: Any) -> list[dict[str, Any]]:
+    """The demo tenant's two APIs, the one the client talks to identified by the URL it was given."""
+    gateway = "${client.mcp_url}" if target == "gateway" else "${gateway.mcp_url}"
+    mcp = "${client.mcp_url}" if target == "mcp" else "${mcp.mcp_url}"
+    return [
+        {"name": "authstage-gateway", "identifier": gateway, "scopes": ["mcp:tools", "mcp:admin"],
+         "token_dialect": "rfc9068_profile_authz", "enforce_policies": True, "allow_offline_access": True},
+        {"name": "sample-search", "identifier": mcp, "scopes": ["search:read"],
+         "token_dialect": "rfc9068_profile_authz", "enforce_policies": True, **sample},
+    ]
+
+
+def product_grants(target: str) -> list[dict[str, Any]]:
+    """The demo tenant's grants, and third-party apps granted the sample server too."""
+    gateway = "${client.mcp_url}" if target == "gateway" else "${gateway.mcp_url}"
+    mcp = "${client.mcp_url}" if target == "mcp" else "${mcp.mcp_url}"
+    return [
+        {"client_id": "${clients.demo-m2m.client_id}", "audience": gateway, "scope": ["mcp:tools"]},
+        {"client_id": "${clients.gateway-outbound.client_id}", "audience": mcp, "scope": ["search:read"]},
+        {"default_for": "third_party_clients", "audience": gateway, "scope": ["mcp:tools"], "subject_type": "user"},
+        {"default_for": "third_party_clients", "audience": mcp, "scope": ["search:read"], "subject_type": "user"},
+    ]
+
+
 AUTH0_PREREGISTERED = "authstage-auth0-preregistered"
 
 
 def auth0(idp: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The demo tenant (Auth0, strict DCR, compatibility profile) also granting third-party apps the sample server."""
-    return {"idp": merge_patch({"client_grants": AUTH0_GRANTS}, idp or {})}
+    """The demo tenant (Auth0, strict DCR, compatibility profile) protecting the sample server directly."""
+    base = {"apis": product_apis("mcp"), "client_grants": product_grants("mcp")}
+    return {"idp": merge_patch(base, idp or {}), "mcp": {"auth": {"audience": "${client.mcp_url}"}}}
+
+
+def agentcore(idp: dict[str, Any] | None = None, gateway: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The demo stack: the client talks to the gateway (CUSTOM_JWT, allowedAudience = the URL it was given)."""
+    base = {"apis": product_apis("gateway"), "client_grants": product_grants("gateway")}
+    audience = {"authorizerConfiguration": {"customJWTAuthorizer": {"allowedAudience": ["${client.mcp_url}"]}}}
+    return {"idp": merge_patch(base, idp or {}), "gateway": merge_patch(audience, gateway or {})}
 
 
 def _product(name: str, suite: str, summary: str, stack: dict[str, Any], graders: tuple[Grader, ...],
@@ -331,7 +348,8 @@ AUTH0 = [
              ("authorization-request", "token-request"), "auth0-tenant.md F-6", context="auth0_preregistered"),
     _product("auth0-refresh-token-rotation", "auth0", "Rotating refresh tokens and 1 s access tokens: each refresh "
              "must present the newest refresh token (reuse revokes the family)",
-             auth0({"apis": [AUTH0_APIS[0], {**AUTH0_APIS[1], "token_lifetime": 1, "allow_offline_access": True}]}),
+             auth0({"apis": product_apis("mcp", token_lifetime=1, allow_offline_access=True),
+                    "profile": {"registration": {"refresh_token_rotation": "always"}}}),
              (g.refresh_rotation, g.authorizations, g.tokens, g.bearer), ("token-request",),
              "auth0-tenant.md F-15"),
 ]
@@ -340,21 +358,21 @@ SESSIONS = {"sessionConfiguration": {"sessionTimeoutInSeconds": 3600},
             "streamingConfiguration": {"enableResponseStreaming": True}}
 AGENTCORE = [
     _product("agentcore-prm-root", "agentcore", "The gateway: PRM at the root only (its 401 names it), every other "
-             "path a Coral 404, tokens for the gateway's own URL", {},
+             "path a Coral 404, tokens for the gateway's own URL", agentcore(),
              (g.prm_discovered, g.no_as_probe, g.resource_parameter, g.token_audience, g.authorizations, g.tokens,
               g.bearer), ("authorization-request", "token-request"), "agentcore-gateway.md §1, §5, U12", target="gateway"),
     _product("agentcore-legacy-challenge", "agentcore", "The Aug-2025 challenge: only resource_metadata (no error, no "
-             "scope); the scope comes from the PRM", {"gateway": {"emulator": {"legacyChallenge": True}}},
+             "scope); the scope comes from the PRM", agentcore(gateway={"emulator": {"legacyChallenge": True}}),
              (g.prm_discovered, g.scope_selection("scope-from-scopes-supported", ("mcp:tools",)), g.authorizations,
               g.tokens, g.bearer), ("authorization-request", "token-request"), "agentcore-gateway.md §4.1 (OBSERVED)",
              target="gateway"),
     _product("agentcore-step-up-denied", "agentcore", "The user lacks mcp:tools: every call is 403 insufficient_scope "
              "and re-authorizing does not help; the client must stop",
-             {"idp": {"settings": {"headless_default_user": "bob@example.test"}}},
+             agentcore({"settings": {"headless_default_user": "bob@example.test"}}),
              (g.retry_limit(3), g.authorizations, g.tokens, g.bearer), (), "agentcore-gateway.md §3, U5",
              target="gateway", allow_client_error=True, stop_after_authorizations=4),
     _product("agentcore-sessions-sse", "agentcore", "Sessions (Mcp-Session-Id) and SSE answers "
-             "(enableResponseStreaming)", {"gateway": {"protocolConfiguration": {"mcp": SESSIONS}}},
+             "(enableResponseStreaming)", agentcore(gateway={"protocolConfiguration": {"mcp": SESSIONS}}),
              (g.mcp_session, g.tool_called, g.authorizations, g.tokens, g.bearer), ("token-request",),
              "agentcore-gateway.md §6 (DOC gateway-sessions, gateway-mcp-streaming)", target="gateway"),
 ]

@@ -7,9 +7,11 @@ scenarios that carry some. Every `auth/*` scenario without a handler of its own 
 (`OAuthClientProvider`, headless: the redirect handler GETs the authorize URL and reads the code from the
 `Location` of the answer). Then: initialize, list the tools, call the first one.
 
-`AUTHSTAGE_CLIENT_DEFECTS` (comma-separated) turns this good client into a deliberately broken one, each defect
-a small change to what it sends: `no-pkce`, `no-resource`, `root-only-prm`, `ignore-403-scope`, `retry-forever`,
-`no-rotated-refresh`. Written for these tests; its structure follows no other client.
+`AUTHSTAGE_CLIENT_DEFECTS` turns this good client into a deliberately broken one, each defect a small change to
+what it sends: `no-pkce`, `no-resource`, `root-only-prm`, `ignore-403-scope`, `retry-forever`, `no-rotated-refresh`
+(`a,b` for every scenario, `auth/x=a+b;auth/y=c` per scenario). It also uses a client ID metadata document URL
+(conformance's own) when an authorization server advertises CIMD. Written for these tests; its structure follows
+no other client.
 """
 
 from __future__ import annotations
@@ -37,7 +39,20 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
 
 REDIRECT_URI = "http://localhost:3000/callback"
-DEFECTS = {d.strip() for d in os.environ.get("AUTHSTAGE_CLIENT_DEFECTS", "").split(",") if d.strip()}
+CIMD_URL = "https://conformance-test.local/client-metadata.json"  # what conformance's basic-cimd expects
+
+
+def _defects(spec: str, scenario: str) -> set[str]:
+    """`a,b` for every scenario, or `auth/x=a+b;auth/y=c` per scenario."""
+    found: set[str] = set()
+    for entry in filter(None, (e.strip() for e in spec.split(";"))):
+        name, _, defects = entry.rpartition("=")
+        if not name or name == scenario:
+            found |= {d.strip() for d in defects.replace("+", ",").split(",") if d.strip()}
+    return found
+
+
+DEFECTS = _defects(os.environ.get("AUTHSTAGE_CLIENT_DEFECTS", ""), os.environ.get("MCP_CONFORMANCE_SCENARIO", ""))
 ID_JAG = "urn:ietf:params:oauth:token-type:id-jag"
 ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
@@ -176,6 +191,7 @@ def authorization_code(server_url: str) -> httpx2.Auth:
         storage=storage,
         redirect_handler=browser.redirect,
         callback_handler=browser.callback,
+        client_metadata_url=CIMD_URL,
     )
 
 
@@ -254,13 +270,13 @@ async def session_flow(server_url: str, auth: httpx2.Auth, scenario: str) -> Non
         async with streamable_http_client(server_url, http_client=http) as (read, write):
             async with ClientSession(read, write) as session:
                 await session.initialize()
-                if "retry-forever" in DEFECTS:
-                    while True:
-                        try:
-                            await session.list_tools()
-                            await session.call_tool("whoami", {})
-                        except Exception:
-                            continue
+                while "retry-forever" in DEFECTS:  # a client that never gives up on a refused call
+                    try:
+                        await session.list_tools()
+                        await session.call_tool("whoami", {})
+                        break
+                    except Exception:
+                        continue
                 await _call_first_tool(session)
                 if scenario.endswith("refresh-token-rotation"):
                     for _ in range(2):  # the tenant's access tokens live 1 s: each call below refreshes
