@@ -88,7 +88,8 @@ class JwtBearerGrant(Grant):
         allowed, ceiling = user_flow_policy(self.ctx, self.client, api)
         if not allowed:
             raise _invalid("client", f"client {self.client.client_id!r} may not get tokens for {api.identifier!r}")
-        requested = split_scope(self.params.get("scope") or claims.get("scope"))
+        # scope, else the ID-JAG's, else every scope of the API (the token-exchange grant's default), RBAC applied
+        requested = split_scope(self.params.get("scope") or claims.get("scope")) or list(api.scope_values)
         scopes, permissions = user_scopes(self.ctx, self.client, user, api, requested, ceiling)
         pieces = user_token_response(self.ctx, self.client, user, api, scopes, permissions)
         body: dict[str, Any] = {"access_token": pieces["access_token"]}

@@ -106,17 +106,16 @@ class ScenarioResult:
 # --- MCP_CONFORMANCE_CONTEXT builders -----------------------------------------------------------------------------
 
 
-def _id_token(stack: Stack) -> str:
+def _id_token(stack: Stack, idp_url: str) -> str:
     """An ID token of the enterprise IdP for the default user: a headless login of its client, as a user would."""
     verifier = secrets.token_urlsafe(48)
     query = {"response_type": "code", "client_id": XAA_IDP, "redirect_uri": XAA_IDP_CALLBACK, "scope": "openid email",
              "state": "client-check", "code_challenge": s256(verifier), "code_challenge_method": "S256"}
     user = stack.manifest["default_user"]
-    result = HeadlessBrowser(username=user, stop_at=XAA_IDP_CALLBACK).run(
-        stack.idp.authorization_endpoint + "?" + urlencode(query))
+    result = HeadlessBrowser(username=user, stop_at=XAA_IDP_CALLBACK).run(f"{idp_url}/authorize?{urlencode(query)}")
     if result.code is None:
         raise AuthstageError(f"client-check: the enterprise IdP login for cross-app access failed: {result.params}")
-    answer = stack.http.post(stack.idp.token_endpoint, data={
+    answer = stack.http.post(f"{idp_url}/oauth/token", data={
         "grant_type": "authorization_code", "client_id": XAA_IDP, "code": result.code,
         "redirect_uri": XAA_IDP_CALLBACK, "code_verifier": verifier})
     if answer.status_code != 200 or "id_token" not in answer.json():
@@ -125,20 +124,22 @@ def _id_token(stack: Stack) -> str:
     return token
 
 
-def _cross_app_access(stack: Stack, material: Material) -> dict[str, Any]:
-    issuer = stack.variables["idp.issuer"]
-    return {"client_id": XAA[0], "client_secret": XAA[1], "idp_client_id": XAA_IDP, "idp_id_token": _id_token(stack),
-            "idp_issuer": issuer, "idp_token_endpoint": stack.idp.token_endpoint, "auth_issuer": issuer}
+def _cross_app_access(stack: Stack, material: Material, idp_url: str) -> dict[str, Any]:
+    issuer = idp_url + "/"
+    return {"client_id": XAA[0], "client_secret": XAA[1], "idp_client_id": XAA_IDP,
+            "idp_id_token": _id_token(stack, idp_url), "idp_issuer": issuer, "idp_token_endpoint": f"{idp_url}/oauth/token",
+            "auth_issuer": issuer}
 
 
 # Contexts that need the scenario's stack in place (a token it mints): such a client starts at its turn.
 LIVE_CONTEXTS = frozenset({"cross_app_access"})
-CONTEXTS: dict[str, Callable[[Stack, Material], dict[str, Any]]] = {
-    "preregistered": lambda stack, m: {"client_id": PREREGISTERED[0], "client_secret": PREREGISTERED[1]},
-    "auth0_preregistered": lambda stack, m: {"client_id": AUTH0_PREREGISTERED},
-    "client_credentials_basic": lambda stack, m: {"client_id": CC_BASIC[0], "client_secret": CC_BASIC[1]},
-    "client_credentials_jwt": lambda stack, m: {"client_id": CC_JWT, "private_key_pem": m.private_key_pem,
-                                                "signing_algorithm": "ES256"},
+# name -> (stack, material, the IdP URL this scenario's client is given) -> MCP_CONFORMANCE_CONTEXT
+CONTEXTS: dict[str, Callable[[Stack, Material, str], dict[str, Any]]] = {
+    "preregistered": lambda stack, m, idp: {"client_id": PREREGISTERED[0], "client_secret": PREREGISTERED[1]},
+    "auth0_preregistered": lambda stack, m, idp: {"client_id": AUTH0_PREREGISTERED},
+    "client_credentials_basic": lambda stack, m, idp: {"client_id": CC_BASIC[0], "client_secret": CC_BASIC[1]},
+    "client_credentials_jwt": lambda stack, m, idp: {"client_id": CC_JWT, "private_key_pem": m.private_key_pem,
+                                                     "signing_algorithm": "ES256"},
     "cross_app_access": _cross_app_access,
 }
 
@@ -283,20 +284,29 @@ class ClientCheck:
         launch.watch()
         return launch
 
-    def _apply(self, stack: Stack, scenario: ClientScenario, server_url: str) -> None:
-        """The stack reset to the scenario's documents, `${client.url}`/`${client.mcp_url}` = what the client got."""
-        client_url = server_url.rsplit("/mcp", 1)[0]
+    def _apply(self, stack: Stack, scenario: ClientScenario, server_url: str) -> tuple[str, Gate | None]:
+        """The stack reset to the scenario's documents. `${client.url}`, `${client.mcp_url}`: what the client was
+        given; `${client.idp_url}`, `${client.idp_issuer}`: the IdP behind this scenario's own gate, so a process a
+        client left behind (a browser it opened) cannot reach the next scenario's IdP. Returns that IdP URL and gate."""
+        idp_url, gate = stack.idp.url, None
+        if self.prestart and self.gates is not None:
+            parts = urlsplit(stack.idp.url)
+            gate = self.gates.open((parts.hostname or "127.0.0.1", parts.port or 80))
+            gate.release()
+            idp_url = gate.url
         variables = {**stack.variables, "run.public_key_pem": self.material.public_key_pem,
-                     "client.url": client_url, "client.mcp_url": server_url}
+                     "client.url": server_url.rsplit("/mcp", 1)[0], "client.mcp_url": server_url,
+                     "client.idp_url": idp_url, "client.idp_issuer": idp_url + "/"}
         sections = render(scenario.stack, variables, where=scenario.name)
         stack.apply(StackFile.from_dict(sections, source=scenario.name))
+        return idp_url, gate
 
     def _static_context(self, scenario: ClientScenario) -> bool:
         return scenario.context is None or scenario.context not in LIVE_CONTEXTS
 
-    def _context(self, stack: Stack, scenario: ClientScenario) -> dict[str, Any] | None:
+    def _context(self, stack: Stack, scenario: ClientScenario, idp_url: str) -> dict[str, Any] | None:
         builder = CONTEXTS.get(scenario.context) if scenario.context else None
-        return builder(stack, self.material) if builder else None
+        return builder(stack, self.material, idp_url) if builder else None
 
     def run_one(self, scenario: ClientScenario, launch: Launch | None = None) -> ScenarioResult:
         """Apply the scenario, start (or let through) its client, wait, grade."""
@@ -309,11 +319,13 @@ class ClientCheck:
         started = time.perf_counter()
         if launch is None:
             endpoint = self._endpoint(stack, scenario)
-            self._apply(stack, scenario, endpoint[0])
-            launch = self._launch(stack, scenario, self._context(stack, scenario), endpoint)
+            idp_url, idp_gate = self._apply(stack, scenario, endpoint[0])
+            launch = self._launch(stack, scenario, self._context(stack, scenario, idp_url), endpoint)
         else:
-            self._apply(stack, scenario, launch.server_url)
+            idp_url, idp_gate = self._apply(stack, scenario, launch.server_url)
         self._wait(launch, result)
+        if idp_gate is not None:
+            idp_gate.close()
         records = self.collector.finish()
         result.stopped = self.collector.stopped
         result.server_url = launch.server_url
@@ -356,7 +368,7 @@ class ClientCheck:
                 for ahead in range(index + 1, min(len(scenarios), index + 1 + self.prestart)):
                     upcoming = scenarios[ahead]
                     if ahead not in started and upcoming.needs is None and self._static_context(upcoming):
-                        started[ahead] = self._launch(stack, upcoming, self._context(stack, upcoming))
+                        started[ahead] = self._launch(stack, upcoming, self._context(stack, upcoming, ""))
                 result = self.run_one(scenario, started.pop(index, None))
                 if progress is not None:
                     progress(result)

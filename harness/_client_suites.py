@@ -128,7 +128,7 @@ CONFORMANCE_IDP: dict[str, Any] = {
 }
 
 CONFORMANCE_AUTH: dict[str, Any] = {
-    "issuer": "${idp.issuer}",
+    "issuer": "${client.idp_issuer}",  # the IdP as this scenario's client reaches it (its own gate)
     "audience": "${client.mcp_url}",  # the URL the client was given (a held gate's, see _gate.py)
     "scopes": [],
     "discovery_url": RFC8414,  # the sample server's keys come from the one metadata document served
@@ -162,7 +162,7 @@ def _metadata(name: str, summary: str, idp: dict[str, Any], auth: dict[str, Any]
         (("prm-pathbased-requested",) if pathbased else ()) + FLOW_REQUIRED, source=f"{CONFORMANCE_SOURCE} auth/{name}")
 
 
-TENANT1 = {"issuer": "${idp.url}/tenant1"}
+TENANT1 = {"issuer": "${client.idp_url}/tenant1"}
 METADATA = [
     _metadata("metadata-default", "PRM at the path-based location (named in the challenge), RFC 8414 metadata; "
               "the root PRM is a trap", {}, {}, (PATH_PRM,), (g.root_prm_trap,), True),
@@ -171,11 +171,11 @@ METADATA = [
               (PATH_PRM,), (), True),
     _metadata("metadata-var2", "PRM at the root only, not in the challenge; an issuer with a path, RFC 8414 "
               "path insertion; the root RFC 8414 URL is a trap", TENANT1,
-              {"issuer": "${idp.url}/tenant1", "discovery_url": RFC8414 + "/tenant1", "metadata_paths": [ROOT_PRM],
+              {"issuer": "${client.idp_url}/tenant1", "discovery_url": RFC8414 + "/tenant1", "metadata_paths": [ROOT_PRM],
                "challenge_resource_metadata": False}, (ROOT_PRM,), (g.wrong_path_trap,), False),
     _metadata("metadata-var3", "PRM at a custom path named in the challenge; an issuer with a path, OIDC discovery "
               "appended to it", {**TENANT1, **discovery(metadata_urls=["oidc"])},
-              {"issuer": "${idp.url}/tenant1", "discovery_url": "${idp.url}/tenant1/.well-known/openid-configuration",
+              {"issuer": "${client.idp_url}/tenant1", "discovery_url": "${idp.url}/tenant1/.well-known/openid-configuration",
                "metadata_paths": [CUSTOM_PRM]}, (CUSTOM_PRM,), (g.wrong_path_trap,), False),
 ]
 
@@ -305,13 +305,15 @@ AUTH0_PREREGISTERED = "authstage-auth0-preregistered"
 def auth0(idp: dict[str, Any] | None = None) -> dict[str, Any]:
     """The demo tenant (Auth0, strict DCR, compatibility profile) protecting the sample server directly."""
     base = {"apis": product_apis("mcp"), "client_grants": product_grants("mcp")}
-    return {"idp": merge_patch(base, idp or {}), "mcp": {"auth": {"audience": "${client.mcp_url}"}}}
+    return {"idp": merge_patch(base, idp or {}),
+            "mcp": {"auth": {"audience": "${client.mcp_url}", "issuer": "${client.idp_issuer}"}}}
 
 
 def agentcore(idp: dict[str, Any] | None = None, gateway: dict[str, Any] | None = None) -> dict[str, Any]:
     """The demo stack: the client talks to the gateway (CUSTOM_JWT, allowedAudience = the URL it was given)."""
     base = {"apis": product_apis("gateway"), "client_grants": product_grants("gateway")}
-    audience = {"authorizerConfiguration": {"customJWTAuthorizer": {"allowedAudience": ["${client.mcp_url}"]}}}
+    audience = {"authorizerConfiguration": {"customJWTAuthorizer": {
+        "allowedAudience": ["${client.mcp_url}"], "discoveryUrl": "${client.idp_url}/.well-known/openid-configuration"}}}
     return {"idp": merge_patch(base, idp or {}), "gateway": merge_patch(audience, gateway or {})}
 
 

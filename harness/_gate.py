@@ -41,6 +41,7 @@ class Gate:
         self.target = target
         self._gates = gates
         self._open = asyncio.Event()
+        self._closed = False
         self._writers: set[asyncio.StreamWriter] = set()
         self._server: asyncio.base_events.Server | None = None
         self.port = 0
@@ -58,11 +59,13 @@ class Gate:
         upstream: asyncio.StreamWriter | None = None
         try:
             await self._open.wait()
+            if self._closed:
+                return
             up_reader, upstream = await asyncio.open_connection(*self.target)
             self._writers.add(upstream)
             await asyncio.gather(_pipe(reader, upstream), _pipe(up_reader, writer))
-        except (ConnectionError, OSError):
-            pass
+        except (ConnectionError, OSError, asyncio.CancelledError):
+            pass  # the gate closed under a connection: it is cut, as the scenario is over
         finally:
             for end in (writer, upstream):
                 if end is not None:
@@ -73,6 +76,8 @@ class Gate:
         self._gates.call(self._open.set)
 
     async def _close(self) -> None:
+        self._closed = True
+        self._open.set()  # waiting connections wake up, see the gate closed and end
         if self._server is not None:
             self._server.close()
         for writer in list(self._writers):

@@ -173,3 +173,24 @@ def test_registered_client_is_strict_third_party(idp: Idp) -> None:
     body = t.json()
     assert "id_token" not in body and body["scope"] == "mcp:tools"  # no OIDC for strict third-party (F-21)
     assert idp.verify(body["access_token"])["aud"] == GATEWAY
+
+
+def test_profile_accepts_client_secret_basic_and_can_assign_a_method(idp: Idp) -> None:
+    basic = {**BODY, "token_endpoint_auth_method": "client_secret_basic"}
+    refused = idp.http.post("/oidc/register", json=basic)
+    assert refused.status_code == 400
+    assert refused.json()["error_description"] == "token_endpoint_auth_method must be one of: none, client_secret_post"
+    idp.patch({"profile": {"registration": {"token_endpoint_auth_methods": ["none", "client_secret_basic"]}}})
+    body = idp.http.post("/oidc/register", json=basic).json()
+    assert body["token_endpoint_auth_method"] == "client_secret_basic" and body["client_secret"]
+    idp.patch({"profile": {"registration": {"assign_token_endpoint_auth_method": "client_secret_basic"}}})
+    assigned = idp.http.post("/oidc/register", json=BODY).json()  # asked for none (RFC 7591 §3.2.1: replaced)
+    assert assigned["token_endpoint_auth_method"] == "client_secret_basic" and assigned["client_secret"]
+    assert "replaced by 'client_secret_basic'" in " ".join(idp.last("/oidc/register")["notes"])
+
+
+def test_profile_rotates_refresh_tokens_of_confidential_clients_too(idp: Idp) -> None:
+    idp.patch({"profile": {"registration": {"refresh_token_rotation": "always"}}})
+    body = idp.http.post("/oidc/register", json={**BODY, "token_endpoint_auth_method": "client_secret_post"}).json()
+    client = idp.control.state.registered_clients[body["client_id"]]
+    assert client.confidential and client.refresh_token.rotation_type == "rotating"
