@@ -124,7 +124,8 @@ def _id_token(stack: Stack, idp_url: str) -> str:
     return token
 
 
-def _cross_app_access(stack: Stack, material: Material, idp_url: str) -> dict[str, Any]:
+def _cross_app_access(stack: Stack | None, material: Material, idp_url: str) -> dict[str, Any]:
+    assert stack is not None, "a live context is built once the scenario's stack is in place"
     issuer = idp_url + "/"
     return {"client_id": XAA[0], "client_secret": XAA[1], "idp_client_id": XAA_IDP,
             "idp_id_token": _id_token(stack, idp_url), "idp_issuer": issuer, "idp_token_endpoint": f"{idp_url}/oauth/token",
@@ -134,7 +135,7 @@ def _cross_app_access(stack: Stack, material: Material, idp_url: str) -> dict[st
 # Contexts that need the scenario's stack in place (a token it mints): such a client starts at its turn.
 LIVE_CONTEXTS = frozenset({"cross_app_access"})
 # name -> (stack, material, the IdP URL this scenario's client is given) -> MCP_CONFORMANCE_CONTEXT
-CONTEXTS: dict[str, Callable[[Stack, Material, str], dict[str, Any]]] = {
+CONTEXTS: dict[str, Callable[[Stack | None, Material, str], dict[str, Any]]] = {
     "preregistered": lambda stack, m, idp: {"client_id": PREREGISTERED[0], "client_secret": PREREGISTERED[1]},
     "auth0_preregistered": lambda stack, m, idp: {"client_id": AUTH0_PREREGISTERED},
     "client_credentials_basic": lambda stack, m, idp: {"client_id": CC_BASIC[0], "client_secret": CC_BASIC[1]},
@@ -258,20 +259,19 @@ class ClientCheck:
         return self.stack
 
     # -- one client --------------------------------------------------------------------------------------------------
-    def _endpoint(self, stack: Stack, scenario: ClientScenario) -> tuple[str, Gate | None]:
-        """The URL the client is given: the service's own, or a held gate's in front of it."""
-        service = stack.gateway if scenario.target == "gateway" else stack.mcp
+    def _endpoint(self, scenario: ClientScenario) -> tuple[str, Gate | None]:
+        """The URL the client is given: the service's own, or a held gate's (its target named at `_apply`)."""
         if self.prestart == 0:
-            return service.mcp_url, None
+            stack = self._ensure_stack()
+            return (stack.gateway if scenario.target == "gateway" else stack.mcp).mcp_url, None
         if self.gates is None:
             self.gates = Gates()
-        parts = urlsplit(service.url)
-        gate = self.gates.open((parts.hostname or "127.0.0.1", parts.port or 80))
+        gate = self.gates.open()
         return gate.url + "/mcp", gate
 
-    def _launch(self, stack: Stack, scenario: ClientScenario, context: dict[str, Any] | None,
+    def _launch(self, scenario: ClientScenario, context: dict[str, Any] | None,
                 endpoint: tuple[str, Gate | None] | None = None) -> Launch:
-        server_url, gate = endpoint or self._endpoint(stack, scenario)
+        server_url, gate = endpoint or self._endpoint(scenario)
         env = {k: v for k, v in os.environ.items() if k not in ENV}
         env["MCP_CONFORMANCE_SCENARIO"] = scenario.name
         env["MCP_CONFORMANCE_PROTOCOL_VERSION"] = PROTOCOL_VERSION
@@ -284,27 +284,29 @@ class ClientCheck:
         launch.watch()
         return launch
 
-    def _apply(self, stack: Stack, scenario: ClientScenario, server_url: str) -> tuple[str, Gate | None]:
+    def _apply(self, stack: Stack, scenario: ClientScenario, server_url: str,
+               gate: Gate | None = None) -> tuple[str, Gate | None]:
         """The stack reset to the scenario's documents. `${client.url}`, `${client.mcp_url}`: what the client was
         given; `${client.idp_url}`, `${client.idp_issuer}`: the IdP behind this scenario's own gate, so a process a
         client left behind (a browser it opened) cannot reach the next scenario's IdP. Returns that IdP URL and gate."""
-        idp_url, gate = stack.idp.url, None
+        if gate is not None:
+            gate.target = _address(stack.gateway.url if scenario.target == "gateway" else stack.mcp.url)
+        idp_url, idp_gate = stack.idp.url, None
         if self.prestart and self.gates is not None:
-            parts = urlsplit(stack.idp.url)
-            gate = self.gates.open((parts.hostname or "127.0.0.1", parts.port or 80))
-            gate.release()
-            idp_url = gate.url
+            idp_gate = self.gates.open(_address(stack.idp.url))
+            idp_gate.release()
+            idp_url = idp_gate.url
         variables = {**stack.variables, "run.public_key_pem": self.material.public_key_pem,
                      "client.url": server_url.rsplit("/mcp", 1)[0], "client.mcp_url": server_url,
                      "client.idp_url": idp_url, "client.idp_issuer": idp_url + "/"}
         sections = render(scenario.stack, variables, where=scenario.name)
         stack.apply(StackFile.from_dict(sections, source=scenario.name))
-        return idp_url, gate
+        return idp_url, idp_gate
 
     def _static_context(self, scenario: ClientScenario) -> bool:
         return scenario.context is None or scenario.context not in LIVE_CONTEXTS
 
-    def _context(self, stack: Stack, scenario: ClientScenario, idp_url: str) -> dict[str, Any] | None:
+    def _context(self, stack: Stack | None, scenario: ClientScenario, idp_url: str) -> dict[str, Any] | None:
         builder = CONTEXTS.get(scenario.context) if scenario.context else None
         return builder(stack, self.material, idp_url) if builder else None
 
@@ -318,11 +320,11 @@ class ClientCheck:
         stack = self._ensure_stack()
         started = time.perf_counter()
         if launch is None:
-            endpoint = self._endpoint(stack, scenario)
-            idp_url, idp_gate = self._apply(stack, scenario, endpoint[0])
-            launch = self._launch(stack, scenario, self._context(stack, scenario, idp_url), endpoint)
+            endpoint = self._endpoint(scenario)
+            idp_url, idp_gate = self._apply(stack, scenario, *endpoint)
+            launch = self._launch(scenario, self._context(stack, scenario, idp_url), endpoint)
         else:
-            idp_url, idp_gate = self._apply(stack, scenario, launch.server_url)
+            idp_url, idp_gate = self._apply(stack, scenario, launch.server_url, launch.gate)
         self._wait(launch, result)
         if idp_gate is not None:
             idp_gate.close()
@@ -364,11 +366,11 @@ class ClientCheck:
         results = []
         try:
             for index, scenario in enumerate(scenarios):
-                stack = self._ensure_stack()
-                for ahead in range(index + 1, min(len(scenarios), index + 1 + self.prestart)):
+                for ahead in range(index, min(len(scenarios), index + 1 + self.prestart)):
                     upcoming = scenarios[ahead]
-                    if ahead not in started and upcoming.needs is None and self._static_context(upcoming):
-                        started[ahead] = self._launch(stack, upcoming, self._context(stack, upcoming, ""))
+                    if ahead not in started and upcoming.needs is None and self._static_context(upcoming) and (
+                            ahead > index or self.prestart):
+                        started[ahead] = self._launch(upcoming, self._context(None, upcoming, ""))
                 result = self.run_one(scenario, started.pop(index, None))
                 if progress is not None:
                     progress(result)
@@ -379,6 +381,11 @@ class ClientCheck:
                 launch.out.close()
                 launch.err.close()
         return results
+
+
+def _address(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or 80
 
 
 def _read(stream: BinaryIO) -> str:

@@ -35,9 +35,10 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 
 
 class Gate:
-    """One held port in front of `target` (host, port)."""
+    """One held port in front of `target` (host, port); the target may be named later, up to `release()` (a client
+    can start before the stack does)."""
 
-    def __init__(self, gates: Gates, target: tuple[str, int]) -> None:
+    def __init__(self, gates: Gates, target: tuple[str, int] | None = None) -> None:
         self.target = target
         self._gates = gates
         self._open = asyncio.Event()
@@ -59,7 +60,7 @@ class Gate:
         upstream: asyncio.StreamWriter | None = None
         try:
             await self._open.wait()
-            if self._closed:
+            if self._closed or self.target is None:
                 return
             up_reader, upstream = await asyncio.open_connection(*self.target)
             self._writers.add(upstream)
@@ -103,7 +104,7 @@ class Gates:
     def call(self, fn: Any) -> None:
         self.loop.call_soon_threadsafe(fn)
 
-    def open(self, target: tuple[str, int]) -> Gate:
+    def open(self, target: tuple[str, int] | None = None) -> Gate:
         gate = Gate(self, target)
         self.run(gate._start())
         return gate
