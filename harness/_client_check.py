@@ -277,7 +277,7 @@ class ClientCheck:
         env["MCP_CONFORMANCE_PROTOCOL_VERSION"] = PROTOCOL_VERSION
         if context is not None:
             env["MCP_CONFORMANCE_CONTEXT"] = json.dumps({"name": scenario.name, **context})
-        out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+        out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115  # closed by _wait, after exit
         process = subprocess.Popen([*self.command, server_url], stdin=subprocess.PIPE, stdout=out, stderr=err,
                                    env=env, start_new_session=True)
         launch = Launch(scenario, process, server_url, gate, out, err)
