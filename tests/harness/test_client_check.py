@@ -155,3 +155,9 @@ def test_baseline_and_junit_follow_conformance() -> None:
     suite = ET.fromstring(junit_xml([passing, failing]))
     assert [c.get("name") for c in suite] == ["auth/metadata-default", "auth/metadata-var1"]
     assert suite.get("failures") == "1" and suite[1].find("failure").get("message") == "c1: x"
+
+
+def test_the_docs_name_every_scenario() -> None:
+    text = (ROOT / "docs" / "client-check.md").read_text()
+    for scenario in SCENARIOS:
+        assert f"| `{scenario.name}` | {scenario.suite} |" in text, scenario.name
