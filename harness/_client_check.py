@@ -12,14 +12,12 @@ One stack serves the whole run: before each scenario its services are reset and 
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
 import secrets
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -52,7 +50,7 @@ from harness._replay import _settle
 from harness._report import _caller
 from harness._stack import Stack
 
-__all__ = ["CONTEXTS", "ClientCheck", "Material", "ScenarioResult", "command", "result_dir", "write_result"]
+__all__ = ["CONTEXTS", "ClientCheck", "Material", "ScenarioResult", "result_dir", "write_result"]
 
 PROTOCOL_VERSION = "2025-11-25"
 ENV = ("MCP_CONFORMANCE_SCENARIO", "MCP_CONFORMANCE_CONTEXT", "MCP_CONFORMANCE_PROTOCOL_VERSION")
@@ -216,7 +214,7 @@ class Launch:
 
 
 class ClientCheck:
-    """Runs scenarios against `command` on one stack (started on first use unless given).
+    """Runs scenarios against `command` on one stack (started on first use unless given); `close()` when done.
 
     `prestart`: how many of the next scenarios' clients are started while one runs, each behind a held gate
     (`_gate.py`); 0 starts each client at its turn, talking to the service directly."""
@@ -234,12 +232,6 @@ class ClientCheck:
         self.collector = _Collector()
         self.gates: Gates | None = None
         self._subscribed = False
-
-    def __enter__(self) -> ClientCheck:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def close(self) -> None:
         if self.gates is not None:
@@ -407,65 +399,3 @@ def write_result(base: Path, result: ScenarioResult) -> Path:
     (directory / "stdout.txt").write_text(result.stdout, encoding="utf-8")
     (directory / "stderr.txt").write_text(result.stderr, encoding="utf-8")
     return directory
-
-
-# --- the command ----------------------------------------------------------------------------------------------------
-
-
-def _listing(scenarios: list[ClientScenario]) -> str:
-    return "\n".join(f"{s.name:<48} {s.suite:<11} {s.summary}" + (f"  [skipped: needs {s.needs}]" if s.needs else "")
-                     for s in scenarios)
-
-
-def command(args: argparse.Namespace) -> int:
-    """`authstage client-check [--suite S] [-k EXPR] [--timeout S] [-o DIR] [--junit F] -- COMMAND ARGS`."""
-    from harness._client_report import (
-        dumps,
-        junit_xml,
-        load_baseline,
-        markdown_report,
-        results_json,
-        text_report,
-    )
-    from harness._client_suites import suite_scenarios
-    from harness._selection import keyword_matches
-
-    scenarios = [s for s in suite_scenarios(args.suite) if keyword_matches(args.keyword, s)]
-    if args.list:
-        print(_listing(scenarios))
-        return 0
-    client = list(args.client) or (args.command.split(" ") if args.command else [])
-    if not client:
-        print("authstage client-check: give the client command after `--` (or --command)", file=sys.stderr)
-        return 2
-    if not scenarios:
-        print("authstage client-check: no scenario matched", file=sys.stderr)
-        return 2
-    baseline = load_baseline(args.expected_failures) if args.expected_failures else None
-    output = Path(args.output_dir) if args.output_dir else None
-    live = sys.stderr.isatty() and not args.json
-
-    def progress(result: ScenarioResult) -> None:
-        if output is not None:
-            write_result(output, result)
-        if live:
-            print(f"\r\033[K{'ok' if result.passed else 'FAIL'} {result.scenario.name}", end="", file=sys.stderr,
-                  flush=True)
-
-    started = time.perf_counter()
-    with ClientCheck(client, timeout=args.timeout) as runner:
-        results = runner.run(scenarios, progress)
-    elapsed = time.perf_counter() - started
-    if live:
-        print("\r\033[K", end="", file=sys.stderr)
-    print(dumps(results_json(results, elapsed)) if args.json else text_report(results, elapsed))
-    if output is not None:
-        (output / "report.md").write_text(markdown_report(results, client), encoding="utf-8")
-    if args.junit:
-        Path(args.junit).write_text(junit_xml(results), encoding="utf-8")
-    if baseline is None:
-        return 0 if all(r.passed for r in results) else 1
-    code, lines = baseline.verdict(results)
-    if lines and not args.json:
-        print("\n".join(lines))
-    return code

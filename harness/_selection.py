@@ -8,12 +8,15 @@ and tags (docs/writing-scenarios.md).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from harness._exceptions import AuthstageError, ScenarioLoadError
 from harness._scenario import MODES, Scenario, load_scenario
+
+if TYPE_CHECKING:
+    from harness._client_suites import ClientScenario
 
 __all__ = ["find_scenarios", "is_scenario_file", "keyword_matches", "modes", "select"]
 
@@ -41,20 +44,7 @@ def find_scenarios(paths: list[str]) -> list[Path]:
     return found
 
 
-class Named(Protocol):
-    """What `-k` reads of a scenario: a replay scenario or a client-check scenario."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def title(self) -> str: ...
-
-    @property
-    def tags(self) -> Sequence[str]: ...
-
-
-def keyword_matches(expression: str | None, scenario: Named) -> bool:
+def keyword_matches(expression: str | None, scenario: Scenario | ClientScenario) -> bool:
     """`-k`: words match name, title and tags (substring, case-insensitive); `and`, `or`, `not`, parentheses."""
     if not expression:
         return True

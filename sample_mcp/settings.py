@@ -20,7 +20,7 @@ DEFAULT_METADATA_PATHS = ("/.well-known/oauth-protected-resource/mcp", "/.well-k
 class SampleAuth(BaseModel):
     """Self-protection: the server verifies RS256 bearer tokens itself (an OAuth-protected MCP server)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     issuer: str = Field(description="Expected `iss`, byte for byte (Auth0 issuers end with '/').")
     audience: str = Field(
@@ -44,37 +44,24 @@ class SampleAuth(BaseModel):
     resource: str | None = Field(
         default=None, description="RFC 9728 `resource` in the metadata; default: the audience."
     )
-    metadata_paths: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_METADATA_PATHS),
-        description="Where the RFC 9728 document is served: the path-inserted location of /mcp, the root, a custom "
-        "path; [] for none (the 2025-03-26 layout). The challenge's resource_metadata names the first.",
-    )
-    challenge_resource_metadata: bool = Field(
-        default=True,
-        description="resource_metadata in 401/403 challenges (RFC 9728 §5.1); off: clients must probe the well-known "
-        "URLs (MCP 2025-11-25, SEP-985).",
-    )
-    challenge_scope: bool = Field(
-        default=True,
-        description='scope="..." in the 401 challenge (MCP 2025-11-25 scope advertisement); a 403 always names it.',
-    )
-    prm_scopes_supported: list[str] | Literal["scopes", "omit"] = Field(
-        default="scopes",
-        description="PRM scopes_supported: `scopes` (what every call needs), a list, or `omit` (absent).",
-    )
-    method_scopes: dict[str, list[str]] = Field(
-        default_factory=dict,
-        description="Scopes a JSON-RPC method needs on top of `scopes` (tools/call: [mcp:write]): 403 "
-        "insufficient_scope naming every scope the call needs (MCP 2025-11-25 step-up).",
-    )
-    tool_scopes: dict[str, list[str]] = Field(
-        default_factory=dict, description="Scopes a tools/call of one tool needs on top of the method's."
-    )
-    anonymous_methods: list[str] = Field(
-        default_factory=list,
-        description="JSON-RPC methods served without a token (`initialize`, `notifications/*`; conformance's "
-        "step-up server).",
-    )
+    # The situations of `authstage client-check` (docs/client-check.md); each docstring is the knob's description.
+    metadata_paths: list[str] = Field(default_factory=lambda: list(DEFAULT_METADATA_PATHS))
+    """Where the RFC 9728 document is served: the path-inserted location of /mcp, the root, a custom path; [] for
+    none (the 2025-03-26 layout). The challenge's resource_metadata names the first."""
+    challenge_resource_metadata: bool = True
+    """resource_metadata in 401/403 challenges (RFC 9728 §5.1); off: clients must probe the well-known URLs (MCP
+    2025-11-25, SEP-985)."""
+    challenge_scope: bool = True
+    """scope="..." in the 401 challenge (MCP 2025-11-25 scope advertisement); a 403 always names it."""
+    prm_scopes_supported: list[str] | Literal["scopes", "omit"] = "scopes"
+    """PRM scopes_supported: `scopes` (what every call needs), a list, or `omit` (absent)."""
+    method_scopes: dict[str, list[str]] = Field(default_factory=dict)
+    """Scopes a JSON-RPC method needs on top of `scopes` (tools/call: [mcp:write]): 403 insufficient_scope naming
+    every scope the call needs (MCP 2025-11-25 step-up)."""
+    tool_scopes: dict[str, list[str]] = Field(default_factory=dict)
+    """Scopes a tools/call of one tool needs on top of the method's."""
+    anonymous_methods: list[str] = Field(default_factory=list)
+    """JSON-RPC methods served without a token (`initialize`, `notifications/*`; conformance's step-up server)."""
 
     @field_validator("issuer", "audience")
     @classmethod
@@ -90,14 +77,13 @@ class ColocatedAuthorizationServer(BaseModel):
     are the MCP origin's (MCP 2025-03-26 "Server Metadata Discovery", "Fallbacks for Servers without Metadata
     Discovery": /authorize, /token, /register)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
-    upstream: str = Field(description="Base URL of the IdP the paths are forwarded to, e.g. ${idp.url}.")
-    metadata: bool = Field(
-        default=True,
-        description="Serve /.well-known/oauth-authorization-server on the MCP origin; off: clients must fall back "
-        "to the default endpoints.",
-    )
+    upstream: str
+    """Base URL of the IdP the paths are forwarded to, e.g. ${idp.url}."""
+    metadata: bool = True
+    """Serve /.well-known/oauth-authorization-server on the MCP origin; off: clients must fall back to the default
+    endpoints."""
 
 
 class SampleSettings(BaseModel):

@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import httpx2
 from mcp import ClientSession
-from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider, TokenStorage
+from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider
 from mcp.client.auth import oauth2 as sdk_oauth2
 from mcp.client.auth.extensions.client_credentials import (
     ClientCredentialsOAuthProvider,
@@ -36,7 +36,9 @@ from mcp.client.auth.extensions.client_credentials import (
 )
 from mcp.client.auth.extensions.identity_assertion import IdentityAssertionOAuthProvider
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata
+
+from harness._clients import MemoryTokenStorage as Storage  # tokens and the client record, in memory
 
 REDIRECT_URI = "http://localhost:3000/callback"
 CIMD_URL = "https://conformance-test.local/client-metadata.json"  # what conformance's basic-cimd expects
@@ -56,24 +58,6 @@ DEFECTS = _defects(os.environ.get("AUTHSTAGE_CLIENT_DEFECTS", ""), os.environ.ge
 ID_JAG = "urn:ietf:params:oauth:token-type:id-jag"
 ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
-
-
-class Storage(TokenStorage):
-    def __init__(self) -> None:
-        self.tokens: OAuthToken | None = None
-        self.client: OAuthClientInformationFull | None = None
-
-    async def get_tokens(self) -> OAuthToken | None:
-        return self.tokens
-
-    async def set_tokens(self, tokens: OAuthToken) -> None:
-        self.tokens = tokens
-
-    async def get_client_info(self) -> OAuthClientInformationFull | None:
-        return self.client
-
-    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
-        self.client = client_info
 
 
 def _without(url: str, names: set[str]) -> str:
@@ -172,7 +156,7 @@ def authorization_code(server_url: str) -> httpx2.Auth:
     ctx = context()
     if ctx.get("client_id"):
         secret = ctx.get("client_secret")
-        storage.client = OAuthClientInformationFull(
+        storage.client_info = OAuthClientInformationFull(
             client_id=ctx["client_id"],
             client_secret=secret,
             redirect_uris=[REDIRECT_URI],  # type: ignore[list-item]

@@ -4,6 +4,7 @@ mcp-remote (a real TypeScript client) runs the scenarios it supports."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -90,7 +91,7 @@ DEFECTS = {
 def test_broken_variants_fail_exactly_the_named_checks(monkeypatch) -> None:
     monkeypatch.setenv("AUTHSTAGE_CLIENT_DEFECTS", ";".join(f"{n}={d}" for n, (d, _) in DEFECTS.items()))
     scenarios = [s for s in SCENARIOS if s.name in DEFECTS]
-    with ClientCheck(CLIENT, timeout=30, prestart=0) as runner:  # clients at their turn, no gates
+    with contextlib.closing(ClientCheck(CLIENT, timeout=30, prestart=0)) as runner:  # clients at their turn, no gates
         results = {r.scenario.name: r for r in runner.run(scenarios)}
     for name, (defect, named) in DEFECTS.items():
         result = results[name]
@@ -130,7 +131,7 @@ def test_mcp_remote_runs_the_scenarios_it_supports(tmp_path: Path, monkeypatch) 
     monkeypatch.setenv("MCP_REMOTE_CLIENT", str(MCP_REMOTE_CLIENT))
     monkeypatch.setenv("AUTHSTAGE_HOME", str(tmp_path / "home"))
     scenarios = [s for s in SCENARIOS if s.name in MCP_REMOTE]
-    with ClientCheck([str(HERE / "mcp_remote_client.sh")], timeout=45) as runner:
+    with contextlib.closing(ClientCheck([str(HERE / "mcp_remote_client.sh")], timeout=45)) as runner:
         results = runner.run(scenarios)
     for result in results:
         failing = {c["id"] for c in result.failures}
