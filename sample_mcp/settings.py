@@ -113,6 +113,9 @@ class SampleSettings(BaseModel):
     )
     slow_cap_seconds: float = Field(default=10, ge=0, le=300, description="Upper bound of the `slow` tool.")
     control_plane: bool = Field(default=True, description="Serve /_authstage/ (turn off when exposed).")
+    reason_header: bool = Field(
+        default=False, description="Opt-in: refusals carry their reason in an X-Authstage-Reason response header."
+    )
     authorization_server: ColocatedAuthorizationServer | None = Field(
         default=None, description="Forward the authorization-server paths to an IdP (the 2025-03-26 layout)."
     )

@@ -175,6 +175,15 @@ def test_registered_client_is_strict_third_party(idp: Idp) -> None:
     assert idp.verify(body["access_token"])["aud"] == GATEWAY
 
 
+@pytest.mark.parametrize("uri", ["javascript:alert(document.cookie)", "JavaScript://%0aalert(1)",
+                                 "data:text/html,<script>alert(1)</script>", "vbscript:msgbox(1)", "file:///etc/passwd"])
+def test_dcr_refuses_redirect_uris_that_run_in_the_browser(idp: Idp, uri: str) -> None:
+    response = idp.http.post("/oidc/register", json={"client_name": "x", "redirect_uris": [uri],
+                                                     "token_endpoint_auth_method": "none"})
+    assert response.status_code == 400 and response.json()["error"] == "invalid_redirect_uri"
+    assert "runs in the browser" in idp.last("/oidc/register")["reason"]
+
+
 def test_profile_accepts_client_secret_basic_and_can_assign_a_method(idp: Idp) -> None:
     basic = {**BODY, "token_endpoint_auth_method": "client_secret_basic"}
     refused = idp.http.post("/oidc/register", json=basic)
