@@ -47,7 +47,7 @@ from harness._config import StackFile, render
 from harness._exceptions import AuthstageError
 from harness._gate import Gate, Gates
 from harness._replay import _settle
-from harness._report import _caller
+from harness._sequence import caller
 from harness._stack import Stack
 
 __all__ = ["CONTEXTS", "ClientCheck", "Material", "ScenarioResult", "result_dir", "write_result"]
@@ -173,9 +173,9 @@ class _Collector:
             if not self.active:
                 return
             self.records.append(record)
-            if self.limit is None or _caller(record) != "client":
+            if self.limit is None or caller(record) != "client":
                 return
-            attempts = sum(r["service"] == "idp" and r["path"] == "/authorize" and _caller(r) == "client"
+            attempts = sum(r["service"] == "idp" and r["path"] == "/authorize" and caller(r) == "client"
                            for r in self.records)
             if attempts >= self.limit and self.stopped is None:
                 self.stopped = f"{attempts} authorization attempts: the verdict is decided, the client was ended"

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fake_idp.errors import CODE_VERIFIER_FAILED, INVALID_REFRESH_TOKEN
-from harness._report import _caller
+from harness._sequence import caller
 
 __all__ = [
     "CHECKS",
@@ -192,7 +192,7 @@ class Traffic:
 
     @classmethod
     def of(cls, records: Iterable[dict[str, Any]], target: str, server_url: str) -> Traffic:
-        return cls([r for r in records if _caller(r) == "client"], target, server_url)
+        return cls([r for r in records if caller(r) == "client"], target, server_url)
 
     def at(self, service: str, method: str | None = None, path: str | None = None) -> list[dict[str, Any]]:
         return [r for r in self.records if r["service"] == service and (method is None or r["method"] == method)

@@ -303,16 +303,20 @@ def product_grants(target: str) -> list[dict[str, Any]]:
 AUTH0_PREREGISTERED = "authstage-auth0-preregistered"
 
 
+# Every authorization is approved without a page, as the default user (conformance's mock AS approves them all).
+HEADLESS = {"headless_auto_approve": True}
+
+
 def auth0(idp: dict[str, Any] | None = None) -> dict[str, Any]:
     """The demo tenant (Auth0, strict DCR, compatibility profile) protecting the sample server directly."""
-    base = {"apis": product_apis("mcp"), "client_grants": product_grants("mcp")}
+    base = {"settings": HEADLESS, "apis": product_apis("mcp"), "client_grants": product_grants("mcp")}
     return {"idp": merge_patch(base, idp or {}),
             "mcp": {"auth": {"audience": "${client.mcp_url}", "issuer": "${client.idp_issuer}"}}}
 
 
 def agentcore(idp: dict[str, Any] | None = None, gateway: dict[str, Any] | None = None) -> dict[str, Any]:
     """The demo stack: the client talks to the gateway (CUSTOM_JWT, allowedAudience = the URL it was given)."""
-    base = {"apis": product_apis("gateway"), "client_grants": product_grants("gateway")}
+    base = {"settings": HEADLESS, "apis": product_apis("gateway"), "client_grants": product_grants("gateway")}
     audience = {"authorizerConfiguration": {"customJWTAuthorizer": {
         "allowedAudience": ["${client.mcp_url}"], "discoveryUrl": "${client.idp_url}/.well-known/openid-configuration"}}}
     return {"idp": merge_patch(base, idp or {}), "gateway": merge_patch(audience, gateway or {})}

@@ -101,8 +101,8 @@ def test_broken_variants_fail_exactly_the_named_checks(monkeypatch) -> None:
 
 
 # mcp-remote-client connects, lists tools and resources, and exits: what it runs under the contract (through
-# tests/harness/mcp_remote_client.sh). The scenarios it supports pass; two show real deviations of mcp-remote 0.15.1
-# that conformance grades the same way.
+# tests/harness/mcp_remote_client.sh). The scenarios it supports pass; one shows a real deviation of mcp-remote
+# 0.15.1 that conformance grades the same way.
 MCP_REMOTE = {
     "auth/metadata-default": set(),
     "auth/metadata-var1": set(),
@@ -110,8 +110,6 @@ MCP_REMOTE = {
     "auth/token-endpoint-auth-none": set(),
     "auth/2025-03-26-oauth-endpoint-fallback": set(),
     "auth/agentcore-prm-root": set(),
-    # it probes the root RFC 8414 URL of an issuer with a path (before the path-inserted one)
-    "auth/metadata-var3": {"authorization-server-metadata-wrong-path"},
     # it asks for `openid email profile` when no scope is defined anywhere
     "auth/scope-omitted-when-undefined": {"scope-omitted-when-undefined"},
 }
