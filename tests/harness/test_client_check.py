@@ -106,7 +106,6 @@ def test_broken_variants_fail_exactly_the_named_checks(monkeypatch) -> None:
 MCP_REMOTE = {
     "auth/metadata-default": set(),
     "auth/metadata-var1": set(),
-    "auth/scope-from-www-authenticate": set(),
     "auth/token-endpoint-auth-none": set(),
     "auth/2025-03-26-oauth-endpoint-fallback": set(),
     "auth/agentcore-prm-root": set(),
