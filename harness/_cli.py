@@ -287,6 +287,8 @@ def _add_client_check(sub: Any) -> None:
                        choices=["auth", "backcompat", "draft", "extensions", "conformance", "auth0", "agentcore", "all"])
     check.add_argument("-k", dest="keyword", help="only scenarios whose name/suite/summary match this expression")
     check.add_argument("--timeout", type=float, default=30.0, help="seconds before a client is killed (default 30)")
+    check.add_argument("--prestart", type=int, default=2, help="clients started ahead behind held ports (default 2; "
+                       "0: each at its turn, given the services' own URLs)")
     check.add_argument("-o", "--output-dir", help="write <scenario>-<time>/checks.json, stdout.txt, stderr.txt and "
                        "report.md here (conformance's layout)")
     check.add_argument("--junit", help="write a JUnit XML report here")

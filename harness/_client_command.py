@@ -50,7 +50,7 @@ def command(args: argparse.Namespace) -> int:
                   flush=True)
 
     started = time.perf_counter()
-    with contextlib.closing(ClientCheck(client, timeout=args.timeout)) as runner:
+    with contextlib.closing(ClientCheck(client, timeout=args.timeout, prestart=args.prestart)) as runner:
         results = runner.run(scenarios, progress)
     elapsed = time.perf_counter() - started
     if live:
