@@ -311,12 +311,19 @@ class ClientCheck:
             return result
         stack = self._ensure_stack()
         started = time.perf_counter()
-        if launch is None:
-            endpoint = self._endpoint(scenario)
-            idp_url, idp_gate = self._apply(stack, scenario, *endpoint)
-            launch = self._launch(scenario, self._context(stack, scenario, idp_url), endpoint)
-        else:
-            idp_url, idp_gate = self._apply(stack, scenario, launch.server_url, launch.gate)
+        try:
+            if launch is None:
+                endpoint = self._endpoint(scenario)
+                idp_url, idp_gate = self._apply(stack, scenario, *endpoint)
+                launch = self._launch(scenario, self._context(stack, scenario, idp_url), endpoint)
+            else:
+                idp_url, idp_gate = self._apply(stack, scenario, launch.server_url, launch.gate)
+        except AuthstageError as exc:  # the scenario's stack or context could not be set up: its failure, not the run's
+            if launch is not None:
+                self._wait(launch, result, cancel=True)
+            result.checks = [check("stack-setup", f"The scenario could not be set up: {exc}", "FAILURE",
+                                   name="StackSetup")]
+            return result
         self._wait(launch, result)
         if idp_gate is not None:
             idp_gate.close()
@@ -331,12 +338,13 @@ class ClientCheck:
         result.seconds = time.perf_counter() - started
         return result
 
-    def _wait(self, launch: Launch, result: ScenarioResult) -> None:
-        """Let the client through, wait for its exit (or the timeout, or its decided verdict), collect its output."""
+    def _wait(self, launch: Launch, result: ScenarioResult, *, cancel: bool = False) -> None:
+        """Let the client through, wait for its exit (or the timeout, or its decided verdict), collect its output.
+        `cancel`: end it unreleased."""
         self.collector.start(launch.scenario.stop_after_authorizations, launch.exited)
-        if launch.gate is not None:
+        if launch.gate is not None and not cancel:
             launch.gate.release()
-        finished = self.collector.done.wait(self.timeout)
+        finished = cancel or self.collector.done.wait(self.timeout)
         process = launch.process
         if process.poll() is None:
             result.timed_out = not finished

@@ -5,6 +5,7 @@ mcp-remote (a real TypeScript client) runs the scenarios it supports."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -90,9 +91,11 @@ DEFECTS = {
 
 def test_broken_variants_fail_exactly_the_named_checks(monkeypatch) -> None:
     monkeypatch.setenv("AUTHSTAGE_CLIENT_DEFECTS", ";".join(f"{n}={d}" for n, (d, _) in DEFECTS.items()))
-    scenarios = [s for s in SCENARIOS if s.name in DEFECTS]
+    unusable = dataclasses.replace(SCENARIOS[0], name="auth/unusable-stack", stack={"idp": {"apis": [{"name": "x"}]}})
+    scenarios = [unusable, *(s for s in SCENARIOS if s.name in DEFECTS)]
     with contextlib.closing(ClientCheck(CLIENT, timeout=30, prestart=0)) as runner:  # clients at their turn, no gates
         results = {r.scenario.name: r for r in runner.run(scenarios)}
+    assert [c["id"] for c in results["auth/unusable-stack"].failures] == ["stack-setup"]  # the run goes on
     for name, (defect, named) in DEFECTS.items():
         result = results[name]
         assert {c["id"] for c in result.failures} == named, (name, defect, result.failures, result.stderr[-2000:])
