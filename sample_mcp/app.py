@@ -32,7 +32,7 @@ from sample_mcp.as_proxy import forward, upstream_path
 from sample_mcp.auth import TokenVerifier
 from sample_mcp.control import SampleControl
 from sample_mcp.corpus import Corpus
-from sample_mcp.errors import INSUFFICIENT_SCOPE, AuthFailure
+from sample_mcp.errors import INSUFFICIENT_SCOPE, NO_METADATA_HERE, NOT_PROTECTED, AuthFailure
 from sample_mcp.protection import (
     Call,
     buffered,
@@ -195,7 +195,7 @@ def create_app(
         if colocated is not None and target is not None:
             return await forward(state.forwarding, colocated, target, request)
         if path.startswith("/.well-known/"):
-            why = "this server is not protected" if auth is None else "no metadata is served at this path"
+            why = NOT_PROTECTED if auth is None else NO_METADATA_HERE
             return JSONResponse({"error": "not_found", "error_description": why}, 404)
         return PlainTextResponse("Not Found", 404)
 

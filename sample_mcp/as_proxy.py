@@ -14,6 +14,7 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import Response
 
+from sample_mcp.errors import AS_UNREACHABLE
 from sample_mcp.settings import ColocatedAuthorizationServer
 
 __all__ = ["forward", "upstream_path"]
@@ -45,6 +46,6 @@ async def forward(http: httpx.AsyncClient, settings: ColocatedAuthorizationServe
     try:
         answer = await http.request(request.method, url, headers=headers, content=await request.body())
     except httpx.HTTPError as exc:
-        return Response(f"authorization server unreachable: {exc}", 502, media_type="text/plain")
+        return Response(AS_UNREACHABLE.format(error=exc), 502, media_type="text/plain")
     kept = {k: v for k, v in answer.headers.items() if k.lower() not in HOP_BY_HOP | {"content-encoding"}}
     return Response(answer.content, answer.status_code, headers=kept)
