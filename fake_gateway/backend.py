@@ -9,6 +9,7 @@ SynchronizeGatewayTargets returns 202 and the status is read with GetGatewayTarg
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import httpx
@@ -64,6 +65,7 @@ class Backend:
         self.policy: PolicyEngine | None = None
         self._sync_locks: dict[str, LoopLocal[asyncio.Lock]] = {}
         self._startup: asyncio.Future[Any] | None = None
+        self.settled = threading.Event()  # the start-up sync has ended (a stack is ready only then)
         self._install(gateway)
 
     @property
@@ -112,13 +114,15 @@ class Backend:
         self.app_log.clear()
 
     async def startup(self) -> None:
-        """Start synchronizing DEFAULT targets in the background (AWS: status CREATING until discovery ends)."""
-        if self.gateway.emulator.syncOnStartup:
-            self._startup = asyncio.ensure_future(
-                asyncio.gather(
-                    *(self.ensure_synced(s) for s in self.targets.values()), return_exceptions=True
-                )
-            )
+        """Start synchronizing DEFAULT targets in the background (AWS: status CREATING until discovery ends);
+        `settled` is set when that first sync has ended, however it ended."""
+        if not self.gateway.emulator.syncOnStartup:
+            self.settled.set()
+            return
+        self._startup = asyncio.ensure_future(
+            asyncio.gather(*(self.ensure_synced(s) for s in self.targets.values()), return_exceptions=True)
+        )
+        self._startup.add_done_callback(lambda _: self.settled.set())
 
     async def shutdown(self) -> None:
         if self._startup is not None and not self._startup.done():

@@ -171,8 +171,16 @@ class Stack:
         except ServerStartError:
             self.stop()
             raise
+        self._settle(timeout)
         self.started = True
         return self
+
+    def _settle(self, timeout: float) -> None:
+        """Ready means quiet: the gateway's start-up target sync (its own calls to the IdP and the MCP server) has
+        ended, so the first request a user or a scenario makes is not interleaved with it."""
+        settled = getattr(getattr(self.gateway.app, "state", None), "backend", None)
+        if settled is not None and hasattr(settled, "settled"):
+            settled.settled.wait(timeout)
 
     def _attach(self, urls: list[str]) -> None:
         variables = self.variables
