@@ -67,6 +67,7 @@ async def mcp(request: Request) -> Response:
         host=request.headers.get("host"),
         scheme=request.url.scheme,
         oversize=oversize,
+        query=request.url.query,
     )
     out = await request.app.state.endpoint.handle(incoming)
     if out.stream is not None:

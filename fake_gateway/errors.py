@@ -39,11 +39,15 @@ __all__ = [
     "C_NOT_NULL",
     "C_PATTERN",
     "C_TYPE",
+    "DISCOVERY_JWKS",
+    "DISCOVERY_SUGGESTION",
     "DISCOVERY_URL_DEVGUIDE",
     "ERROR_INSUFFICIENT_SCOPE",
     "ERROR_INVALID_TOKEN",
+    "FOREIGN_KEYS",
     "IAM_AUTH_MESSAGE",
     "INSUFFICIENT_SCOPE_MESSAGE",
+    "INTERNAL_ERROR",
     "INTERNAL_ERROR_TEXT",
     "INVALID_BEARER_TOKEN",
     "INVALID_PARAMS",
@@ -142,6 +146,9 @@ PARSE_ERROR = (-32700, "Parse error")  # INFERRED, HTTP 400
 INVALID_REQUEST = (-32600, "Invalid Request")  # INFERRED, HTTP 400
 METHOD_NOT_FOUND = (-32601, "Method not found")  # INFERRED, HTTP 200
 INVALID_PARAMS = (-32602, "Invalid params")  # JSON-RPC 2.0 §5.1; INFERRED, HTTP 200
+# JSON-RPC 2.0 §5.1 "Internal error"; how AgentCore answers a failing interceptor is UNKNOWN (INFERRED: HTTP 200,
+# this code, the generic target-failure text unless exceptionLevel DEBUG).
+INTERNAL_ERROR = (-32603, "Internal error")
 # INFERRED, HTTP 200. The text is the one a user reported (U14, kawanishi0117/agentcore-hands-on
 # docs/TROUBLESHOOTING.md: "Error: Unknown tool: kb_search"); -32602 is the MCP spec's code (server/tools).
 UNKNOWN_TOOL = (-32602, "Unknown tool: {name}")
@@ -255,6 +262,25 @@ CLAIM_OPERATOR_ARRAY = "If InboundTokenClaimValueType equals STRING_ARRAY, claim
 CREDENTIAL_PROVIDER_MISSING = (
     "Credential provider configurations is not defined"  # REPORTED U24 (Databricks #13)
 )
+# Ours (INFERRED): keys users paste from other shapes than the API's, with what they are and what to write.
+FOREIGN_KEYS: dict[str, str] = {
+    "targettype": "'targetType' is a list-gateway-targets (or agentcore-cli) field: a target's type is the member "
+    "it sets under targetConfiguration.mcp (lambda, mcpServer, openApiSchema, smithyModel, apiGateway)",
+    "type": "'Type' and 'Properties' are CloudFormation resource keys: paste the whole template (with "
+    "Resources:) or the resource itself, and authstage converts it",
+    "properties": "'Type' and 'Properties' are CloudFormation resource keys: paste the whole template (with "
+    "Resources:) or the resource itself, and authstage converts it",
+    "items": "'items' is list output: paste one get-gateway / get-gateway-target document",
+    "matchvaluearray": "the developer guide's prose says matchValueArray; the API member is matchValueStringList",
+    "jwtauthenticationconfiguration": "gateway-create-api's AUTHENTICATE_ONLY example names "
+    "jwtAuthenticationConfiguration; the service model has authorizerConfiguration.customJWTAuthorizer",
+    "policyfiles": "policyFiles belongs in a policyEngines[] entry: {\"policyEngines\": [{\"name\": ..., "
+    "\"policyFiles\": [\"policies.cedar\"]}]}",
+}
+DISCOVERY_SUGGESTION = "Did you mean '{url}'?"  # ours: a corrected discoveryUrl
+DISCOVERY_JWKS = (
+    "That is a JWKS URL; discoveryUrl names the OpenID configuration (which points at the JWKS): '{url}'"
+)  # ours: the tacnode mistake (sheet §2.1: '…/.well-known/jwks_json')
 
 
 # --- Exceptions ------------------------------------------------------------------------------------------

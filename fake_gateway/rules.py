@@ -8,11 +8,15 @@ from AWS is marked INFERRED in `errors.py`.
 
 from __future__ import annotations
 
+import difflib
+import functools
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import cedarpy
+from botocore.model import Shape
 
 from fake_gateway.errors import (
     AT_LEAST_ONE_CHECK,
@@ -20,15 +24,24 @@ from fake_gateway.errors import (
     CLAIM_OPERATOR_ARRAY,
     CLAIM_OPERATOR_STRING,
     CREDENTIAL_PROVIDER_MISSING,
+    DISCOVERY_JWKS,
+    DISCOVERY_SUGGESTION,
     DISCOVERY_URL_DEVGUIDE,
+    FOREIGN_KEYS,
     KNOWN_MCP_VERSIONS,
     VALUE_CONSTRAINT,
     Issue,
 )
-from fake_gateway.validation import Hook, doc_shape, suggest, validate
+from fake_gateway.validation import Hook, doc_shape, service_model, suggest, validate
 
 __all__ = [
+    "API_KEY_PROVIDER_SHAPE",
     "GATEWAY_SHAPE",
+    "OAUTH2_PROVIDER_SHAPE",
+    "POLICY_ENGINE_SHAPE",
+    "POLICY_SHAPE",
+    "TARGET_SHAPE",
+    "discovery_fix",
     "is_loopback_http",
     "match_policy_engine",
     "provider_kind",
@@ -39,11 +52,14 @@ __all__ = [
 OUR_KEYS = ("targets", "credentialProviders", "policyEngines", "emulator")
 IGNORED_KEYS = ("ResponseMetadata",)  # boto3 adds it to every response dict
 
-# A pasted document is a create request or a get response: members of both, required only if both require.
-GATEWAY_SHAPE = doc_shape("Gateway", [("CreateGateway", "input"), ("GetGateway", "output")])
+# A pasted document is a create or update request or a get response: members of all, required only if all
+# require them (UpdateGateway's gatewayIdentifier names the gateway being updated).
+GATEWAY_SHAPE = doc_shape(
+    "Gateway", [("CreateGateway", "input"), ("GetGateway", "output"), ("UpdateGateway", "input")]
+)
 TARGET_SHAPE = doc_shape(
     "GatewayTarget",
-    [("CreateGatewayTarget", "input"), ("GetGatewayTarget", "output")],
+    [("CreateGatewayTarget", "input"), ("GetGatewayTarget", "output"), ("UpdateGatewayTarget", "input")],
     required={"name", "targetConfiguration"},
 )
 OAUTH2_PROVIDER_SHAPE = doc_shape(
@@ -118,10 +134,18 @@ def _hooks(doc: dict[str, Any], emulator: dict[str, Any]) -> dict[str, Hook]:
 
     def discovery(value: Any, path: str) -> list[Issue] | None:
         # The model (newer) also accepts oauth-authorization-server and path suffixes; the devguide pattern
-        # is stricter (knob discoveryUrlRule: devguide).
-        if devguide and isinstance(value, str) and not re.fullmatch(DISCOVERY_URL_DEVGUIDE, value):
-            return [_issue(path, value, C_PATTERN.format(pattern=DISCOVERY_URL_DEVGUIDE))]
-        return None
+        # is stricter (knob discoveryUrlRule: devguide). A near miss gets the URL it probably meant.
+        if not isinstance(value, str):
+            return None
+        pattern = DISCOVERY_URL_DEVGUIDE if devguide else _DISCOVERY_PATTERN
+        if re.fullmatch(pattern, value):
+            return []
+        issue = _issue(path, value, C_PATTERN.format(pattern=pattern))
+        fixed = discovery_fix(value)
+        if fixed is not None:
+            hint = (DISCOVERY_JWKS if _JWKS.search(value) else DISCOVERY_SUGGESTION).format(url=fixed)
+            issue = Issue(path, f"{issue.message}. {hint}")
+        return [issue]
 
     return {
         "McpServerTargetConfigurationEndpointString": endpoint,
@@ -132,10 +156,81 @@ def _hooks(doc: dict[str, Any], emulator: dict[str, Any]) -> dict[str, Hook]:
     }
 
 
+_DISCOVERY_PATTERN = str(service_model().shape_for("DiscoveryUrl").metadata["pattern"])
+_WELL_KNOWN = "/.well-known/openid-configuration"
+_JWKS = re.compile(r"/(\.well-known/)?(jwks([._-]json)?|keys|certs)/?$", re.IGNORECASE)
+
+
+def discovery_fix(url: str) -> str | None:
+    """The discoveryUrl a near miss probably meant: a misspelt well-known suffix, a JWKS URL, an issuer URL."""
+    text = url.strip()
+    if not text.lower().startswith(("http://", "https://")):
+        return None
+    jwks = _JWKS.search(text)
+    if jwks:
+        return text[: jwks.start()].rstrip("/") + _WELL_KNOWN
+    head, sep, tail = text.partition("/.well-known/")
+    if sep:
+        tail = tail.strip("/")
+        ratio = difflib.SequenceMatcher(None, tail.lower(), "openid-configuration").ratio()
+        return head + _WELL_KNOWN if ratio >= 0.7 or not tail else None
+    if "?" in text or "#" in text:
+        return None
+    return text.rstrip("/") + _WELL_KNOWN
+
+
+@functools.lru_cache(maxsize=1)
+def _placements() -> dict[str, tuple[str, ...]]:
+    """Member name (lower case) -> every place in a gateway document where it is a member (`targets[].name`)."""
+    index: dict[str, list[str]] = {}
+
+    def walk(members: Mapping[str, Shape], prefix: str, seen: frozenset[str]) -> None:
+        for key, shape in members.items():
+            path = f"{prefix}.{key}" if prefix else key
+            index.setdefault(key.lower(), []).append(path)
+            inner, suffix = shape, ""
+            while inner.type_name in ("list", "map"):
+                suffix += "[]" if inner.type_name == "list" else ".<key>"
+                inner = getattr(inner, "member", None) or getattr(inner, "value")  # noqa: B009
+            if inner.type_name == "structure" and not inner.metadata.get("document") and inner.name not in seen \
+                    and len(seen) < 6:
+                walk(getattr(inner, "members"), path + suffix, seen | {inner.name})  # noqa: B009
+
+    walk(GATEWAY_SHAPE.members, "", frozenset())
+    walk(TARGET_SHAPE.members, "targets[]", frozenset())
+    walk(OAUTH2_PROVIDER_SHAPE.members, "credentialProviders[]", frozenset())
+    walk(API_KEY_PROVIDER_SHAPE.members, "credentialProviders[]", frozenset())
+    walk(POLICY_ENGINE_SHAPE.members, "policyEngines[]", frozenset())
+    walk(POLICY_SHAPE.members, "policyEngines[].policies[]", frozenset())
+    return {k: tuple(dict.fromkeys(v)) for k, v in index.items()}
+
+
+def place(key: str, parent: str) -> str | None:
+    """Where an unknown `key` (found under `parent`) belongs in a gateway document, or what it is."""
+    if key.lower() in FOREIGN_KEYS:
+        return FOREIGN_KEYS[key.lower()]
+    here = re.sub(r"\[\d+\]", "[]", parent)
+    candidates = [p for p in _placements().get(key.lower(), ()) if p.rsplit(".", 1)[0] != here or "." not in p]
+    candidates = [p for p in candidates if not (here == "" and "." not in p)]
+    if candidates:
+        best = max(candidates, key=lambda p: (len(_common(p, here)), -len(p)))
+        return f"'{key}' belongs at {best}"
+    return None
+
+
+def _common(a: str, b: str) -> str:
+    out = []
+    for x, y in zip(a.split("."), b.split("."), strict=False):
+        if x != y:
+            break
+        out.append(x)
+    return ".".join(out)
+
+
 def validate_document(doc: dict[str, Any], emulator: dict[str, Any]) -> list[Issue]:
     """Every model and AgentCore-rule violation of a whole gateway document (top level, targets, providers)."""
     hooks = _hooks(doc, emulator)
-    issues = validate(doc, GATEWAY_SHAPE, hooks=hooks, extra_members=(*OUR_KEYS, *IGNORED_KEYS))
+    issues = validate(doc, GATEWAY_SHAPE, hooks=hooks, extra_members=(*OUR_KEYS, *IGNORED_KEYS), placer=place)
     issues += _authorizer_rules(doc)
     issues += _protocol_rules(doc)
     providers = doc.get("credentialProviders") or []
@@ -156,7 +251,7 @@ def validate_document(doc: dict[str, Any], emulator: dict[str, Any]) -> list[Iss
             )
             continue
         shape = OAUTH2_PROVIDER_SHAPE if kind == "oauth2" else API_KEY_PROVIDER_SHAPE
-        issues += validate(provider, shape, path, hooks=hooks, extra_members=IGNORED_KEYS)
+        issues += validate(provider, shape, path, hooks=hooks, extra_members=IGNORED_KEYS, placer=place)
     names = [p.get("name") for p in providers if isinstance(p, dict)]
     for index, name in enumerate(names):
         if name is not None and names.index(name) != index:
@@ -264,7 +359,7 @@ def _target_rules(doc: dict[str, Any], hooks: dict[str, Hook], emulator: dict[st
         if not isinstance(target, dict):
             issues.append(Issue(path, "A target must be a JSON object (a get-gateway-target document)"))
             continue
-        issues += validate(target, TARGET_SHAPE, path, hooks=hooks, extra_members=IGNORED_KEYS)
+        issues += validate(target, TARGET_SHAPE, path, hooks=hooks, extra_members=IGNORED_KEYS, placer=place)
         issues += _target_name_rules(target.get("name"), path, index, seen)
         server = _mcp_server(target)
         issues += _target_config_rules(target, server, path, doc)
@@ -446,12 +541,14 @@ def _policy_rules(doc: dict[str, Any], hooks: dict[str, Hook]) -> list[Issue]:
         if not isinstance(engine, dict):
             continue
         issues += validate(
-            engine, POLICY_ENGINE_SHAPE, path, hooks=hooks, extra_members=("policies", *IGNORED_KEYS)
+            engine, POLICY_ENGINE_SHAPE, path, hooks=hooks, extra_members=("policies", *IGNORED_KEYS),
+            placer=place,
         )
         for pindex, policy in enumerate(engine.get("policies") or []):
             ppath = f"{path}.policies[{pindex}]"
             issues += validate(
-                policy, POLICY_SHAPE, ppath, hooks=hooks, extra_members=("policyEngineId", *IGNORED_KEYS)
+                policy, POLICY_SHAPE, ppath, hooks=hooks, extra_members=("policyEngineId", *IGNORED_KEYS),
+                placer=place,
             )
             definition = policy.get("definition") if isinstance(policy, dict) else None
             block = (
