@@ -1,4 +1,4 @@
-"""The `authstage` command: `up`, `token`, `decode`, `explain`, `browser`, `replay`.
+"""The `authstage` command: `up`, `token`, `decode`, `explain`, `gateway convert`, `browser`, `replay`.
 
 A leaf, as httpx's `_main.py`: nothing in the harness imports it. The console scripts `authstage` and
 `authstage-browser` (pyproject `[project.scripts]`) and `python -m harness` enter here.
@@ -45,7 +45,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
     try:
         stack = Stack(args.config, host=args.host, port_base=args.port_base,
-                      control_plane=not args.no_control_plane).start()
+                      control_plane=not args.no_control_plane, gateway_files=_gateway_files(args)).start()
     except AuthstageError as exc:
         print(f"authstage: {exc}", file=sys.stderr)
         return 2
@@ -67,6 +67,23 @@ def cmd_up(args: argparse.Namespace) -> int:
     if not args.json:
         print("authstage: stopped", flush=True)
     return 0
+
+
+def _gateway_files(args: argparse.Namespace) -> dict[str, Any] | None:
+    """`--gateway-config FILE... [--param K=V] [--gateway NAME]`, as a stack file's `gateway-config:` key."""
+    if not args.gateway_config:
+        return None
+    return {"files": args.gateway_config, "parameters": _params(args.param), "select": args.gateway}
+
+
+def _params(pairs: list[str] | None) -> dict[str, str]:
+    params = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise AuthstageError(f"--param takes NAME=VALUE, not {pair!r}")
+        params[name] = value
+    return params
 
 
 def _show_requests(stack: Stack, stream: TextIO) -> None:
@@ -166,6 +183,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0 if all(check["passed"] is not False for check in checks) else 1
 
 
+# -- gateway convert ------------------------------------------------------------------------------------------------
+def cmd_gateway_convert(args: argparse.Namespace) -> int:
+    from harness._gateway import convert_files
+
+    return convert_files(args.files, parameters=_params(args.param), select=args.gateway, output=args.output)
+
+
 # -- browser --------------------------------------------------------------------------------------------------------
 def cmd_browser(args: argparse.Namespace) -> int:
     from harness._clients import HeadlessBrowser
@@ -255,7 +279,20 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--json", action="store_true", help="first stdout line: the manifest as JSON")
     up.add_argument("--quiet", action="store_true", help="no per-request lines")
     up.add_argument("--no-control-plane", action="store_true", help="do not serve /_authstage/ on any service")
+    up.add_argument("--gateway-config", action="append", metavar="FILE",
+                    help="serve this gateway config as written (any shape; repeat for targets / Cedar files)")
+    up.add_argument("--param", action="append", metavar="NAME=VALUE", help="a template parameter or import value")
+    up.add_argument("--gateway", help="which gateway of a template/project with several (logical id or name)")
     up.set_defaults(func=cmd_up, control_plane_lines=True)
+
+    gateway = sub.add_parser("gateway", help="gateway configuration tools")
+    gateway_sub = gateway.add_subparsers(dest="gateway_command", required=True, metavar="ACTION")
+    convert = gateway_sub.add_parser("convert", help="print any gateway config shape as the API document served")
+    convert.add_argument("files", nargs="+", metavar="FILE")
+    convert.add_argument("--param", action="append", metavar="NAME=VALUE")
+    convert.add_argument("--gateway", help="which gateway of several (logical id, address or name)")
+    convert.add_argument("--output", choices=("json", "yaml"), default="json")
+    convert.set_defaults(func=cmd_gateway_convert)
 
     token = sub.add_parser("token", help="mint an access token from a running (or a fresh) stack")
     token.add_argument("--client", default="demo-m2m", help="client name in the tenant (default demo-m2m)")

@@ -21,9 +21,10 @@ import yaml
 from authstage_kit.merge import compose_patches
 from harness._exceptions import ConfigError
 
-__all__ = ["SECTIONS", "StackFile", "render", "stack_variables", "tenant_variables"]
+__all__ = ["GATEWAY_CONFIG", "SECTIONS", "StackFile", "gateway_config", "render", "stack_variables", "tenant_variables"]
 
 SECTIONS = ("idp", "gateway", "mcp")
+GATEWAY_CONFIG = "gateway-config"  # files taken as the gateway document, as written (harness/_paste.py)
 _VARIABLE = re.compile(r"\$\{([a-z_]+(?:\.[A-Za-z0-9_@+:-]+)+)\}")
 
 
@@ -81,8 +82,10 @@ class StackFile:
     """The three override sections of a stack file (empty sections = the demo default)."""
 
     def __init__(self, idp: dict[str, Any] | None = None, gateway: dict[str, Any] | None = None,
-                 mcp: dict[str, Any] | None = None, *, source: str = "<stack>") -> None:
+                 mcp: dict[str, Any] | None = None, *, source: str = "<stack>",
+                 gateway_config: dict[str, Any] | None = None) -> None:
         self.source = source
+        self.gateway_config = gateway_config  # {"files": [...], "parameters": {...}, "select": ...} or None
         self.sections: dict[str, dict[str, Any]] = {}
         for name, value in (("idp", idp), ("gateway", gateway), ("mcp", mcp)):
             if value is not None and not isinstance(value, dict):
@@ -94,11 +97,12 @@ class StackFile:
         if not isinstance(document, dict):
             raise ConfigError(f"{source}: a stack file is a mapping with sections {', '.join(SECTIONS)}", path=source)
         for key in document:
-            if key not in SECTIONS and key not in extra_keys:
+            if key not in SECTIONS and key not in extra_keys and key != GATEWAY_CONFIG:
                 close = difflib.get_close_matches(str(key), [*SECTIONS, *extra_keys], n=1)
                 hint = f"; did you mean `{close[0]}`?" if close else f"; allowed: {', '.join(SECTIONS)}"
                 raise ConfigError(f"{source}: unknown section `{key}`{hint}", path=source, key=str(key))
-        return cls(document.get("idp"), document.get("gateway"), document.get("mcp"), source=source)
+        return cls(document.get("idp"), document.get("gateway"), document.get("mcp"), source=source,
+                   gateway_config=gateway_config(document.get(GATEWAY_CONFIG), source))
 
     @classmethod
     def load(cls, path: str | Path) -> StackFile:
@@ -116,4 +120,25 @@ class StackFile:
         Both are patches of the demo default, so a `null` in `other` stays `null` (it must still delete the
         demo default's key, e.g. `allowedAudience: null` in a fix when the broken stack never set it)."""
         return StackFile(**{n: compose_patches(self.sections[n], other.sections[n]) for n in SECTIONS},
-                         source=self.source)
+                         source=self.source, gateway_config=other.gateway_config or self.gateway_config)
+
+
+def gateway_config(value: Any, source: str) -> dict[str, Any] | None:
+    """`gateway-config:` as `{"files", "parameters", "select"}`: a path, a list of paths, or that mapping; paths
+    relative to the stack file."""
+    if value is None:
+        return None
+    if isinstance(value, str | list):
+        value = {"files": value}
+    files = value.get("files") if isinstance(value, dict) else None
+    files = [files] if isinstance(files, str) else files
+    if not isinstance(files, list) or not files or not all(isinstance(f, str) for f in files):
+        raise ConfigError(f"{source}: `{GATEWAY_CONFIG}` is a file, a list of files, or "
+                          "{files: [...], parameters: {...}, select: NAME}", path=source, key=GATEWAY_CONFIG)
+    base = Path(source).parent if source not in ("<stack>", "") else Path.cwd()
+    unknown = sorted(set(value) - {"files", "parameters", "select"})
+    if unknown:
+        raise ConfigError(f"{source}: unknown `{GATEWAY_CONFIG}` keys {unknown}", path=source, key=GATEWAY_CONFIG)
+    return {"files": [str(f if Path(f).is_absolute() else base / f) for f in files],
+            "parameters": {str(k): str(v) for k, v in (value.get("parameters") or {}).items()},
+            "select": value.get("select")}

@@ -122,6 +122,17 @@ def _client_snippets(gateway_mcp: str) -> list[str]:
     ]
 
 
+def _notice_lines(notices: list[dict[str, str]]) -> list[str]:
+    """Nothing ignored silently: what loading the gateway config converted, mapped, ignored or warns about."""
+    if not notices:
+        return []
+    lines = ["", f"  Gateway configuration ({len(notices)} notices):"]
+    for notice in notices:
+        where = f"{notice['path']}: " if notice.get("path") else ""
+        lines.append(f"    {notice['kind']:<9} {where}{notice['message']}")
+    return lines
+
+
 def summary(manifest: dict[str, Any]) -> str:
     """What `authstage up` prints for a person: URLs, credentials, a curl that works, client snippets."""
     idp, gateway = manifest["services"]["idp"], manifest["services"]["gateway"]
@@ -146,6 +157,7 @@ def summary(manifest: dict[str, Any]) -> str:
         f"  Gateway (AgentCore)    {gateway_mcp}",
         f"                         protected-resource metadata {gateway['prm_url']}",
         f"  MCP server (sample)    {manifest['services']['mcp']['mcp_url']}   (behind the gateway as target `search-server`)",
+        *_notice_lines(manifest.get("gateway", {}).get("notices") or []),
         "",
         "  Clients:",
         *(
