@@ -30,6 +30,7 @@ __all__ = [
     "BODY_TOO_LARGE",
     "CLAIM_OPERATOR_ARRAY",
     "CLAIM_OPERATOR_STRING",
+    "CLAIM_VALUE_LIST",
     "CREDENTIAL_PROVIDER_MISSING",
     "C_ENUM",
     "C_MAX_LEN",
@@ -259,6 +260,11 @@ CLAIM_OPERATOR_STRING = (
     "If InboundTokenClaimValueType equals STRING, claimMatchOperator must be EQUALS"  # DOC (reworded)
 )
 CLAIM_OPERATOR_ARRAY = "If InboundTokenClaimValueType equals STRING_ARRAY, claimMatchOperator can be CONTAINS or CONTAINS_ANY"  # DOC inbound-jwt-authorizer (reworded)
+# ours: a bare list where the ClaimMatchValueType union belongs (the AttributeError case)
+CLAIM_VALUE_LIST = (
+    'claimMatchValue is an object, not a list: {"matchValueStringList": [...]} for CONTAINS_ANY, '
+    '{"matchValueString": "..."} for EQUALS and CONTAINS'
+)
 CREDENTIAL_PROVIDER_MISSING = (
     "Credential provider configurations is not defined"  # REPORTED U24 (Databricks #13)
 )

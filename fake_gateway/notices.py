@@ -75,9 +75,9 @@ IGNORED: tuple[tuple[str, str], ...] = (
     ("policyEngines[*].encryptionKeyArn", "no encryption at rest to configure"),
 )
 
-# Read-only members of get responses: kept as printed, listed once.
+# Read-only members of get responses and descriptive ones: kept as printed, not served, listed once.
 READ_ONLY = (
-    "createdAt", "updatedAt", "status", "statusReasons",
+    "description", "createdAt", "updatedAt", "status", "statusReasons",
     "targets[*].createdAt", "targets[*].updatedAt", "targets[*].status", "targets[*].statusReasons",
     "targets[*].lastSynchronizedAt", "targets[*].gatewayArn", "targets[*].protocolType",
 )
@@ -110,7 +110,8 @@ def document_notices(document: Mapping[str, Any]) -> list[Notice]:
     notices = [Notice("ignored", path, why) for pattern, why in IGNORED for path, _ in find(document, pattern)]
     read_only = [path for pattern in READ_ONLY for path, _ in find(document, pattern)]
     if read_only:
-        notices.append(Notice("info", "", "read-only members kept as printed: " + ", ".join(read_only)))
+        notices.append(Notice("info", "", "kept as printed, not served (read-only or descriptive): "
+                              + ", ".join(read_only)))
     emulator = document.get("emulator") if isinstance(document.get("emulator"), dict) else {}
     for index, target in enumerate(document.get("targets") or []):
         if isinstance(target, dict):

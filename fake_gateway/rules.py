@@ -23,6 +23,7 @@ from fake_gateway.errors import (
     C_PATTERN,
     CLAIM_OPERATOR_ARRAY,
     CLAIM_OPERATOR_STRING,
+    CLAIM_VALUE_LIST,
     CREDENTIAL_PROVIDER_MISSING,
     DISCOVERY_JWKS,
     DISCOVERY_SUGGESTION,
@@ -320,8 +321,10 @@ def _claim_rule_issues(rule: dict[str, Any], rpath: str) -> list[Issue]:
         issues.append(Issue(f"{rpath}.authorizingClaimMatchValue.claimMatchOperator", CLAIM_OPERATOR_STRING))
     if vtype == "STRING_ARRAY" and operator not in (None, "CONTAINS", "CONTAINS_ANY"):
         issues.append(Issue(f"{rpath}.authorizingClaimMatchValue.claimMatchOperator", CLAIM_OPERATOR_ARRAY))
+    vpath = f"{rpath}.authorizingClaimMatchValue.claimMatchValue"
+    if isinstance(value, list):
+        issues.append(Issue(vpath, CLAIM_VALUE_LIST))
     if isinstance(value, dict):
-        vpath = f"{rpath}.authorizingClaimMatchValue.claimMatchValue"
         if operator == "CONTAINS_ANY" and "matchValueStringList" not in value:
             issues.append(Issue(vpath, "CONTAINS_ANY compares against a list: use matchValueStringList"))
         if operator in ("EQUALS", "CONTAINS") and "matchValueString" not in value:
@@ -421,7 +424,7 @@ def _target_config_rules(target: dict[str, Any], server: Any, path: str, doc: di
                 f"{path}.targetConfiguration.http", "A gateway with protocolType MCP accepts only MCP targets"
             )
         )
-    if target.get("credentialProviderConfigurations") is None and server is None:
+    if target.get("credentialProviderConfigurations") is None and server is None and isinstance(config, dict) and config:
         issues.append(Issue(f"{path}.credentialProviderConfigurations", CREDENTIAL_PROVIDER_MISSING))
     semantic = isinstance(mcp, dict) and mcp.get("searchType") == "SEMANTIC"
     if isinstance(server, dict) and server.get("listingMode") == "DYNAMIC" and semantic:
@@ -507,7 +510,10 @@ def _provider_block_rules(
             issues.append(
                 Issue(
                     f"{path}.credentialProvider.{member}.providerArn",
-                    f"No credential provider '{ref}' in credentialProviders (names: {names}).{hint}",
+                    f"No credential provider '{ref}' in credentialProviders (names: {names}).{hint} Add it "
+                    f"under credentialProviders (a create-{'oauth2' if pkind == 'oauth2' else 'api-key'}-credential-"
+                    "provider document with its secret), or paste the config to `authstage up`, which stands in "
+                    "the local IdP's client",
                 )
             )
         elif provider_kind(matches[0]) != pkind:

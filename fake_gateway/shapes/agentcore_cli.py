@@ -34,8 +34,8 @@ class _Project:
     def __init__(self, document: Mapping[str, Any], options: Options) -> None:
         self.doc = document
         self.options = options
-        self.root = (options.base_dir.parent if options.base_dir and options.base_dir.name == "agentcore"
-                     else options.base_dir) or Path.cwd()
+        base = options.base_dir or Path.cwd()
+        self.root = base.parent if base.name == "agentcore" else base  # the project root holds agentcore/
         self.name = str(document.get("name") or "project")
         self.notices: list[Notice] = []
         self.issues: list[Issue] = []

@@ -1,8 +1,8 @@
 """Cedar policy files: a `.cedar` file (one policy set) becomes AgentCore `CreatePolicy` documents, one per policy.
 
 AgentCore stores one Cedar statement per policy (DOC add-policies-to-engine); a file written for Cedar tooling
-holds many. Each policy's `@id("...")` annotation becomes its `policyId` (and name), otherwise
-`<file stem>-<n>`. Parsing is cedarpy's (the Cedar engine), never ours.
+holds many. Each policy's `@id("...")` annotation becomes its name, otherwise `<file stem>_<n>`. Parsing is
+cedarpy's (the Cedar engine), never ours.
 """
 
 from __future__ import annotations
@@ -14,26 +14,31 @@ from typing import Any
 
 import cedarpy
 
+from fake_gateway.arns import hash10
 from fake_gateway.errors import Issue
 from fake_gateway.notices import Notice
 
 __all__ = ["expand_policy_files", "split_policies"]
 
-_NAME = re.compile(r"[^0-9A-Za-z_]+")
+_NAME = re.compile(r"[^0-9A-Za-z_]+")  # AgentCore policy names: [A-Za-z][A-Za-z0-9_]*
 
 
 def split_policies(text: str, stem: str) -> list[dict[str, Any]]:
-    """Policy documents (`{name, policyId, definition: {cedar: {statement}}}`); ValueError when it does not parse."""
+    """Policy documents (`{name, policyId, definition: {cedar: {statement}}}`): the `@id` annotation (or
+    `<stem>_<n>`) is the name, the id is `<name>-<10 chars>` as AgentCore ids are; ValueError when it does not
+    parse."""
     parsed = json.loads(cedarpy.policies_to_json_str(text))
     policies = []
     for index, (_, policy) in enumerate(sorted(parsed.get("staticPolicies", {}).items(), key=_order)):
         annotations = dict(policy.get("annotations") or {})
-        pid = annotations.pop("id", None) or f"{stem}-{index}"
+        label = annotations.pop("id", None) or f"{stem}_{index}"
         policy["annotations"] = annotations
         one = {"staticPolicies": {"policy0": policy}, "templates": {}, "templateLinks": []}
         statement = cedarpy.policies_from_json_str(json.dumps(one)).strip()
-        name = _NAME.sub("_", str(pid)).strip("_")[:48] or f"{stem}_{index}"
-        policies.append({"name": name, "policyId": str(pid), "definition": {"cedar": {"statement": statement}}})
+        name = _NAME.sub("_", str(label)).strip("_")[:48]
+        name = name if name[:1].isalpha() else f"p_{name}"
+        policies.append({"name": name, "policyId": f"{name}-{hash10(name)}",
+                         "definition": {"cedar": {"statement": statement}}})
     return policies
 
 
@@ -68,5 +73,5 @@ def expand_policy_files(document: dict[str, Any], base_dir: Path | None) -> tupl
             policies.extend(loaded)
             notices.append(Notice("converted", f"{path}[{findex}]",
                                   f"{len(loaded)} Cedar polic{'y' if len(loaded) == 1 else 'ies'} from {file.name}: "
-                                  f"{', '.join(p['policyId'] for p in loaded)}"))
+                                  f"{', '.join(p['name'] for p in loaded)}"))
     return notices, issues

@@ -67,10 +67,10 @@ def _api(doc: dict[str, Any]) -> str:
         return "list-gateways" if "authorizerType" in first or "gatewayId" in first else "list-gateway-targets"
     if "gatewayIdentifier" in doc and "authorizerType" in doc:
         return "update-gateway"
+    if "targetConfiguration" in doc and "authorizerType" not in doc:
+        return "gateway-target"  # a get-gateway-target output carries gatewayArn too
     if any(k in doc for k in _GATEWAY_MARKERS):
         return "api"
-    if "targetConfiguration" in doc:
-        return "gateway-target"
     return "overlay"
 
 

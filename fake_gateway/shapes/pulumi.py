@@ -47,6 +47,8 @@ def convert_pulumi(document: Mapping[str, Any], options: Options, *, shape: str)
     props = _secrets(props, name, notices)
     document_out = recaser.members(blocks_to_api(props), GATEWAY_SHAPE.members)
     gid = props.get("gatewayIdentifier") or props.get("gatewayId")
+    if isinstance(document_out.get("gatewayIdentifier"), str):  # aws-native's output name of the gateway id
+        document_out.setdefault("gatewayId", document_out.pop("gatewayIdentifier"))
     targets = []
     for tname, tkind, tprops in resources:
         ref = tprops.get("gatewayIdentifier")

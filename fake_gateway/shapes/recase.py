@@ -30,7 +30,7 @@ class Recaser:
     def __init__(self, dialect: str, *, aliases: Mapping[str, str] | None = None, fold_enums: bool = False) -> None:
         self.dialect = dialect
         self.aliases = {norm(k): v for k, v in (aliases or {}).items()}
-        self.fold_enums = fold_enums
+        self.fold_enums = fold_enums  # Terraform / Pulumi: enum values in any case, "" for an unset string
         self.notices: list[Notice] = []
 
     def members(self, value: Mapping[str, Any], members: Mapping[str, Shape], path: str = "") -> dict[str, Any]:
@@ -38,7 +38,7 @@ class Recaser:
         by_norm = {norm(name): name for name in members}
         out: dict[str, Any] = {}
         for key, item in value.items():
-            if item is None:
+            if item is None or (self.fold_enums and item in ("", [])):
                 continue
             name = self.aliases.get(norm(key)) or by_norm.get(norm(key)) or key
             where = f"{path}.{name}" if path else name

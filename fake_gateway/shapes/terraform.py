@@ -33,6 +33,7 @@ ALIASES = {
     "tool_filter": "toolFilters",
     "tool_override": "toolOverrides",
     "allowed_audiences": "allowedAudience",  # Pulumi's bridged (pluralized) spelling of the same attribute
+    "credential_provider_configuration": "credentialProviderConfigurations",
 }
 _CREDENTIALS = {"gatewayiamrole": ("GATEWAY_IAM_ROLE", "iamCredentialProvider"),
                 "oauth": ("OAUTH", "oauthCredentialProvider"),
@@ -183,7 +184,7 @@ def _credential(block: Any) -> Any:
         return block
     for key, value in block.items():
         found = _CREDENTIALS.get(norm(key))
-        if found and value is not None:
+        if found and value is not None and value != []:  # Terraform: [] unset, [{}] set; Pulumi: {} set
             kind, member = found
             inner = _one(value)
             entry: dict[str, Any] = {"credentialProviderType": kind}
