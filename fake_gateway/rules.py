@@ -43,6 +43,7 @@ __all__ = [
     "POLICY_SHAPE",
     "TARGET_SHAPE",
     "discovery_fix",
+    "valid_discovery_url",
     "is_loopback_http",
     "match_policy_engine",
     "provider_kind",
@@ -160,6 +161,11 @@ def _hooks(doc: dict[str, Any], emulator: dict[str, Any]) -> dict[str, Hook]:
 _DISCOVERY_PATTERN = str(service_model().shape_for("DiscoveryUrl").metadata["pattern"])
 _WELL_KNOWN = "/.well-known/openid-configuration"
 _JWKS = re.compile(r"/(\.well-known/)?(jwks([._-]json)?|keys|certs)/?$", re.IGNORECASE)
+
+
+def valid_discovery_url(url: str) -> bool:
+    """Does `url` satisfy the service model's DiscoveryUrl pattern?"""
+    return re.fullmatch(_DISCOVERY_PATTERN, url) is not None
 
 
 def discovery_fix(url: str) -> str | None:

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from authstage_kit.access import Access
 from harness._exceptions import ConfigError
 
-__all__ = ["DEFAULT_USER", "build_apps", "demo_documents", "summary"]
+__all__ = ["DEFAULT_USER", "build_apps", "demo_documents", "invalid_section", "summary"]
 
 GATEWAY_OUTBOUND_CLIENT = "gateway-outbound"
 DEFAULT_USER = "alice@example.test"
@@ -45,7 +45,7 @@ def demo_documents(variables: dict[str, str]) -> dict[str, dict[str, Any]]:
     }
 
 
-def _validation(section: str, exc: Exception) -> ConfigError:
+def invalid_section(section: str, exc: Exception) -> ConfigError:
     if isinstance(exc, ValidationError):
         lines = [f"  {section}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)]
         return ConfigError(f"invalid `{section}` section:\n" + "\n".join(lines), key=section)
@@ -66,15 +66,15 @@ def build_apps(documents: dict[str, dict[str, Any]], variables: dict[str, str], 
     try:
         tenant = Tenant.load(_control_plane(documents["idp"], control_plane, "control_plane"), source="idp")
     except (ValidationError, ValueError) as exc:
-        raise _validation("idp", exc) from exc
+        raise invalid_section("idp", exc) from exc
     try:
         gateway = Gateway.from_document(_control_plane(documents["gateway"], control_plane, "controlPlane"))
     except (ValidationError, ValueError) as exc:
-        raise _validation("gateway", exc) from exc
+        raise invalid_section("gateway", exc) from exc
     try:
         settings = SampleSettings.model_validate({**documents["mcp"], **({} if control_plane else {"control_plane": False})})
     except ValidationError as exc:
-        raise _validation("mcp", exc) from exc
+        raise invalid_section("mcp", exc) from exc
     return {
         "idp": idp_app(tenant, base_url=variables["idp.url"], access=access),
         "gateway": gateway_app(gateway, base_url=variables["gateway.url"], access=access),

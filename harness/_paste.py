@@ -113,7 +113,21 @@ def paste_gateway(stack_file: StackFile, documents: Mapping[str, dict[str, Any]]
     paste = Pasted(document, copy.deepcopy(documents["idp"]), copy.deepcopy(documents["mcp"]),
                    [*conversion.notices])
     _map(paste, dict(variables), Notice)
+    _check(paste.gateway)
     return paste
+
+
+def _check(document: dict[str, Any]) -> None:
+    """Every problem of the pasted gateway at once, before anything is started or replaced."""
+    from pydantic import ValidationError
+
+    from fake_gateway import Gateway
+    from harness._demo import invalid_section
+
+    try:
+        Gateway.from_document(document)
+    except ValidationError as exc:
+        raise invalid_section("gateway", exc) from exc
 
 
 def _map(paste: Pasted, variables: dict[str, str], notice: Any) -> None:
@@ -128,9 +142,13 @@ def _foreign(url: Any) -> bool:
 
 
 def _map_discovery(paste: Pasted, variables: dict[str, str], notice: Any) -> None:
+    from fake_gateway.rules import valid_discovery_url
+
     jwt = (paste.gateway.get("authorizerConfiguration") or {}).get("customJWTAuthorizer")
-    if not isinstance(jwt, dict) or not _foreign(jwt.get("discoveryUrl")):
-        return
+    if not isinstance(jwt, dict) or not _foreign(jwt.get("discoveryUrl")) or not valid_discovery_url(
+        str(jwt["discoveryUrl"])
+    ):
+        return  # a local URL is the user's; a malformed one is theirs to fix (validation says how)
     original = str(jwt["discoveryUrl"])
     parts = urlsplit(original)
     issuer_path = parts.path.split("/.well-known/")[0].rstrip("/")

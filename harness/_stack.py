@@ -269,6 +269,7 @@ class Stack:
         self.reset()
         for service in (self.idp, self.mcp, self.gateway):
             service.put(documents[service.name])
+        self.documents = documents  # the manifest names what runs now (a pasted gateway's clients)
 
     def clock(self, **body: Any) -> dict[str, Any]:
         """Move every service's clock together: freeze=, at=, advance=, offset=."""
