@@ -80,6 +80,7 @@ __all__ = [
     "UNKNOWN_OPERATION_XML",
     "UNKNOWN_SESSION",
     "UNKNOWN_TOOL",
+    "UNREADABLE",
     "UNSUPPORTED_INITIALIZE_VERSION",
     "UNSUPPORTED_MEDIA_TYPE",
     "UNSUPPORTED_PROTOCOL_VERSION",
@@ -284,6 +285,8 @@ FOREIGN_KEYS: dict[str, str] = {
     "\"policyFiles\": [\"policies.cedar\"]}]}",
 }
 DISCOVERY_SUGGESTION = "Did you mean '{url}'?"  # ours: a corrected discoveryUrl
+# ours: a document of a recognised shape that a converter could not read (a bug of ours, caught by the fuzz)
+UNREADABLE = "this looks like a {shape} document but authstage cannot read it ({detail}); check its structure"
 DISCOVERY_JWKS = (
     "That is a JWKS URL; discoveryUrl names the OpenID configuration (which points at the JWKS): '{url}'"
 )  # ours: the tacnode mistake (sheet §2.1: '…/.well-known/jwks_json')

@@ -43,11 +43,11 @@ __all__ = [
     "POLICY_SHAPE",
     "TARGET_SHAPE",
     "discovery_fix",
-    "valid_discovery_url",
     "is_loopback_http",
     "match_policy_engine",
     "provider_kind",
     "provider_matches",
+    "valid_discovery_url",
     "validate_document",
 ]
 
@@ -310,7 +310,8 @@ def _authorizer_rules(doc: dict[str, Any]) -> list[Issue]:
                         f"'{key}' is not in {scopes}",
                     )
                 )
-    for index, rule in enumerate(jwt.get("customClaims") or []):
+    claims = jwt.get("customClaims")
+    for index, rule in enumerate(claims if isinstance(claims, list) else []):
         if isinstance(rule, dict):
             issues += _claim_rule_issues(rule, f"{path}.customClaims[{index}]")
     return issues
@@ -344,8 +345,9 @@ def _protocol_rules(doc: dict[str, Any]) -> list[Issue]:
     mcp = config.get("mcp") if isinstance(config, dict) else None
     if not isinstance(mcp, dict):
         return issues
-    for index, version in enumerate(mcp.get("supportedVersions") or []):
-        if version not in KNOWN_MCP_VERSIONS:
+    versions = mcp.get("supportedVersions")
+    for index, version in enumerate(versions if isinstance(versions, list) else []):
+        if isinstance(version, str) and version not in KNOWN_MCP_VERSIONS:
             issues.append(
                 Issue(
                     f"protocolConfiguration.mcp.supportedVersions[{index}]",
@@ -470,7 +472,7 @@ def _credential_rules(
     kind = cred.get("credentialProviderType")
     inner = cred.get("credentialProvider") or {}
     issues: list[Issue] = []
-    if kind in _PROVIDER_BLOCKS:
+    if isinstance(kind, str) and kind in _PROVIDER_BLOCKS:
         member = _PROVIDER_BLOCKS[kind][0]
         block = inner.get(member) if isinstance(inner, dict) else None
         if not isinstance(block, dict):

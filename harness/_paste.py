@@ -130,6 +130,16 @@ def _check(document: dict[str, Any]) -> None:
         raise invalid_section("gateway", exc) from exc
 
 
+def _obj(value: Any) -> dict[str, Any]:
+    """A JSON object member, or {} (the pasted document is not validated yet when it is mapped)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _items(value: Any) -> list[dict[str, Any]]:
+    """The objects of a JSON list member, or []."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
 def _map(paste: Pasted, variables: dict[str, str], notice: Any) -> None:
     _map_discovery(paste, variables, notice)
     _map_targets(paste, variables, notice)
@@ -144,7 +154,7 @@ def _foreign(url: Any) -> bool:
 def _map_discovery(paste: Pasted, variables: dict[str, str], notice: Any) -> None:
     from fake_gateway.rules import valid_discovery_url
 
-    jwt = (paste.gateway.get("authorizerConfiguration") or {}).get("customJWTAuthorizer")
+    jwt = _obj(paste.gateway.get("authorizerConfiguration")).get("customJWTAuthorizer")
     if not isinstance(jwt, dict) or not _foreign(jwt.get("discoveryUrl")) or not valid_discovery_url(
         str(jwt["discoveryUrl"])
     ):
@@ -175,10 +185,12 @@ def _idp_for(paste: Pasted, jwt: dict[str, Any], vendor: str, variables: dict[st
     """APIs for allowedAudience, clients for allowedClients, the scopes allowedScopes names: what the pasted
     authorizer needs from the local IdP to accept its tokens."""
     tenant = paste.idp
-    scopes = [s for s in jwt.get("allowedScopes") or [] if isinstance(s, str)]
+    scopes = [s for s in jwt.get("allowedScopes") or [] if isinstance(s, str)] \
+        if isinstance(jwt.get("allowedScopes"), list) else []
     apis = tenant.setdefault("apis", [])
     m2m: dict[str, Any] = next((c for c in tenant.get("clients", []) if c.get("name") == "demo-m2m"), {})
-    audiences = [a for a in jwt.get("allowedAudience") or [] if isinstance(a, str)] or [variables["gateway.mcp_url"]]
+    given: list[Any] = jwt["allowedAudience"] if isinstance(jwt.get("allowedAudience"), list) else []
+    audiences = [a for a in given if isinstance(a, str)] or [variables["gateway.mcp_url"]]
     profiles = tenant.setdefault("emulator", {}).setdefault("token_profiles", {})
     for index, audience in enumerate(audiences):
         api = next((a for a in apis if a.get("identifier") == audience), None)
@@ -199,7 +211,8 @@ def _idp_for(paste: Pasted, jwt: dict[str, Any], vendor: str, variables: dict[st
 def _pasted_clients(tenant: dict[str, Any], jwt: Mapping[str, Any]) -> list[str]:
     clients = tenant.setdefault("clients", [])
     ids = []
-    for index, client_id in enumerate(c for c in jwt.get("allowedClients") or [] if isinstance(c, str)):
+    given: list[Any] = jwt["allowedClients"] if isinstance(jwt.get("allowedClients"), list) else []
+    for index, client_id in enumerate(c for c in given if isinstance(c, str)):
         if not any(c.get("client_id") == client_id for c in clients):
             clients.append({"name": f"pasted-client-{index}", "client_id": client_id,
                             "client_secret": f"demo-secret-not-for-production-pasted-{index}",
@@ -218,8 +231,8 @@ def _grant(tenant: dict[str, Any], client_id: str, audience: str, scopes: list[s
 
 
 def _map_targets(paste: Pasted, variables: dict[str, str], notice: Any) -> None:
-    for index, target in enumerate(paste.gateway.get("targets") or []):
-        server = ((target.get("targetConfiguration") or {}).get("mcp") or {}).get("mcpServer")
+    for index, target in enumerate(_items(paste.gateway.get("targets"))):
+        server = _obj(_obj(target.get("targetConfiguration")).get("mcp")).get("mcpServer")
         if not isinstance(server, dict) or not _foreign(server.get("endpoint")):
             continue
         original, server["endpoint"] = server["endpoint"], variables["mcp.mcp_url"]
@@ -233,8 +246,8 @@ def _map_targets(paste: Pasted, variables: dict[str, str], notice: Any) -> None:
 
 
 def _provider_name(target: Mapping[str, Any]) -> str | None:
-    for cred in target.get("credentialProviderConfigurations") or []:
-        block = (cred.get("credentialProvider") or {}).get("oauthCredentialProvider") if isinstance(cred, dict) else None
+    for cred in _items(target.get("credentialProviderConfigurations")):
+        block = _obj(cred.get("credentialProvider")).get("oauthCredentialProvider")
         if isinstance(block, dict) and isinstance(block.get("providerArn"), str):
             return str(block["providerArn"])
     return None
@@ -243,21 +256,22 @@ def _provider_name(target: Mapping[str, Any]) -> str | None:
 def _map_providers(paste: Pasted, variables: dict[str, str], notice: Any) -> None:
     from fake_gateway.rules import provider_kind, provider_matches
 
+    if not isinstance(paste.gateway.get("credentialProviders", []), list):
+        return  # validation names it
     providers = paste.gateway.setdefault("credentialProviders", [])
     client: dict[str, Any] = next((c for c in paste.idp.get("clients", []) if c.get("name") == OUTBOUND_CLIENT), {})
     for kind, member in (("oauth2", "oauthCredentialProvider"), ("apikey", "apiKeyCredentialProvider")):
-        for target in paste.gateway.get("targets") or []:
-            for cred in target.get("credentialProviderConfigurations") or []:
-                block = (cred.get("credentialProvider") or {}).get(member) if isinstance(cred, dict) else None
-                ref = block.get("providerArn") if isinstance(block, dict) else None
-                if not isinstance(ref, str) or any(provider_matches(p, ref) for p in providers):
+        for target in _items(paste.gateway.get("targets")):
+            for cred in _items(target.get("credentialProviderConfigurations")):
+                ref = _obj(_obj(cred.get("credentialProvider")).get(member)).get("providerArn")
+                if not isinstance(ref, str) or any(provider_matches(p, ref) for p in _items(providers)):
                     continue
                 providers.append(_local_provider(kind, ref.rsplit("/", 1)[-1], variables, client))
                 paste.notices.append(notice("mapped", f"credentialProviders[{len(providers) - 1}]",
                                             f"{ref} is not in the document: the local IdP's {OUTBOUND_CLIENT} client"
                                             if kind == "oauth2" else f"{ref}: a demo API key stands in"))
     for index, provider in enumerate(providers):
-        if provider_kind(provider) == "oauth2" and _foreign_provider(provider):
+        if isinstance(provider, dict) and provider_kind(provider) == "oauth2" and _foreign_provider(provider):
             name = provider.get("name", f"provider-{index}")
             providers[index] = _local_provider("oauth2", str(name), variables, client)
             paste.notices.append(notice("mapped", f"credentialProviders[{index}]",
@@ -267,12 +281,12 @@ def _map_providers(paste: Pasted, variables: dict[str, str], notice: Any) -> Non
 
 
 def _foreign_provider(provider: Mapping[str, Any]) -> bool:
-    union = provider.get("oauth2ProviderConfigInput") or provider.get("oauth2ProviderConfigOutput") or {}
-    config: Any = next(iter(union.values()), {}) if isinstance(union, dict) and union else {}
-    discovery = config.get("oauthDiscovery") or {} if isinstance(config, dict) else {}
-    metadata = discovery.get("authorizationServerMetadata") or {}
+    union = _obj(provider.get("oauth2ProviderConfigInput") or provider.get("oauth2ProviderConfigOutput"))
+    config = _obj(next(iter(union.values()), {})) if union else {}
+    discovery = _obj(config.get("oauthDiscovery"))
+    metadata = _obj(discovery.get("authorizationServerMetadata"))
     url = metadata.get("tokenEndpoint") or discovery.get("discoveryUrl")
-    missing = not (isinstance(config, dict) and config.get("clientId") and config.get("clientSecret"))
+    missing = not (config.get("clientId") and config.get("clientSecret"))
     return _foreign(url) or url is None or missing
 
 

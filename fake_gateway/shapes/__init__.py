@@ -8,11 +8,12 @@ model's (settings.py); nothing here decides what is valid AWS, only what the use
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from fake_gateway.errors import Issue
+from fake_gateway.errors import UNREADABLE, Issue
 from fake_gateway.notices import Notice
 from fake_gateway.shapes.agentcore_cli import convert_project
 from fake_gateway.shapes.aws_api import convert_api
@@ -24,7 +25,7 @@ from fake_gateway.shapes.result import Conversion, Options
 from fake_gateway.shapes.terraform import convert_terraform
 from fake_gateway.shapes.text import TextError, parse_text
 
-__all__ = ["FOREIGN", "Conversion", "Options", "combine", "convert", "detect", "read_files"]
+__all__ = ["FOREIGN", "UNREADABLE", "Conversion", "Options", "combine", "convert", "detect", "read_files"]
 
 
 def convert(document: Any, options: Options | None = None) -> Conversion:
@@ -34,23 +35,31 @@ def convert(document: Any, options: Options | None = None) -> Conversion:
     if shape == "invalid":
         kind = type(document).__name__
         return Conversion({}, shape, issues=[Issue("", f"a gateway document is a JSON object, not {kind}")])
-    if shape in ("cloudformation", "cdk"):
-        conversion = convert_template(document, options)
-    elif shape == "cloudformation-resource":
-        conversion = convert_resource(document, options)
-    elif shape in ("terraform-show", "terraform-state"):
-        conversion = convert_terraform(document, options, shape=shape)
-    elif shape in ("pulumi-stack", "pulumi-yaml"):
-        conversion = convert_pulumi(document, options, shape=shape)
-    elif shape == "agentcore-cli":
-        conversion = convert_project(document, options)
-    else:
-        conversion = convert_api(document, shape)
+    try:
+        conversion = _convert(copy.deepcopy(document), shape, options)
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError, RecursionError) as exc:
+        # A safety net, never a traceback or a 500: the fuzz (tests/fake_gateway/shapes/test_fuzz.py) fails on it.
+        detail = f"{type(exc).__name__}: {exc}"[:200]
+        return Conversion({}, shape, issues=[Issue("", UNREADABLE.format(shape=shape, detail=detail))])
     if conversion.ok:
         notices, issues = expand_policy_files(conversion.document, options.base_dir)
         conversion.notices += notices
         conversion.issues += issues
     return conversion
+
+
+def _convert(document: dict[str, Any], shape: str, options: Options) -> Conversion:
+    if shape in ("cloudformation", "cdk"):
+        return convert_template(document, options)
+    if shape == "cloudformation-resource":
+        return convert_resource(document, options)
+    if shape in ("terraform-show", "terraform-state"):
+        return convert_terraform(document, options, shape=shape)
+    if shape in ("pulumi-stack", "pulumi-yaml"):
+        return convert_pulumi(document, options, shape=shape)
+    if shape == "agentcore-cli":
+        return convert_project(document, options)
+    return convert_api(document, shape)
 
 
 def combine(parts: Sequence[tuple[str, Any]], options: Options | None = None) -> Conversion:

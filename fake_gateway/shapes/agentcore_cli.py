@@ -26,6 +26,11 @@ from fake_gateway.shapes.text import TextError, parse_text
 
 __all__ = ["convert_project"]
 
+def _obj(value: Any) -> dict[str, Any]:
+    """A JSON object member, or {} for anything else (the project file is user-written)."""
+    return value if isinstance(value, dict) else {}
+
+
 # targetType -> whether the CDK falls back to GATEWAY_IAM_ROLE when outboundAuth is NONE (TARGET_TYPE_AUTH_CONFIG)
 IAM_FALLBACK = {"smithyModel", "apiGateway", "lambda", "lambdaFunctionArn", "httpRuntime", "connector"}
 
@@ -86,7 +91,7 @@ def _gateway(project: _Project, gateway: Mapping[str, Any]) -> dict[str, Any]:
     for key in ("description", "tags"):
         if gateway.get(key):
             api[key] = gateway[key]
-    jwt = (gateway.get("authorizerConfiguration") or {}).get("customJwtAuthorizer")
+    jwt = _obj(gateway.get("authorizerConfiguration")).get("customJwtAuthorizer")
     if jwt is not None:
         api["authorizerConfiguration"] = {"customJWTAuthorizer": jwt}
     if gateway.get("protocolType", "MCP") != "None":
@@ -101,14 +106,17 @@ def _gateway(project: _Project, gateway: Mapping[str, Any]) -> dict[str, Any]:
         api["policyEngineConfiguration"] = {
             "arn": f"arn:aws:bedrock-agentcore:{region}:{account}:policy-engine/{ename}-0000000000",
             "mode": engine.get("mode", "ENFORCE")}
-        api["policyEngines"] = [_engine(e) for e in project.doc.get("policyEngines") or []
-                                if isinstance(e, dict) and e.get("name") == ename] or [{"name": ename}]
+        engines = project.doc.get("policyEngines")
+        api["policyEngines"] = [_engine(e) for e in engines if isinstance(e, dict) and e.get("name") == ename] \
+            if isinstance(engines, list) else []
+        api["policyEngines"] = api["policyEngines"] or [{"name": ename}]
     return api
 
 
 def _engine(engine: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"name": engine["name"]}
-    policies = [p for p in engine.get("policies") or [] if isinstance(p, dict)]
+    policies = [p for p in engine.get("policies") or [] if isinstance(p, dict)] \
+        if isinstance(engine.get("policies"), list) else []
     if policies:
         out["policies"] = [{"name": p.get("name"), "definition": p.get("definition") or
                             {"cedar": {"statement": p.get("statement")}}} for p in policies]
@@ -139,7 +147,7 @@ def _config(project: _Project, target: Mapping[str, Any], kind: str, path: str) 
     if kind in ("lambda", "lambdaFunctionArn"):
         return _lambda(project, target, kind, path)
     if kind in ("openApiSchema", "smithyModel"):
-        source = target.get("schemaSource") or {}
+        source = _obj(target.get("schemaSource"))
         if isinstance(source.get("inline"), dict):
             text = project.read(str(source["inline"].get("path")), f"{path}.schemaSource.inline.path")
             return None if text is None else {"mcp": {kind: {"inlinePayload": text}}}
@@ -151,7 +159,7 @@ def _config(project: _Project, target: Mapping[str, Any], kind: str, path: str) 
     if kind == "passthrough":
         return {"http": {"passthrough": target.get("passthrough") or {}}}
     if kind == "httpRuntime":
-        runtime = (target.get("httpRuntime") or {}).get("runtime", "runtime")
+        runtime = _obj(target.get("httpRuntime")).get("runtime", "runtime")
         arn = f"arn:aws:bedrock-agentcore:{opts.region}:{opts.account}:runtime/{runtime}-0000000000"
         return {"http": {"agentcoreRuntime": {"arn": arn}}}
     project.issues.append(Issue(f"{path}.targetType", f"unknown targetType {kind!r}"))
@@ -161,7 +169,7 @@ def _config(project: _Project, target: Mapping[str, Any], kind: str, path: str) 
 def _lambda(project: _Project, target: Mapping[str, Any], kind: str, path: str) -> dict[str, Any] | None:
     opts = project.options
     if kind == "lambdaFunctionArn":
-        spec = target.get("lambdaFunctionArn") or {}
+        spec = _obj(target.get("lambdaFunctionArn"))
         text = project.read(str(spec.get("toolSchemaFile")), f"{path}.lambdaFunctionArn.toolSchemaFile")
         if text is None:
             return None
@@ -173,18 +181,19 @@ def _lambda(project: _Project, target: Mapping[str, Any], kind: str, path: str) 
         tools = tools.get("tools", tools) if isinstance(tools, dict) else tools
         return {"mcp": {"lambda": {"lambdaArn": spec.get("lambdaArn"), "toolSchema": {"inlinePayload": tools}}}}
     arn = lambda_arn(opts.region, opts.account, f"{project.name}-{target.get('name')}")
-    implementation = (target.get("compute") or {}).get("implementation") or {}
+    implementation = _obj(_obj(target.get("compute")).get("implementation"))
     if implementation.get("language") == "Python" and implementation.get("path"):
         handler = f"{project.root / str(implementation['path'])}:{implementation.get('handler', 'handler')}"
         project.handlers[arn] = handler
         project.notices.append(Notice("mapped", f"{path}.compute", f"{arn} runs the project's own Python handler "
                                       f"{handler}"))
-    tools = [json.loads(json.dumps(t)) for t in target.get("toolDefinitions") or []]
+    definitions = target.get("toolDefinitions")
+    tools = [json.loads(json.dumps(t)) for t in definitions] if isinstance(definitions, list) else definitions
     return {"mcp": {"lambda": {"lambdaArn": arn, "toolSchema": {"inlinePayload": tools}}}}
 
 
 def _outbound(target: Mapping[str, Any], kind: str) -> list[dict[str, Any]] | None:
-    auth = target.get("outboundAuth") or {}
+    auth = _obj(target.get("outboundAuth"))
     atype = auth.get("type", "NONE")
     if atype == "OAUTH":
         inner = {"providerArn": auth.get("credentialName"), "scopes": auth.get("scopes") or []}
@@ -204,12 +213,13 @@ def _outbound(target: Mapping[str, Any], kind: str) -> list[dict[str, Any]] | No
 
 
 def _providers(project: _Project, targets: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    used = {c.get("credentialProvider", {}).get(m, {}).get("providerArn")
+    used = {str(_obj(_obj(c.get("credentialProvider")).get(m)).get("providerArn"))
             for t in targets for c in t.get("credentialProviderConfigurations") or []
             for m in ("oauthCredentialProvider", "apiKeyCredentialProvider")}
-    providers = []
-    for index, cred in enumerate(project.doc.get("credentials") or []):
-        if not isinstance(cred, dict) or cred.get("name") not in used:
+    providers: list[dict[str, Any]] = []
+    credentials = project.doc.get("credentials")
+    for index, cred in enumerate(credentials if isinstance(credentials, list) else []):
+        if not isinstance(cred, dict) or not isinstance(cred.get("name"), str) or cred.get("name") not in used:
             continue
         kind = cred.get("authorizerType") or cred.get("type")
         path = f"credentials[{index}]"

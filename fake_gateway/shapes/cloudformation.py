@@ -24,6 +24,10 @@ from fake_gateway.shapes.result import Conversion, Options
 
 __all__ = ["convert_resource", "convert_template"]
 
+
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
 GATEWAY = "AWS::BedrockAgentCore::Gateway"
 TARGET = "AWS::BedrockAgentCore::GatewayTarget"
 ENGINE = "AWS::BedrockAgentCore::PolicyEngine"
@@ -38,8 +42,8 @@ def convert_resource(resource: Mapping[str, Any], options: Options) -> Conversio
 
 
 def convert_template(template: Mapping[str, Any], options: Options, *, shape: str = "") -> Conversion:
-    resources = {k: v for k, v in (template.get("Resources") or {}).items() if isinstance(v, dict)}
-    cdk = "CDKMetadata" in resources or any("aws:cdk:path" in (r.get("Metadata") or {}) for r in resources.values())
+    resources = {k: v for k, v in _obj(template.get("Resources")).items() if isinstance(v, dict)}
+    cdk = "CDKMetadata" in resources or any("aws:cdk:path" in _obj(r.get("Metadata")) for r in resources.values())
     shape = shape or ("cdk" if cdk else "cloudformation")
     label = "CDK synth output" if cdk else "CloudFormation template"
     found = _choose(resources, options.select, label)
@@ -48,7 +52,7 @@ def convert_template(template: Mapping[str, Any], options: Options, *, shape: st
     logical, gateway = found
     resolver = Resolver(template, parameters=options.parameters, region=options.region, account=options.account)
     recaser = Recaser(label)
-    props = resolver.resolve(gateway.get("Properties") or {}, f"Resources.{logical}.Properties")
+    props = resolver.resolve(_obj(gateway.get("Properties")), f"Resources.{logical}.Properties")
     document = recaser.members(props if isinstance(props, dict) else {}, GATEWAY_SHAPE.members)
     targets = _targets(resources, logical, resolver, recaser)
     if targets:
@@ -69,7 +73,7 @@ def _choose(resources: Mapping[str, dict[str, Any]], select: str | None,
         return Issue("Resources", f"{label} has no {GATEWAY} resource (resource types: {', '.join(types) or 'none'})")
     if select is not None:
         for lid, resource in gateways.items():
-            name = (resource.get("Properties") or {}).get("Name")
+            name = _obj(resource.get("Properties")).get("Name")
             if select in (lid, name, _cdk_path(resource)):
                 return lid, resource
         return Issue("Resources", f"no gateway {select!r} in this {label}; its gateways: {sorted(gateways)}")
@@ -80,7 +84,7 @@ def _choose(resources: Mapping[str, dict[str, Any]], select: str | None,
 
 
 def _cdk_path(resource: Mapping[str, Any]) -> str | None:
-    path = (resource.get("Metadata") or {}).get("aws:cdk:path")
+    path = _obj(resource.get("Metadata")).get("aws:cdk:path")
     return str(path) if path else None
 
 
@@ -104,7 +108,7 @@ def _targets(resources: Mapping[str, dict[str, Any]], gateway: str, resolver: Re
     candidates = [(lid, r) for lid, r in resources.items() if r.get("Type") == TARGET]
     only = sum(1 for r in resources.values() if r.get("Type") == GATEWAY) == 1
     for logical, resource in candidates:
-        props = resource.get("Properties") or {}
+        props = _obj(resource.get("Properties"))
         refers = _refers_to(props.get("GatewayIdentifier"), gateway)
         if refers is False or (refers is None and not only):
             continue
@@ -121,12 +125,12 @@ def _policy_engines(resources: Mapping[str, dict[str, Any]], gateway_props: Any,
     for logical, resource in resources.items():
         if resource.get("Type") != ENGINE:
             continue
-        props = resolver.resolve(resource.get("Properties") or {}, f"Resources.{logical}.Properties")
+        props = resolver.resolve(_obj(resource.get("Properties")), f"Resources.{logical}.Properties")
         engine = recaser.members(props if isinstance(props, dict) else {}, POLICY_ENGINE_SHAPE.members)
         engine["policyEngineId"] = resolver.attribute(logical, "PolicyEngineId", logical)
         policies = []
         for plogical, policy in resources.items():
-            pprops = policy.get("Properties") or {}
+            pprops = _obj(policy.get("Properties"))
             if policy.get("Type") == POLICY and _refers_to(pprops.get("PolicyEngineId"), logical) is not False:
                 resolved = resolver.resolve(pprops, f"Resources.{plogical}.Properties")
                 converted = recaser.members(resolved if isinstance(resolved, dict) else {}, POLICY_SHAPE.members)

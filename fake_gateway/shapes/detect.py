@@ -80,5 +80,6 @@ def _has_cfn_types(resources: dict[str, Any]) -> bool:
 
 def _is_cdk(resources: dict[str, Any]) -> bool:
     return "CDKMetadata" in resources or any(
-        isinstance(r, dict) and "aws:cdk:path" in (r.get("Metadata") or {}) for r in resources.values()
+        isinstance(r, dict) and isinstance(r.get("Metadata"), dict) and "aws:cdk:path" in r["Metadata"]
+        for r in resources.values()
     )

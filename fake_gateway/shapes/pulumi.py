@@ -75,7 +75,8 @@ def _stack_resources(document: Mapping[str, Any]) -> list[tuple[str, str, dict[s
 def _yaml_resources(document: Mapping[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     resources = document.get("resources") or {}
     values = {**_plain(document.get("config")), **_plain(document.get("variables"))}
-    by_name = {n: r.get("properties") or {} for n, r in resources.items() if isinstance(r, dict)}
+    by_name = {n: r.get("properties") for n, r in resources.items()
+               if isinstance(r, dict) and isinstance(r.get("properties"), dict)} if isinstance(resources, dict) else {}
 
     def fill(value: Any) -> Any:
         if isinstance(value, str):
@@ -86,7 +87,12 @@ def _yaml_resources(document: Mapping[str, Any]) -> list[tuple[str, str, dict[st
             return [fill(v) for v in value]
         return value
 
-    return [(n, str(r.get("type")), fill(r.get("properties") or {})) for n, r in resources.items() if isinstance(r, dict)]
+    found = []
+    for name, resource in resources.items() if isinstance(resources, dict) else []:
+        props = resource.get("properties") if isinstance(resource, dict) else None
+        if isinstance(props, dict) or (isinstance(resource, dict) and props is None):
+            found.append((str(name), str(resource.get("type")), fill(props or {})))
+    return found
 
 
 def _plain(section: Any) -> dict[str, Any]:

@@ -95,12 +95,14 @@ def _choose(gateways: list[tuple[str, str, dict[str, Any]]],
 def _resources(document: Mapping[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(address, type, values) of every managed resource, from show -json (state or plan) or a raw tfstate."""
     for root in (document.get("values"), document.get("planned_values")):
-        if isinstance(root, dict):
-            yield from _module(root.get("root_module") or {})
-    for resource in document.get("resources") or []:
+        if isinstance(root, dict) and isinstance(root.get("root_module"), dict):
+            yield from _module(root["root_module"])
+    raw = document.get("resources")
+    for resource in raw if isinstance(raw, list) else []:
         if not isinstance(resource, dict) or resource.get("mode") == "data":
             continue
-        for index, instance in enumerate(resource.get("instances") or []):
+        instances = resource.get("instances")
+        for index, instance in enumerate(instances if isinstance(instances, list) else []):
             if isinstance(instance, dict) and isinstance(instance.get("attributes"), dict):
                 suffix = f"[{instance.get('index_key', index)}]" if len(resource["instances"]) > 1 else ""
                 address = f"{resource.get('type')}.{resource.get('name')}{suffix}"
@@ -108,11 +110,13 @@ def _resources(document: Mapping[str, Any]) -> Iterator[tuple[str, str, dict[str
 
 
 def _module(module: Mapping[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    for resource in module.get("resources") or []:
+    resources = module.get("resources")
+    for resource in resources if isinstance(resources, list) else []:
         if isinstance(resource, dict) and resource.get("mode", "managed") == "managed" \
                 and isinstance(resource.get("values"), dict):
             yield str(resource.get("address")), str(resource.get("type")), resource["values"]
-    for child in module.get("child_modules") or []:
+    children = module.get("child_modules")
+    for child in children if isinstance(children, list) else []:
         if isinstance(child, dict):
             yield from _module(child)
 

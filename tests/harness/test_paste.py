@@ -13,6 +13,7 @@ import httpx
 import jwt as pyjwt
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
 from mcp.shared.exceptions import MCPError
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,6 +23,10 @@ from starlette.routing import Route
 from authstage_kit.runner import ServerThread
 from fake_gateway.shapes.text import parse_text
 from harness import ConfigError, Stack, StackFile
+from harness._config import stack_variables, tenant_variables
+from harness._demo import demo_documents
+from harness._paste import paste_gateway
+from tests.fake_gateway.shapes.mutations import mutated
 from tests.harness import paste_handlers
 
 CORPUS = Path(__file__).parents[1] / "fake_gateway" / "corpus"
@@ -212,3 +217,15 @@ def test_cedar_policy_denial_with_the_sdk_client(stack: Stack) -> None:
         "[Policy evaluation denied due to no_large_payouts-")
     assert not small.is_error and json.loads(small.content[0].text) == {"amount": 20}  # echo
     assert update.is_error and "No policy applies to the request (denied by default)" in update.content[0].text
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated())
+def test_mutated_pastes_are_refused_by_name_never_with_a_traceback(document: Any) -> None:
+    variables = stack_variables("http://127.0.0.1:1", "http://127.0.0.1:2", "http://127.0.0.1:3")
+    documents = demo_documents(variables)
+    variables |= tenant_variables(documents["idp"])
+    try:
+        paste_gateway(StackFile(gateway=document), documents, variables)
+    except ConfigError as exc:
+        assert "gateway" in str(exc)
