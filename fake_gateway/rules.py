@@ -514,14 +514,15 @@ def _provider_block_rules(
         if not matches:
             names = [str(p.get("name")) for p in providers]
             close = suggest(ref.rsplit("/", 1)[-1], names)
-            hint = f" Did you mean '{close}'?" if close else ""
+            hint = f" Did you mean '{close}'?" if close else (
+                f" Add it under credentialProviders (a create-{'oauth2' if pkind == 'oauth2' else 'api-key'}-"
+                "credential-provider document with its secret), or paste the config to `authstage up`, which "
+                "stands in the local IdP's client"
+            )
             issues.append(
                 Issue(
                     f"{path}.credentialProvider.{member}.providerArn",
-                    f"No credential provider '{ref}' in credentialProviders (names: {names}).{hint} Add it "
-                    f"under credentialProviders (a create-{'oauth2' if pkind == 'oauth2' else 'api-key'}-credential-"
-                    "provider document with its secret), or paste the config to `authstage up`, which stands in "
-                    "the local IdP's client",
+                    f"No credential provider '{ref}' in credentialProviders (names: {names}).{hint}",
                 )
             )
         elif provider_kind(matches[0]) != pkind:
