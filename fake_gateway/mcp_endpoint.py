@@ -204,14 +204,18 @@ class McpEndpoint:
                 specs, req.body, seen.body, req.raw_headers, (out.status, _lenient_json(out.body), out.headers)
             )
         except InterceptorFailure as exc:
-            return self._interceptor_failure(parsed, exc.reason)
+            return self._interceptor_failure(parsed, exc.reason, request_id, trace_id)
         return Outgoing(status, {"Content-Type": "application/json", **headers}, _dumps(body))
 
-    def _interceptor_failure(self, parsed: Any, reason: str) -> Outgoing:
+    def _interceptor_failure(self, parsed: Any, reason: str, request_id: str, trace_id: str) -> Outgoing:
         """An interceptor that fails or answers nonsense: a JSON-RPC internal error (INFERRED; UNKNOWN at AWS)."""
         rpc_id = parsed.get("id") if isinstance(parsed, dict) and _valid_id(parsed.get("id")) else None
         message = reason if self.backend.view.debug else INTERNAL_ERROR_TEXT
         error = JsonRpcHttpError(200, INTERNAL_ERROR[0], message, reason, id=rpc_id)
+        self.backend.app_log.emit(
+            request_id=request_id, trace_id=trace_id, is_error=True, rpc_id=rpc_id, reason=reason,
+            log=LOG_FAILED.format(request_id=rpc_id, reason=reason), response_body=error.body(),
+        )
         return Outgoing(200, {"Content-Type": "application/json"}, error.content())
 
     async def _authenticate(self, req: Incoming, request_id: str, trace_id: str) -> Principal:

@@ -15,12 +15,13 @@ __all__ = ["convert_files"]
 
 
 def convert_files(files: list[str], *, parameters: dict[str, str], select: str | None, output: str,
-                  out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+                  out: TextIO | None = None, err: TextIO | None = None) -> int:
     from pydantic import ValidationError
 
     from fake_gateway import Gateway
     from fake_gateway.shapes import Options, read_files
 
+    out, err = out or sys.stdout, err or sys.stderr
     conversion = read_files(files, Options(select=select, parameters=parameters))
     for notice in conversion.notices:
         print(f"authstage gateway convert: {notice}", file=err)

@@ -155,8 +155,8 @@ def schema_blocks(block: Any) -> Any:
     required: list[str] = []
     for key, value in block.items():
         n = norm(key)
-        if value is None or (n in ("required",) and isinstance(value, bool)):
-            continue
+        if value is None or value == [] or (n in ("required",) and isinstance(value, bool)):
+            continue  # an unset attribute or block
         if n in ("property", "properties") and isinstance(value, list):
             props = {}
             for prop in value:
