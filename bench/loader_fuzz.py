@@ -21,18 +21,18 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from pydantic import ValidationError  # noqa: E402
+from hypothesis import HealthCheck, given, settings
+from pydantic import ValidationError
 
-from authstage_kit.errors import ControlError  # noqa: E402
-from fake_gateway import Gateway  # noqa: E402
-from fake_gateway.control import GatewayControl  # noqa: E402
-from fake_gateway.shapes import Options, _convert, detect  # noqa: E402
-from harness._config import StackFile, stack_variables, tenant_variables  # noqa: E402
-from harness._demo import demo_documents  # noqa: E402
-from harness._exceptions import ConfigError  # noqa: E402
-from harness._paste import paste_gateway  # noqa: E402
-from tests.fake_gateway.shapes.mutations import mutated  # noqa: E402
+from authstage_kit.errors import ControlError
+from fake_gateway import Gateway
+from fake_gateway.control import GatewayControl
+from fake_gateway.shapes import Options, _convert, detect
+from harness._config import StackFile, stack_variables, tenant_variables
+from harness._demo import demo_documents
+from harness._exceptions import ConfigError
+from harness._paste import paste_gateway
+from tests.fake_gateway.shapes.mutations import mutated
 
 STAGES = ("convert", "gateway", "control", "paste")
 

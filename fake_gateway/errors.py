@@ -13,6 +13,7 @@ Exception tree (each error owns its status, headers, body and log reason; `app.p
     + MissingAuthenticationToken  - 401 of an AWS_IAM gateway, no challenge
   x JsonRpcHttpError              - a JSON-RPC error at a non-200 (or 200) HTTP status, before or during dispatch
   x UnknownOperation              - any path the gateway does not serve: the Coral UnknownOperationException body
+* Failure                         - a target / credential / Lambda / interceptor failed; its reason is for logs and DEBUG
 
 Config validation problems are `Issue`s (AWS ValidationException wording), raised by pydantic in settings.py.
 """
@@ -89,6 +90,7 @@ __all__ = [
     "VALUE_CONSTRAINT",
     "AuthError",
     "BearerChallenge",
+    "Failure",
     "GatewayError",
     "InsufficientScopeError",
     "InvalidTokenError",
@@ -454,6 +456,15 @@ class UnknownOperation(GatewayError):
         if self.method == "POST":
             return _dumps(UNKNOWN_OPERATION_JSON)
         return b"" if self.method == "HEAD" else UNKNOWN_OPERATION_XML.encode()
+
+
+class Failure(Exception):
+    """Something the gateway tried on a caller's behalf failed (a target, a credential, a Lambda, an interceptor);
+    `reason` is the real message - logs and exceptionLevel DEBUG only."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from fake_gateway.errors import Failure
 from fake_gateway.lambdas import LambdaError, LambdaInvoker
 from fake_gateway.settings import InterceptorSpec
 
@@ -26,10 +27,8 @@ __all__ = ["Intercepted", "InterceptorFailure", "Interceptors"]
 VERSION = "1.0"
 
 
-class InterceptorFailure(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+class InterceptorFailure(Failure):
+    """An interceptor failed or answered what AgentCore would not accept."""
 
 
 @dataclass

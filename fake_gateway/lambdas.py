@@ -33,18 +33,15 @@ from urllib.parse import urlsplit
 import httpx
 
 from authstage_kit import ids
+from fake_gateway.errors import Failure
 
 __all__ = ["ClientContext", "LambdaContext", "LambdaError", "LambdaInvoker", "function_name"]
 
 INVOKE_PATH = "/2015-03-31/functions/{name}/invocations"  # AWS Lambda API reference, Invoke
 
 
-class LambdaError(Exception):
+class LambdaError(Failure):
     """The function failed (or could not be run); `reason` is for logs and DEBUG mode."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass

@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 from referencing import Registry, Resource
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
 from fake_gateway.shapes.text import TextError, parse_text
 
-__all__ = ["Operation", "Request", "apigateway_operations", "base_url", "operations", "parse_spec", "request_for"]
+__all__ = ["Operation", "apigateway_operations", "base_url", "operations", "parse_spec", "request_for"]
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 LOCATIONS = ("path", "query", "header", "cookie")
@@ -61,15 +62,6 @@ class Operation:
         if required:
             schema["required"] = required
         return {"name": self.name, "description": self.description, "inputSchema": schema}
-
-
-@dataclass
-class Request:
-    method: str
-    url: str
-    params: dict[str, Any]
-    headers: dict[str, str]
-    body: Any
 
 
 def parse_spec(source: Any) -> dict[str, Any]:
@@ -159,8 +151,11 @@ def _operation(name: str, method: str, path: str, op: Mapping[str, Any], shared:
     return Operation(name, method, path, description, tuple(params.values()), body, bool(body_spec.get("required")))
 
 
-def request_for(op: Operation, base: str, arguments: Mapping[str, Any] | None) -> Request:
-    """The HTTP request a tool call makes: parameters placed where the spec says, the body as JSON."""
+def request_for(op: Operation, base: str, arguments: Mapping[str, Any] | None,
+                extra_headers: Mapping[str, str] | None = None,
+                extra_query: Mapping[str, str] | None = None) -> httpx.Request:
+    """The HTTP request a tool call makes: parameters placed where the spec says, the body as JSON, plus the
+    outbound credential's and the propagated headers and query parameters."""
     args = dict(arguments or {})
     path = op.path
     query: dict[str, Any] = {}
@@ -182,7 +177,9 @@ def request_for(op: Operation, base: str, arguments: Mapping[str, Any] | None) -
     if cookies:
         headers["Cookie"] = "; ".join(cookies)
     body = args.get("body") if op.body is not None else None
-    return Request(op.method, base.rstrip("/") + path, query, headers, body)
+    return httpx.Request(op.method, base.rstrip("/") + path, params={**query, **(extra_query or {})},
+                         headers={**headers, **(extra_headers or {})},
+                         json=body if body is not None else None)
 
 
 def _scalar(value: Any) -> str:

@@ -49,6 +49,7 @@ __all__ = [
     "provider_matches",
     "valid_discovery_url",
     "validate_document",
+    "validate_request",
 ]
 
 OUR_KEYS = ("targets", "credentialProviders", "policyEngines", "emulator")
@@ -160,6 +161,7 @@ def _hooks(doc: dict[str, Any], emulator: dict[str, Any]) -> dict[str, Hook]:
 
 _DISCOVERY_PATTERN = str(service_model().shape_for("DiscoveryUrl").metadata["pattern"])
 _WELL_KNOWN = "/.well-known/openid-configuration"
+_WELL_KNOWN_TYPO = re.compile(r"/\.?well[-_. ]?known/", re.IGNORECASE)
 _JWKS = re.compile(r"/(\.well-known/)?(jwks([._-]json)?|keys|certs)/?$", re.IGNORECASE)
 
 
@@ -176,6 +178,7 @@ def discovery_fix(url: str) -> str | None:
     jwks = _JWKS.search(text)
     if jwks:
         return text[: jwks.start()].rstrip("/") + _WELL_KNOWN
+    text = _WELL_KNOWN_TYPO.sub("/.well-known/", text)  # `.well_known`, `well-known`, `.Well-Known`
     head, sep, tail = text.partition("/.well-known/")
     if sep:
         tail = tail.strip("/")
@@ -232,6 +235,14 @@ def _common(a: str, b: str) -> str:
             break
         out.append(x)
     return ".".join(out)
+
+
+def validate_request(operation: str, body: Any) -> list[Issue]:
+    """Every problem of one `bedrock-agentcore-control` request body (CreateGateway, UpdateGateway,
+    CreateGatewayTarget, ...) against that operation's input shape, with the same hints as a pasted document."""
+    shape = service_model().operation_model(operation).input_shape
+    assert shape is not None, f"{operation} has no input shape"
+    return validate(body, shape, placer=place)
 
 
 def validate_document(doc: dict[str, Any], emulator: dict[str, Any]) -> list[Issue]:

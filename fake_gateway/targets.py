@@ -26,7 +26,7 @@ from pydantic import TypeAdapter
 
 from authstage_kit.aio import LoopLocal
 from fake_gateway.credentials import CredentialError, OutboundCredentials
-from fake_gateway.errors import USER_AGENT
+from fake_gateway.errors import USER_AGENT, Failure
 from fake_gateway.propagation import CallContext, outgoing, returned
 from fake_gateway.settings import TargetSpec
 
@@ -36,12 +36,8 @@ __all__ = ["TargetFailure", "TargetPool", "TargetState"]
 _RAW: TypeAdapter[Any] = TypeAdapter(dict[str, Any])
 
 
-class TargetFailure(Exception):
+class TargetFailure(Failure):
     """A target call failed; `reason` is the real message (shown only with exceptionLevel DEBUG)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass

@@ -170,18 +170,16 @@ class ToolTargets:
 
     async def _call_http(self, spec: TargetSpec, op: Operation, arguments: dict[str, Any] | None,
                          ctx: CallContext | None) -> dict[str, Any]:
-        request = request_for(op, self._base(spec), arguments)
+        base = self._base(spec)
         try:
             cred_headers, cred_query = await self.credentials.for_target(spec, ctx.subject_token if ctx else None)
         except CredentialError as exc:
             raise TargetFailure(f"outbound credential for target {spec.name!r}: {exc.reason}") from exc
-        headers, query = outgoing(spec, ctx, {**request.headers, **cred_headers}, cred_query)
+        headers, query = outgoing(spec, ctx, cred_headers, cred_query)
+        request = request_for(op, base, arguments, headers, query)
+        request.extensions["timeout"] = httpx.Timeout(self._knobs().targetTimeoutSeconds).as_dict()
         try:
-            response = await self._http().request(
-                request.method, request.url, params={**request.params, **query}, headers=headers,
-                json=request.body if request.body is not None else None,
-                timeout=self._knobs().targetTimeoutSeconds,
-            )
+            response = await self._http().send(request)
         except httpx.HTTPError as exc:
             raise TargetFailure(f"cannot reach target {spec.name!r} at {request.url}: "
                                 f"{type(exc).__name__}: {exc}") from None

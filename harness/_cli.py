@@ -266,6 +266,17 @@ def _write_index(path: str, scenarios: list[Scenario]) -> int:
     return 0
 
 
+def _gateway_parser(sub: Any) -> None:
+    gateway = sub.add_parser("gateway", help="gateway configuration tools")
+    gateway_sub = gateway.add_subparsers(dest="gateway_command", required=True, metavar="ACTION")
+    convert = gateway_sub.add_parser("convert", help="print any gateway config shape as the API document served")
+    convert.add_argument("files", nargs="+", metavar="FILE")
+    convert.add_argument("--param", action="append", metavar="NAME=VALUE")
+    convert.add_argument("--gateway", help="which gateway of several (logical id, address or name)")
+    convert.add_argument("--output", choices=("json", "yaml"), default="json")
+    convert.set_defaults(func=cmd_gateway_convert)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="authstage", description="Local OAuth-protected MCP chain: Auth0-style IdP, AgentCore-style gateway, MCP server."
@@ -285,14 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--gateway", help="which gateway of a template/project with several (logical id or name)")
     up.set_defaults(func=cmd_up, control_plane_lines=True)
 
-    gateway = sub.add_parser("gateway", help="gateway configuration tools")
-    gateway_sub = gateway.add_subparsers(dest="gateway_command", required=True, metavar="ACTION")
-    convert = gateway_sub.add_parser("convert", help="print any gateway config shape as the API document served")
-    convert.add_argument("files", nargs="+", metavar="FILE")
-    convert.add_argument("--param", action="append", metavar="NAME=VALUE")
-    convert.add_argument("--gateway", help="which gateway of several (logical id, address or name)")
-    convert.add_argument("--output", choices=("json", "yaml"), default="json")
-    convert.set_defaults(func=cmd_gateway_convert)
+    _gateway_parser(sub)
 
     token = sub.add_parser("token", help="mint an access token from a running (or a fresh) stack")
     token.add_argument("--client", default="demo-m2m", help="client name in the tenant (default demo-m2m)")

@@ -25,7 +25,8 @@ from fake_gateway.shapes.result import Conversion, Options
 from fake_gateway.shapes.terraform import convert_terraform
 from fake_gateway.shapes.text import TextError, parse_text
 
-__all__ = ["FOREIGN", "UNREADABLE", "Conversion", "Options", "combine", "convert", "detect", "read_files"]
+__all__ = ["FOREIGN", "UNREADABLE", "Conversion", "Options", "combine", "convert", "detect", "from_requests",
+           "read_files"]
 
 
 def convert(document: Any, options: Options | None = None) -> Conversion:
@@ -86,6 +87,16 @@ def combine(parts: Sequence[tuple[str, Any]], options: Options | None = None) ->
         _add(gateway, source, document)
     gateway.issues += issues
     return gateway
+
+
+def from_requests(gateway: Mapping[str, Any], targets: Sequence[Mapping[str, Any]] = (),
+                  providers: Sequence[Mapping[str, Any]] = (), options: Options | None = None) -> Conversion:
+    """A served gateway from API request bodies: a CreateGateway (or UpdateGateway) input, CreateGatewayTarget
+    inputs, Create*CredentialProvider inputs - what a control-plane API (issue 17) holds after its calls."""
+    parts: list[tuple[str, Any]] = [("CreateGateway", dict(gateway))]
+    parts += [(f"CreateGatewayTarget[{i}]", dict(t)) for i, t in enumerate(targets)]
+    parts += [(f"CreateCredentialProvider[{i}]", dict(p)) for i, p in enumerate(providers)]
+    return combine(parts, options)
 
 
 def _add(gateway: Conversion, source: str, document: Any) -> None:

@@ -2,7 +2,8 @@
 
 Shapes (the names notices and errors use):
 
-* `api`                  - get-gateway output / create-gateway request (the emulator's own document shape)
+* `api`                  - get-gateway output / create-gateway request (the emulator's own document shape): a
+                           whole gateway, carrying `name` and `authorizerType` (both required by the API)
 * `update-gateway`       - an UpdateGateway request (`gatewayIdentifier` + the gateway members)
 * `gateway-target`       - one get-gateway-target output / create-gateway-target request
 * `list-gateway-targets` - list-gateway-targets output (`items` of target summaries)
@@ -12,7 +13,8 @@ Shapes (the names notices and errors use):
 * `terraform-show`       - `terraform show -json` of a state or a plan; `terraform-state` - a raw .tfstate
 * `agentcore-cli`        - an agentcore-cli project file (agentcore/agentcore.json)
 * `pulumi-stack`         - `pulumi stack export`; `pulumi-yaml` - a Pulumi YAML program
-* `overlay`              - anything else: a partial document (a stack file's override over the demo gateway)
+* `overlay`              - anything else: a partial document (a stack file's override over the demo gateway), also
+                           one that deletes members with `null` (a merge patch)
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ __all__ = ["FOREIGN", "GATEWAY_TYPES", "detect"]
 
 GATEWAY_TYPES = ("AWS::BedrockAgentCore::Gateway", "AWS::BedrockAgentCore::GatewayTarget")
 # Members only a gateway document carries (get-gateway output or a create/update request).
-_GATEWAY_MARKERS = ("authorizerType", "gatewayArn", "gatewayId", "gatewayUrl")
+_GATEWAY_MARKERS = ("authorizerType", "gatewayArn", "gatewayId", "gatewayUrl", "gatewayIdentifier")
 FOREIGN = frozenset({
     "cloudformation", "cdk", "cloudformation-resource", "terraform-show", "terraform-state", "agentcore-cli",
     "pulumi-stack", "pulumi-yaml",
@@ -65,13 +67,11 @@ def _api(doc: dict[str, Any]) -> str:
     if isinstance(items, list) and not any(k in doc for k in _GATEWAY_MARKERS):
         first = next((i for i in items if isinstance(i, dict)), {})
         return "list-gateways" if "authorizerType" in first or "gatewayId" in first else "list-gateway-targets"
-    if "gatewayIdentifier" in doc and "authorizerType" in doc:
-        return "update-gateway"
     if "targetConfiguration" in doc and "authorizerType" not in doc:
         return "gateway-target"  # a get-gateway-target output carries gatewayArn too
-    if any(k in doc for k in _GATEWAY_MARKERS):
-        return "api"
-    return "overlay"
+    if None in doc.values() or not ("authorizerType" in doc and "name" in doc):
+        return "overlay"  # a merge patch (null deletes), or some members only: not a gateway of its own
+    return "update-gateway" if "gatewayIdentifier" in doc else "api"
 
 
 def _has_cfn_types(resources: dict[str, Any]) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from fake_gateway.openapi import apigateway_operations, base_url, operations, parse_spec, request_for
@@ -42,14 +44,16 @@ def test_operations_with_an_operation_id_become_tools() -> None:
 def test_parameters_are_placed_where_the_spec_says() -> None:
     get = next(op for op in operations(SPEC) if op.name == "getPet")
     request = request_for(get, base_url(SPEC) or "", {"petId": 7, "X-Trace": "t-1", "session": "a b",
-                                                      "fields": ["name", True]})
-    assert request.method == "GET" and request.url == "https://eu.pets.example/v2/pets/7"
-    assert request.params == {"fields": ["name", "true"]}
-    assert request.headers == {"X-Trace": "t-1", "Cookie": "session=a%20b"} and request.body is None
+                                                      "fields": ["name", True]}, {"X-Api-Key": "k"}, {"v": "2"})
+    assert request.method == "GET"
+    assert str(request.url) == "https://eu.pets.example/v2/pets/7?fields=name&fields=true&v=2"
+    assert (request.headers["X-Trace"], request.headers["Cookie"], request.headers["X-Api-Key"]) == (
+        "t-1", "session=a%20b", "k")
+    assert request.content == b""
     post = next(op for op in operations(SPEC) if op.name == "addPet")
-    assert request_for(post, "http://127.0.0.1:9/", {"body": {"name": "Rex"}}).body == {"name": "Rex"}
+    assert json.loads(request_for(post, "http://127.0.0.1:9/", {"body": {"name": "Rex"}}).content) == {"name": "Rex"}
     path = request_for(get, "http://h", {"petId": "../admin"})
-    assert path.url == "http://h/pets/..%2Fadmin"  # a path parameter cannot leave its segment
+    assert str(path.url) == "http://h/pets/..%2Fadmin"  # a path parameter cannot leave its segment
 
 
 @pytest.mark.parametrize(

@@ -32,5 +32,5 @@ def test_operations_become_tools_with_their_input_members() -> None:
 
 @pytest.mark.parametrize("source", ["namespace ex.shop\nservice Shop {}\n", '{"smithy": "2.0"}'])
 def test_idl_text_or_a_model_without_shapes_is_refused(source: str) -> None:
-    with pytest.raises(ValueError, match="JSON AST|no 'shapes'"):
+    with pytest.raises(ValueError, match=r"JSON AST|no 'shapes'"):
         smithy_tools(source)

@@ -23,8 +23,10 @@ CORPUS = Path(__file__).parents[1] / "corpus"
 @pytest.mark.parametrize(
     ("document", "shape"),
     [
-        ({"authorizerType": "NONE"}, "api"),
-        ({"gatewayIdentifier": "g", "authorizerType": "NONE"}, "update-gateway"),
+        ({"name": "g", "authorizerType": "NONE"}, "api"),
+        ({"authorizerType": "NONE"}, "overlay"),  # some members only: a stack file's overlay of the demo
+        ({"name": "g", "authorizerType": "AWS_IAM", "authorizerConfiguration": None}, "overlay"),  # a merge patch
+        ({"gatewayIdentifier": "g", "name": "g", "authorizerType": "NONE"}, "update-gateway"),
         ({"gatewayArn": "arn:x", "targetConfiguration": {}}, "gateway-target"),
         ({"items": [{"targetId": "A"}]}, "list-gateway-targets"),
         ({"items": [{"gatewayId": "g"}]}, "list-gateways"),
@@ -135,7 +137,7 @@ def test_bundles_add_targets_providers_and_cedar(tmp_path: Path) -> None:
     assert [t["name"] for t in conversion.document["targets"]] == ["calc-lambda"]
     assert conversion.document["credentialProviders"] == [provider]
     assert conversion.document["policyEngines"][0]["policies"][0]["name"] == "extra_0"
-    second = combine([("a.json", {"authorizerType": "NONE"}), ("b.json", {"authorizerType": "NONE"})])
+    second = combine([("a.json", {"name": "a", "authorizerType": "NONE"}), ("b.json", {"name": "b", "authorizerType": "NONE"})])
     assert any("a second gateway document" in i.message for i in second.issues)
     missing = read_files([tmp_path / "nope.json"])
     assert missing.issues[0].message.startswith("cannot read")
@@ -145,3 +147,21 @@ def test_options_select_and_parameters_reach_the_converters() -> None:
     template = parse_text((CORPUS / "cfn-two-gateways.yaml").read_text())
     assert convert(template, Options(select="PublicGateway")).document["name"] == "public-tools"
     assert "no gateway 'Nope'" in convert(template, Options(select="Nope")).issues[0].message
+
+
+def test_api_request_bodies_become_a_served_gateway() -> None:
+    from fake_gateway.rules import validate_request
+    from fake_gateway.shapes import from_requests
+
+    create = {"name": "api-made", "roleArn": "arn:aws:iam::123456789012:role/r", "authorizerType": "NONE",
+              "protocolType": "MCP"}
+    target = {"gatewayIdentifier": "api-made-abcdefghij", "name": "calc", "targetConfiguration": {"mcp": {"lambda": {
+        "lambdaArn": "arn:aws:lambda:us-east-1:123456789012:function:calc",
+        "toolSchema": {"inlinePayload": [{"name": "add", "description": "Add", "inputSchema": {"type": "object"}}]}}}},
+        "credentialProviderConfigurations": [{"credentialProviderType": "GATEWAY_IAM_ROLE"}]}
+    assert validate_request("CreateGateway", create) == []
+    assert validate_request("CreateGatewayTarget", target) == []
+    gateway = Gateway.from_conversion(from_requests(create, [target]))
+    assert [t.name for t in gateway.view.targets] == ["calc"]
+    problems = validate_request("CreateGateway", {**create, "customJWTAuthorizer": {}})
+    assert "belongs inside 'authorizerConfiguration'" in problems[0].message
