@@ -1,9 +1,9 @@
 """Paste semantics of a stack file's `gateway:` section (and of `authstage up --gateway-config FILE`).
 
-A section that is a gateway document - it carries `authorizerType`, or it is a whole API response, a
-CloudFormation / CDK template, Terraform JSON, a Pulumi export, an agentcore-cli project - is taken as written:
-nothing of the demo gateway is merged into it (`fake_gateway.shapes.detect` decides; everything else is an
-overlay, merged over the demo as before). It is converted to the API shape, its `${...}` stack variables are
+A section that is a gateway document - a whole gateway carrying `authorizerType` and its `name`, an API response,
+a CloudFormation / CDK template, Terraform JSON, a Pulumi export, an agentcore-cli project - is taken as written:
+nothing of the demo gateway is merged into it (`fake_gateway.shapes.detect` decides; some members only, or a
+merge patch with `null`s, is an overlay, merged over the demo as before). It is converted to the API shape, its `${...}` stack variables are
 rendered, and what points at the real world is pointed at the local stack, each mapping announced:
 
 * a `discoveryUrl` on a real tenant host (Cognito, Okta, Entra, Auth0, ...) is served by the local IdP under the
