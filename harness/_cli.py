@@ -154,10 +154,13 @@ def cmd_decode(args: argparse.Namespace) -> int:
 
 # -- explain --------------------------------------------------------------------------------------------------------
 def _load_document(path: str) -> Any:
-    import yaml
+    """JSON or YAML (CloudFormation's short-form tags too: any gateway config shape)."""
+    from fake_gateway.shapes.text import TextError, parse_text
 
-    text = Path(path).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    try:
+        return parse_text(Path(path).read_text(encoding="utf-8"), source=path)
+    except TextError as exc:
+        raise AuthstageError(str(exc)) from exc
 
 
 def cmd_explain(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -63,3 +64,27 @@ def test_up_serves_a_get_gateway_output_plus_its_target_as_written() -> None:
     finally:
         process.terminate()
         assert process.wait(timeout=15) == 0
+
+
+def test_explain_reads_a_cloudformation_template(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import time
+
+    from joserfc import jwt
+    from joserfc.jwk import KeySet, RSAKey
+
+    from fake_gateway import Gateway
+
+    template = CORPUS / "cfn-cognito-lambda.yaml"
+    jwt_config = Gateway.from_file(template).view.jwt
+    assert jwt_config is not None and jwt_config.clients
+    issuer = jwt_config.discovery_url.split("/.well-known/")[0]
+    key = RSAKey.generate_key(2048, parameters={"kid": "k1", "alg": "RS256"})
+    (tmp_path / "discovery.json").write_text(json.dumps({"issuer": issuer, "jwks_uri": issuer + "/jwks"}))
+    (tmp_path / "jwks.json").write_text(json.dumps(KeySet([key]).as_dict(private=False)))
+    now = int(time.time())
+    token = jwt.encode({"alg": "RS256", "kid": "k1"}, {"iss": issuer, "sub": "s", "iat": now, "exp": now + 60,
+                                                      "client_id": jwt_config.clients[0]}, key)
+    code = main(["explain", token, "--gateway-config", str(template), "--discovery", str(tmp_path / "discovery.json"),
+                 "--jwks", str(tmp_path / "jwks.json")])
+    out = capsys.readouterr().out
+    assert code == 0 and re.search(r"PASS\s+client_id", out), out
