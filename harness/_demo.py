@@ -122,6 +122,15 @@ def _client_snippets(gateway_mcp: str) -> list[str]:
     ]
 
 
+def _behind(manifest: dict[str, Any]) -> str:
+    """What the sample server is to the gateway: the demo's target, or what a pasted gateway maps to it."""
+    notices = manifest.get("gateway", {}).get("notices") or []
+    if not notices:
+        return "behind the gateway as target `search-server`"
+    mapped = any(n["kind"] == "mapped" and "mcpServer" in n["path"] for n in notices)
+    return "serves the pasted gateway's MCP server targets" if mapped else "not a target of the pasted gateway"
+
+
 def _notice_lines(notices: list[dict[str, str]]) -> list[str]:
     """Nothing ignored silently: what loading the gateway config converted, mapped, ignored or warns about."""
     if not notices:
@@ -156,7 +165,7 @@ def summary(manifest: dict[str, Any]) -> str:
         f"                         discovery {idp['discovery_url']}",
         f"  Gateway (AgentCore)    {gateway_mcp}",
         f"                         protected-resource metadata {gateway['prm_url']}",
-        f"  MCP server (sample)    {manifest['services']['mcp']['mcp_url']}   (behind the gateway as target `search-server`)",
+        f"  MCP server (sample)    {manifest['services']['mcp']['mcp_url']}   ({_behind(manifest)})",
         *_notice_lines(manifest.get("gateway", {}).get("notices") or []),
         "",
         "  Clients:",

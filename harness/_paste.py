@@ -241,7 +241,8 @@ def _map_targets(paste: Pasted, variables: dict[str, str], notice: Any) -> None:
         target["credentialProviderConfigurations"] = [
             {"credentialProviderType": "OAUTH", "credentialProvider": {"oauthCredentialProvider": oauth}}]
         paste.notices.append(notice("mapped", f"targets[{index}].targetConfiguration.mcp.mcpServer.endpoint",
-                                    f"{original} is served by the sample MCP server at {server['endpoint']}, "
+                                    f"target {target.get('name')!r}: {original} is served by the sample MCP "
+                                    f"server at {server['endpoint']}, "
                                     "reached with the local IdP's gateway-outbound token"))
 
 
