@@ -69,6 +69,7 @@ async def mcp(request: Request) -> Response:
         host=request.headers.get("host"),
         scheme=request.url.scheme,
         reader=read if request.method == "POST" else None,
+        query=request.url.query,
     )
     out = await request.app.state.endpoint.handle(incoming)
     if out.stream is not None:

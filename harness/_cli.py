@@ -1,4 +1,4 @@
-"""The `authstage` command: `up`, `token`, `reset`, `decode`, `explain`, `browser`, `replay`.
+"""The `authstage` command: `up`, `token`, `reset`, `decode`, `explain`, `gateway convert`, `browser`, `replay`.
 
 A leaf, as httpx's `_main.py`: nothing in the harness imports it. The console scripts `authstage` and
 `authstage-browser` (pyproject `[project.scripts]`) and `python -m harness` enter here.
@@ -47,7 +47,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     try:
         stack = Stack(args.config, host=args.host, port_base=args.port_base, public_url=args.public_url,
                       control_plane=not args.no_control_plane, reason_header=args.reason_header,
-                      gateway=args.gateway).start()
+                      gateway=args.gateway, gateway_files=_gateway_files(args)).start()
         if not args.no_control_plane and not args.no_console:
             from harness._console import start_console
 
@@ -73,6 +73,23 @@ def cmd_up(args: argparse.Namespace) -> int:
     if not args.json:
         print("authstage: stopped", flush=True)
     return 0
+
+
+def _gateway_files(args: argparse.Namespace) -> dict[str, Any] | None:
+    """`--gateway-config FILE... [--param K=V] [--gateway NAME]`, as a stack file's `gateway-config:` key."""
+    if not args.gateway_config:
+        return None
+    return {"files": args.gateway_config, "parameters": _params(args.param), "select": args.select}
+
+
+def _params(pairs: list[str] | None) -> dict[str, str]:
+    params = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise AuthstageError(f"--param takes NAME=VALUE, not {pair!r}")
+        params[name] = value
+    return params
 
 
 def _show_requests(stack: Stack, stream: TextIO) -> None:
@@ -160,10 +177,13 @@ def cmd_decode(args: argparse.Namespace) -> int:
 
 # -- explain --------------------------------------------------------------------------------------------------------
 def _load_document(path: str) -> Any:
-    """A JSON/YAML file read the safe way (harness._source): a bad file is a ConfigError naming its line."""
-    from harness._source import read_yaml
+    """JSON or YAML (CloudFormation's short-form tags too: any gateway config shape)."""
+    from fake_gateway.shapes.text import TextError, parse_text
 
-    return read_yaml(path).document
+    try:
+        return parse_text(Path(path).read_text(encoding="utf-8"), source=path)
+    except TextError as exc:
+        raise AuthstageError(str(exc)) from exc
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -187,6 +207,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
     else:
         print(render_checks(checks, source))
     return 0 if all(check["passed"] is not False for check in checks) else 1
+
+
+# -- gateway convert ------------------------------------------------------------------------------------------------
+def cmd_gateway_convert(args: argparse.Namespace) -> int:
+    from harness._gateway import convert_files
+
+    return convert_files(args.files, parameters=_params(args.param), select=args.select, output=args.output)
 
 
 # -- browser --------------------------------------------------------------------------------------------------------
@@ -297,7 +324,22 @@ def _up_parser(sub: Any) -> None:
     up.add_argument("--no-control-plane", action="store_true", help="do not serve /_authstage/ on any service")
     up.add_argument("--gateway", choices=["agentcore", "agentgateway"],
                     help="which gateway the demo runs (default: the stack file's `dialect:`, else agentcore)")
+    up.add_argument("--gateway-config", action="append", metavar="FILE",
+                    help="serve this gateway config as written (any shape; repeat for targets / Cedar files)")
+    up.add_argument("--param", action="append", metavar="NAME=VALUE", help="a template parameter or import value")
+    up.add_argument("--select", help="which gateway of a template/project with several (logical id or name)")
     up.set_defaults(func=cmd_up, control_plane_lines=True)
+
+
+def _gateway_parser(sub: Any) -> None:
+    gateway = sub.add_parser("gateway", help="gateway configuration tools")
+    gateway_sub = gateway.add_subparsers(dest="gateway_command", required=True, metavar="ACTION")
+    convert = gateway_sub.add_parser("convert", help="print any gateway config shape as the API document served")
+    convert.add_argument("files", nargs="+", metavar="FILE")
+    convert.add_argument("--param", action="append", metavar="NAME=VALUE")
+    convert.add_argument("--select", help="which gateway of several (logical id, address or name)")
+    convert.add_argument("--output", choices=("json", "yaml"), default="json")
+    convert.set_defaults(func=cmd_gateway_convert)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -308,6 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     _up_parser(sub)
+
+    _gateway_parser(sub)
 
     token = sub.add_parser("token", help="mint an access token from a running (or a fresh) stack")
     token.add_argument("--client", default="demo-m2m", help="client name in the tenant (default demo-m2m)")
