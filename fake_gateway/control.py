@@ -72,6 +72,7 @@ class GatewayControl(ServiceControl[Gateway]):
             ControlRoute("POST", "/targets/{name}/synchronize", self._synchronize, "SynchronizeGatewayTargets"),
             ControlRoute("POST", "/explain", self._explain, 'every authorizer check for {"token": "<jwt>"}'),
             ControlRoute("GET", "/stats", lambda r: self.stats(), "JWKS fetches, token requests, calls"),
+            ControlRoute("GET", "/notices", self._notices, "what the config converted, ignores or warns about"),
         ]
 
     # -- the gateway's own in-process API (the routes below are its HTTP face)
@@ -87,6 +88,9 @@ class GatewayControl(ServiceControl[Gateway]):
         return await self.backend.synchronize(target)
 
     # -- the extra routes
+    def _notices(self, request: ControlRequest) -> dict[str, Any]:
+        return {"notices": [n.to_dict() for n in self.config.notices]}
+
     def _app_logs(self, request: ControlRequest) -> dict[str, Any]:
         since = request.since()
         records = self.app_logs(since)

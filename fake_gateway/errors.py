@@ -13,6 +13,7 @@ Exception tree (each error owns its status, headers, body and log reason; `app.p
     + MissingAuthenticationToken  - 401 of an AWS_IAM gateway, no challenge
   x JsonRpcHttpError              - a JSON-RPC error at a non-200 (or 200) HTTP status, before or during dispatch
   x UnknownOperation              - any path the gateway does not serve: the Coral UnknownOperationException body
+* Failure                         - a target / credential / Lambda / interceptor failed; its reason is for logs and DEBUG
 
 Config validation problems are `Issue`s (AWS ValidationException wording), raised by pydantic in settings.py.
 """
@@ -30,6 +31,7 @@ __all__ = [
     "BODY_TOO_LARGE",
     "CLAIM_OPERATOR_ARRAY",
     "CLAIM_OPERATOR_STRING",
+    "CLAIM_VALUE_LIST",
     "CREDENTIAL_PROVIDER_MISSING",
     "C_ENUM",
     "C_MAX_LEN",
@@ -39,11 +41,15 @@ __all__ = [
     "C_NOT_NULL",
     "C_PATTERN",
     "C_TYPE",
+    "DISCOVERY_JWKS",
+    "DISCOVERY_SUGGESTION",
     "DISCOVERY_URL_DEVGUIDE",
     "ERROR_INSUFFICIENT_SCOPE",
     "ERROR_INVALID_TOKEN",
+    "FOREIGN_KEYS",
     "IAM_AUTH_MESSAGE",
     "INSUFFICIENT_SCOPE_MESSAGE",
+    "INTERNAL_ERROR",
     "INTERNAL_ERROR_TEXT",
     "INVALID_BEARER_TOKEN",
     "INVALID_PARAMS",
@@ -61,6 +67,8 @@ __all__ = [
     "NOT_ACCEPTABLE",
     "PARSE_ERROR",
     "POLICY_DEFAULT_DENY",
+    "POLICY_DENIED_CODE",
+    "POLICY_DENIED_PREFIX",
     "POLICY_FORBID",
     "PRM_PATH",
     "RESOURCE_NOT_FOUND_TEXT",
@@ -75,14 +83,17 @@ __all__ = [
     "UNKNOWN_OPERATION_XML",
     "UNKNOWN_SESSION",
     "UNKNOWN_TOOL",
+    "UNREADABLE",
     "UNSUPPORTED_INITIALIZE_VERSION",
     "UNSUPPORTED_MEDIA_TYPE",
     "UNSUPPORTED_PROTOCOL_VERSION",
     "UNSUPPORTED_VERSION_HEADER",
     "USER_AGENT",
     "VALUE_CONSTRAINT",
+    "VALUE_CONSTRAINT_SENSITIVE",
     "AuthError",
     "BearerChallenge",
+    "Failure",
     "GatewayError",
     "InsufficientScopeError",
     "InvalidTokenError",
@@ -142,6 +153,9 @@ PARSE_ERROR = (-32700, "Parse error")  # INFERRED, HTTP 400
 INVALID_REQUEST = (-32600, "Invalid Request")  # INFERRED, HTTP 400
 METHOD_NOT_FOUND = (-32601, "Method not found")  # INFERRED, HTTP 200
 INVALID_PARAMS = (-32602, "Invalid params")  # JSON-RPC 2.0 §5.1; INFERRED, HTTP 200
+# JSON-RPC 2.0 §5.1 "Internal error"; how AgentCore answers a failing interceptor is UNKNOWN (INFERRED: HTTP 200,
+# this code, the generic target-failure text unless exceptionLevel DEBUG).
+INTERNAL_ERROR = (-32603, "Internal error")
 # INFERRED, HTTP 200. The text is the one a user reported (U14, kawanishi0117/agentcore-hands-on
 # docs/TROUBLESHOOTING.md: "Error: Unknown tool: kb_search"); -32602 is the MCP spec's code (server/tools).
 UNKNOWN_TOOL = (-32602, "Unknown tool: {name}")
@@ -192,6 +206,11 @@ POLICY_FORBID = (
     "AuthorizeActionException - Tool Execution Denied: Tool call not allowed due to policy enforcement "
     "[Policy evaluation denied due to {policy_id}]"
 )
+# Knob policyDenialResponse: jsonrpc-error. Sources conflict: the DOC (above) shows the isError result;
+# third-party captures (issue 18's sample of fidelity rows) show HTTP 200 with a JSON-RPC error -32002 whose
+# message is the same text without the exception name. The code and that message shape are what they showed.
+POLICY_DENIED_CODE = -32002
+POLICY_DENIED_PREFIX = "AuthorizeActionException - "
 
 # --- The built-in search tool (sheet §6.5) -----------------------------------------------------------------
 
@@ -228,6 +247,11 @@ LOG_FAILED = "Failed to process request with requestId: {request_id}: {reason}"
 # copies it; many user logs quote it): "1 validation error detected: Value 'x' at 'path' failed to satisfy
 # constraint: Member must satisfy regular expression pattern: <p>".
 VALUE_CONSTRAINT = "Value {value} at '{path}' failed to satisfy constraint: {constraint}"
+# A sensitive member's value is left out, not masked: "When a sensitive member fails validation, the resultant
+# ValidationException will omit the value of the input" (smithy-lang/smithy smithy-aws-protocol-tests/model/
+# restJson1/validation/sensitive-validation.smithy, RestJsonMalformedPatternSensitiveString: "Value at '/string'
+# failed to satisfy constraint: …"); Cognito answers the same for a password ("Value at 'password' failed …").
+VALUE_CONSTRAINT_SENSITIVE = "Value at '{path}' failed to satisfy constraint: {constraint}"
 C_PATTERN = "Member must satisfy regular expression pattern: {pattern}"
 C_ENUM = "Member must satisfy enum value set: [{values}]"
 C_MIN_LEN = "Member must have length greater than or equal to {n}"
@@ -252,9 +276,35 @@ CLAIM_OPERATOR_STRING = (
     "If InboundTokenClaimValueType equals STRING, claimMatchOperator must be EQUALS"  # DOC (reworded)
 )
 CLAIM_OPERATOR_ARRAY = "If InboundTokenClaimValueType equals STRING_ARRAY, claimMatchOperator can be CONTAINS or CONTAINS_ANY"  # DOC inbound-jwt-authorizer (reworded)
+# ours: a bare list where the ClaimMatchValueType union belongs (the issue's AttributeError case)
+CLAIM_VALUE_LIST = (
+    'claimMatchValue is an object, not a list: {"matchValueStringList": [...]} for CONTAINS_ANY, '
+    '{"matchValueString": "..."} for EQUALS and CONTAINS'
+)
 CREDENTIAL_PROVIDER_MISSING = (
     "Credential provider configurations is not defined"  # REPORTED U24 (Databricks #13)
 )
+# Ours (INFERRED): keys users paste from other shapes than the API's, with what they are and what to write.
+FOREIGN_KEYS: dict[str, str] = {
+    "targettype": "'targetType' is a list-gateway-targets (or agentcore-cli) field: a target's type is the member "
+    "it sets under targetConfiguration.mcp (lambda, mcpServer, openApiSchema, smithyModel, apiGateway)",
+    "type": "'Type' and 'Properties' are CloudFormation resource keys: paste the whole template (with "
+    "Resources:) or the resource itself, and authstage converts it",
+    "properties": "'Type' and 'Properties' are CloudFormation resource keys: paste the whole template (with "
+    "Resources:) or the resource itself, and authstage converts it",
+    "items": "'items' is list output: paste one get-gateway / get-gateway-target document",
+    "matchvaluearray": "the developer guide's prose says matchValueArray; the API member is matchValueStringList",
+    "jwtauthenticationconfiguration": "gateway-create-api's AUTHENTICATE_ONLY example names "
+    "jwtAuthenticationConfiguration; the service model has authorizerConfiguration.customJWTAuthorizer",
+    "policyfiles": "policyFiles belongs in a policyEngines[] entry: {\"policyEngines\": [{\"name\": ..., "
+    "\"policyFiles\": [\"policies.cedar\"]}]}",
+}
+DISCOVERY_SUGGESTION = "Did you mean '{url}'?"  # ours: a corrected discoveryUrl
+# ours: a document of a recognised shape that a converter could not read (a bug of ours, caught by the fuzz)
+UNREADABLE = "this looks like a {shape} document but authstage cannot read it ({detail}); check its structure"
+DISCOVERY_JWKS = (
+    "That is a JWKS URL; discoveryUrl names the OpenID configuration (which points at the JWKS): '{url}'"
+)  # ours: the tacnode mistake (sheet §2.1: '…/.well-known/jwks_json')
 
 
 # --- Exceptions ------------------------------------------------------------------------------------------
@@ -420,6 +470,15 @@ class UnknownOperation(GatewayError):
         if self.method == "POST":
             return _dumps(UNKNOWN_OPERATION_JSON)
         return b"" if self.method == "HEAD" else UNKNOWN_OPERATION_XML.encode()
+
+
+class Failure(Exception):
+    """Something the gateway tried on a caller's behalf failed (a target, a credential, a Lambda, an interceptor);
+    `reason` is the real message - logs and exceptionLevel DEBUG only."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass

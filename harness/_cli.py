@@ -1,4 +1,5 @@
-"""The `authstage` command: `up`, `token`, `reset`, `decode`, `explain`, `browser`, `replay`, `client-check`.
+"""The `authstage` command: `up`, `token`, `reset`, `decode`, `explain`, `gateway convert`, `browser`, `replay`,
+`client-check`.
 
 A leaf, as httpx's `_main.py`: nothing in the harness imports it. The console scripts `authstage` and
 `authstage-browser` (pyproject `[project.scripts]`) and `python -m harness` enter here.
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import httpx
 
+from authstage_kit.runner import port_number
 from harness._exceptions import AuthstageError, ScenarioLoadError
 from harness._manifest import remove_manifest, running_manifest, version, write_manifest
 from harness._token import decode_token
@@ -46,7 +48,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     try:
         stack = Stack(args.config, host=args.host, port_base=args.port_base, public_url=args.public_url,
                       control_plane=not args.no_control_plane, reason_header=args.reason_header,
-                      gateway=args.gateway).start()
+                      gateway=args.gateway, gateway_files=_gateway_files(args)).start()
         if not args.no_control_plane and not args.no_console:
             from harness._console import start_console
 
@@ -72,6 +74,23 @@ def cmd_up(args: argparse.Namespace) -> int:
     if not args.json:
         print("authstage: stopped", flush=True)
     return 0
+
+
+def _gateway_files(args: argparse.Namespace) -> dict[str, Any] | None:
+    """`--gateway-config FILE... [--param K=V] [--gateway NAME]`, as a stack file's `gateway-config:` key."""
+    if not args.gateway_config:
+        return None
+    return {"files": args.gateway_config, "parameters": _params(args.param), "select": args.select}
+
+
+def _params(pairs: list[str] | None) -> dict[str, str]:
+    params = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise AuthstageError(f"--param takes NAME=VALUE, not {pair!r}")
+        params[name] = value
+    return params
 
 
 def _show_requests(stack: Stack, stream: TextIO) -> None:
@@ -159,10 +178,13 @@ def cmd_decode(args: argparse.Namespace) -> int:
 
 # -- explain --------------------------------------------------------------------------------------------------------
 def _load_document(path: str) -> Any:
-    import yaml
+    """JSON or YAML (CloudFormation's short-form tags too: any gateway config shape)."""
+    from fake_gateway.shapes.text import TextError, parse_text
 
-    text = Path(path).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    try:
+        return parse_text(Path(path).read_text(encoding="utf-8"), source=path)
+    except TextError as exc:
+        raise AuthstageError(str(exc)) from exc
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -186,6 +208,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
     else:
         print(render_checks(checks, source))
     return 0 if all(check["passed"] is not False for check in checks) else 1
+
+
+# -- gateway convert ------------------------------------------------------------------------------------------------
+def cmd_gateway_convert(args: argparse.Namespace) -> int:
+    from harness._gateway import convert_files
+
+    return convert_files(args.files, parameters=_params(args.param), select=args.select, output=args.output)
 
 
 # -- browser --------------------------------------------------------------------------------------------------------
@@ -219,7 +248,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from harness._selection import modes, select
 
     try:
-        scenarios = select(args.paths, args.keyword)
+        scenarios = select(args.paths, args.keyword, args.exclude)
     except ScenarioLoadError as exc:
         print(f"authstage replay: {exc}", file=sys.stderr)
         return 2
@@ -300,10 +329,19 @@ def _add_client_check(sub: Any) -> None:
     check.set_defaults(func=cmd_client_check)
 
 
+def port_base(text: str) -> int:
+    """An argparse type: the first of four consecutive ports (N, N+1, N+2 and the browser view's N+3), so 1 to
+    65532."""
+    port = port_number(text)
+    if not 1 <= port <= 65532:
+        raise argparse.ArgumentTypeError(f"{port} cannot start four ports (N to N+3): use 1 to 65532")
+    return port
+
+
 def _up_parser(sub: Any) -> None:
     up = sub.add_parser("up", help="start the stack and serve until Ctrl-C / SIGTERM")
     up.add_argument("--config", help="stack file (YAML: sections idp, gateway, mcp over the demo default)")
-    up.add_argument("--port-base", type=int, help="fixed ports N (IdP), N+1 (gateway), N+2 (MCP server)")
+    up.add_argument("--port-base", type=port_base, help="fixed ports N (IdP), N+1 (gateway), N+2 (MCP server), N+3 (browser view)")
     up.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1; 0.0.0.0 for other "
                     "machines or a container, with --public-url)")
     up.add_argument("--public-url", help="http://NAME other machines reach this one by: every URL of the stack "
@@ -316,7 +354,22 @@ def _up_parser(sub: Any) -> None:
     up.add_argument("--no-control-plane", action="store_true", help="do not serve /_authstage/ on any service")
     up.add_argument("--gateway", choices=["agentcore", "agentgateway"],
                     help="which gateway the demo runs (default: the stack file's `dialect:`, else agentcore)")
+    up.add_argument("--gateway-config", action="append", metavar="FILE",
+                    help="serve this gateway config as written (any shape; repeat for targets / Cedar files)")
+    up.add_argument("--param", action="append", metavar="NAME=VALUE", help="a template parameter or import value")
+    up.add_argument("--select", help="which gateway of a template/project with several (logical id or name)")
     up.set_defaults(func=cmd_up, control_plane_lines=True)
+
+
+def _gateway_parser(sub: Any) -> None:
+    gateway = sub.add_parser("gateway", help="gateway configuration tools")
+    gateway_sub = gateway.add_subparsers(dest="gateway_command", required=True, metavar="ACTION")
+    convert = gateway_sub.add_parser("convert", help="print any gateway config shape as the API document served")
+    convert.add_argument("files", nargs="+", metavar="FILE")
+    convert.add_argument("--param", action="append", metavar="NAME=VALUE")
+    convert.add_argument("--select", help="which gateway of several (logical id, address or name)")
+    convert.add_argument("--output", choices=("json", "yaml"), default="json")
+    convert.set_defaults(func=cmd_gateway_convert)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -327,6 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     _up_parser(sub)
+
+    _gateway_parser(sub)
 
     token = sub.add_parser("token", help="mint an access token from a running (or a fresh) stack")
     token.add_argument("--client", default="demo-m2m", help="client name in the tenant (default demo-m2m)")
@@ -368,6 +423,8 @@ def build_parser() -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="replay scenario files, broken then fixed")
     replay.add_argument("paths", nargs="*", default=["scenarios"])
     replay.add_argument("-k", dest="keyword", help="only scenarios whose name/title/tags match this expression")
+    replay.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                        help="leave out YAML files matching GLOB (also: a .authstageignore file in the directory)")
     mode = replay.add_mutually_exclusive_group()
     mode.add_argument("--fixed-only", action="store_true")
     mode.add_argument("--broken-only", action="store_true")

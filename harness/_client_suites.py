@@ -44,7 +44,7 @@ XAA_IDP_CALLBACK = "http://127.0.0.1:9/xaa-callback"  # never served: the runner
 CONFORMANCE_SCOPES = ["mcp:basic", "mcp:read", "mcp:write", "mcp:admin"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ClientScenario:
     """One scenario: the stack file it runs on, what the client is given, and how its traffic is graded."""
 
@@ -158,8 +158,10 @@ CONFORMANCE_SOURCE = "@modelcontextprotocol/conformance 0.1.16"
 def _metadata(name: str, summary: str, idp: dict[str, Any], auth: dict[str, Any], prm: tuple[str, ...],
               traps: tuple[Grader, ...], pathbased: bool) -> ClientScenario:
     return ClientScenario(
-        f"auth/{name}", "auth", summary, conformance(idp, auth), (g.prm_requested(prm), *traps, *FLOW),
-        (("prm-pathbased-requested",) if pathbased else ()) + FLOW_REQUIRED, source=f"{CONFORMANCE_SOURCE} auth/{name}")
+        name=f"auth/{name}", suite="auth", summary=summary, stack=conformance(idp, auth),
+        graders=(g.prm_requested(prm), *traps, *FLOW),
+        required=(("prm-pathbased-requested",) if pathbased else ()) + FLOW_REQUIRED,
+        source=f"{CONFORMANCE_SOURCE} auth/{name}")
 
 
 TENANT1 = {"issuer": "${client.idp_url}/tenant1"}
@@ -182,8 +184,8 @@ METADATA = [
 
 def _auth(name: str, summary: str, stack: dict[str, Any], graders: tuple[Grader, ...], required: tuple[str, ...] = (),
           suite: str = "auth", **extra: Any) -> ClientScenario:
-    return ClientScenario(f"auth/{name}", suite, summary, stack, graders, required,
-                          source=f"{CONFORMANCE_SOURCE} auth/{name}", **extra)
+    return ClientScenario(name=f"auth/{name}", suite=suite, summary=summary, stack=stack, graders=graders,
+                          required=required, source=f"{CONFORMANCE_SOURCE} auth/{name}", **extra)
 
 
 STEP_UP_AUTH = {"scopes": ["mcp:basic"], "method_scopes": {"tools/call": ["mcp:write"]}, "challenge_scope": True,
@@ -324,7 +326,8 @@ def agentcore(idp: dict[str, Any] | None = None, gateway: dict[str, Any] | None 
 
 def _product(name: str, suite: str, summary: str, stack: dict[str, Any], graders: tuple[Grader, ...],
              required: tuple[str, ...] = (), source: str = "", **extra: Any) -> ClientScenario:
-    return ClientScenario(f"auth/{name}", suite, summary, stack, graders, required, source=source, **extra)
+    return ClientScenario(name=f"auth/{name}", suite=suite, summary=summary, stack=stack, graders=graders,
+                          required=required, source=source, **extra)
 
 
 AUTH0 = [

@@ -35,7 +35,8 @@ def version() -> str:
 
 
 def build_manifest(
-    tenant: dict[str, Any], services: dict[str, dict[str, str]], *, control_token: str | None = None
+    tenant: dict[str, Any], services: dict[str, dict[str, str]], *, control_token: str | None = None,
+    gateway_notices: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """The manifest of a stack: `tenant` is the IdP's document, `services` each service's `url` and named URLs;
     `control_token` the token its control planes require (only when it listens beyond loopback)."""
@@ -54,7 +55,8 @@ def build_manifest(
         "authstage": version(),
         "services": services,
         "idp": {"url": idp["url"], "issuer": idp["issuer"], "discovery_url": idp["discovery_url"]},
-        "gateway": {"url": gateway["url"], "mcp_url": gateway["mcp_url"], "prm_url": gateway["prm_url"]},
+        "gateway": {"url": gateway["url"], "mcp_url": gateway["mcp_url"], "prm_url": gateway["prm_url"],
+                    "notices": list(gateway_notices or [])},
         "mcp": {"url": mcp["url"], "mcp_url": mcp["mcp_url"]},
         "apis": apis,
         "clients": clients,

@@ -27,9 +27,18 @@ from authstage_kit.access import TOKEN_HEADER, Access
 from authstage_kit.merge import merge_patch
 from authstage_kit.runner import LOOPBACK, ServerThread, bind_socket, url_of, warn_if_exposed
 from harness._clients import connect, oauth_provider
-from harness._config import SECTIONS, StackFile, render, stack_variables, tenant_variables
+from harness._config import (
+    SECTIONS,
+    StackFile,
+    compose_section,
+    gateway_config,
+    render,
+    stack_variables,
+    tenant_variables,
+)
 from harness._exceptions import AuthstageError, ConfigError, ServerStartError
 from harness._manifest import build_manifest
+from harness._paste import IssuerPaths, is_paste, paste_gateway
 from harness._public import check_public_url, reachable_url
 
 __all__ = ["ProcessStack", "Service", "Stack"]
@@ -115,8 +124,11 @@ class Stack:
         gateway: str | None = None,
         public_url: str | None = None,
         reason_header: bool = False,
+        gateway_files: dict[str, Any] | list[str] | str | None = None,
     ) -> None:
         self.stack_file = _as_stack_file(config)
+        if gateway_files:  # `authstage up --gateway-config FILE`: as the stack file's `gateway-config:` key
+            self.stack_file.gateway_config = gateway_config(gateway_files, "<command line>")
         # which gateway runs: --gateway, else the stack file's `dialect:`, else the AgentCore demo
         self.dialect = gateway or self.stack_file.dialect or "agentcore"
         self.host = host
@@ -135,6 +147,9 @@ class Stack:
         self._unsubscribe: list[Callable[[], None]] = []
         self.started = False
         self.console_server: ServerThread | None = None  # the browser view, when harness._console started one
+        self.paste_notices: list[Any] = []  # what a pasted gateway config converted and mapped
+        self._issuer_path: str | None = None
+        self._idp_alias: IssuerPaths | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------------------------
     def start(self, timeout: float = 20.0) -> Stack:
@@ -152,6 +167,8 @@ class Stack:
             self.variables |= tenant_variables(self.defaults["idp"])
             self.documents = self._compose(self.stack_file)
             apps = build_apps(self.documents, self.variables, control_plane=self.control_plane, access=self.access)
+            self._idp_alias = apps["idp"] = IssuerPaths(apps["idp"])
+            self._idp_alias.prefixes = {self._issuer_path} if self._issuer_path else set()
         except BaseException:
             for sock in sockets:
                 sock.close()
@@ -171,8 +188,16 @@ class Stack:
         except ServerStartError:
             self.stop()
             raise
+        self._settle(timeout)
         self.started = True
         return self
+
+    def _settle(self, timeout: float) -> None:
+        """Ready means quiet: the gateway's start-up target sync (its own calls to the IdP and the MCP server) has
+        ended, so the first request a user or a scenario makes is not interleaved with it."""
+        settled = getattr(getattr(self.gateway.app, "state", None), "backend", None)
+        if settled is not None and hasattr(settled, "settled"):
+            settled.settled.wait(timeout)
 
     def _attach(self, urls: list[str]) -> None:
         variables = self.variables
@@ -193,9 +218,25 @@ class Stack:
         self.mcp = Service("mcp", urls[2], self, mcp_url=variables["mcp.mcp_url"])
 
     def _compose(self, stack_file: StackFile) -> dict[str, dict[str, Any]]:
-        rendered = {name: render(stack_file.sections[name], self.variables, where=name) for name in SECTIONS}
-        documents = {name: merge_patch(self.defaults[name], rendered[name]) for name in SECTIONS}
-        documents["idp"] = _keep_grants_of_kept_clients(documents["idp"], rendered["idp"])
+        # Paste or merge (issue 11, harness/_paste.py): a gateway *document* is taken as written and pointed at
+        # the local stack; any other `gateway:` section is an overlay, merged over the demo gateway (named lists
+        # by identity, layer after layer: harness/_sections.py).
+        paste = is_paste(stack_file)
+        names = [name for name in SECTIONS if not (paste and name == "gateway")]
+        layers = [{name: render(layer[name], self.variables, where=name) for name in names}
+                  for layer in stack_file.layers]
+        documents = {name: compose_section(name, self.defaults[name], [layer[name] for layer in layers])
+                     for name in names}
+        pasted = paste_gateway(stack_file, documents, self.variables) if paste else None
+        if pasted is not None:
+            documents.update(gateway=pasted.gateway, idp=pasted.idp, mcp=pasted.mcp)
+        self.paste_notices = pasted.notices if pasted is not None else []
+        self._issuer_path = pasted.issuer_path if pasted is not None else None
+        if self._idp_alias is not None:
+            self._idp_alias.prefixes = {self._issuer_path} if self._issuer_path else set()
+        idp = [layer["idp"] for layer in layers]
+        if any("clients" in patch for patch in idp) and not any("client_grants" in patch for patch in idp):
+            documents["idp"] = _keep_grants_of_kept_clients(documents["idp"])
         if self.reason_header:  # `authstage up --reason-header`: each service's own knob
             for name, knob in REASON_HEADER_KNOBS.items():
                 documents[name] = merge_patch(documents[name], knob)
@@ -239,10 +280,17 @@ class Stack:
     def manifest(self) -> dict[str, Any]:
         """URLs, issuer, demo clients and users with credentials: what `authstage up --json` prints."""
         services = {service.name: {"url": service.url, **service.urls} for service in self.services}
-        manifest = build_manifest(self.documents.get("idp", {}), services, control_token=self.access.token)
+        manifest = build_manifest(self.documents.get("idp", {}), services, control_token=self.access.token,
+                                  gateway_notices=self.gateway_notices())
         if self.console_server is not None:
             manifest["console"] = {"url": self.console_server.url}
         return manifest
+
+    def gateway_notices(self) -> list[dict[str, str]]:
+        """What loading the gateway config converted, mapped, ignored or warns about (nothing silently)."""
+        control = getattr(getattr(self.gateway, "app", None), "state", None)
+        running = control.control.config.notices if control is not None and hasattr(control, "control") else []
+        return [n.to_dict() for n in [*self.paste_notices, *running]]
 
     def log(self) -> list[dict[str, Any]]:
         """Every request every service served, in time order (secrets redacted)."""
@@ -271,6 +319,7 @@ class Stack:
         self.reset()
         for service in (self.idp, self.mcp, self.gateway):
             service.put(documents[service.name])
+        self.documents = documents  # the manifest names what runs now (a pasted gateway's clients)
 
     def clock(self, **body: Any) -> dict[str, Any]:
         """Move every service's clock together: freeze=, at=, advance=, offset=."""
@@ -432,11 +481,9 @@ class ProcessStack(Stack):
         super().stop()
 
 
-def _keep_grants_of_kept_clients(tenant: dict[str, Any], section: dict[str, Any]) -> dict[str, Any]:
-    """A stack file that replaces `clients` (lists replace) but keeps the demo's `client_grants`: the demo grants of
-    clients it dropped go too, so a file written for an older demo (fewer clients) still loads."""
-    if "clients" not in section or "client_grants" in section:
-        return tenant
+def _keep_grants_of_kept_clients(tenant: dict[str, Any]) -> dict[str, Any]:
+    """A stack file that changes `clients` (replaces the list, or deletes a demo client) but not `client_grants`:
+    the demo grants of clients it dropped go too, so the tenant still loads."""
     kept = {c.get("client_id") for c in tenant.get("clients", []) if isinstance(c, dict)}
     grants = [g for g in tenant.get("client_grants", []) if not isinstance(g, dict) or not g.get("client_id")
               or g["client_id"] in kept]

@@ -10,6 +10,7 @@ how a refusal says so is `protection.py`; the co-located authorization server of
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
@@ -28,6 +29,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from authstage_kit.access import Access
 from authstage_kit.control import install
+from authstage_kit.reqlog import ClientGoneFilter
 from sample_mcp.as_proxy import forward, upstream_path
 from sample_mcp.auth import TokenVerifier
 from sample_mcp.control import SampleControl
@@ -49,6 +51,8 @@ from sample_mcp.tools import build_server
 __all__ = ["create_app"]
 
 MCP_PATH = "/mcp"
+# The SDK logs a traceback when a client goes away mid-body; the request log says it in one line instead.
+logging.getLogger("mcp.server.streamable_http").addFilter(ClientGoneFilter())
 
 
 class _State:
