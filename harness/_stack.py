@@ -289,7 +289,8 @@ class Stack:
     def gateway_notices(self) -> list[dict[str, str]]:
         """What loading the gateway config converted, mapped, ignored or warns about (nothing silently)."""
         control = getattr(getattr(self.gateway, "app", None), "state", None)
-        running = control.control.config.notices if control is not None and hasattr(control, "control") else []
+        config = control.control.config if control is not None and hasattr(control, "control") else None
+        running = getattr(config, "notices", [])  # AgentCore documents have notices; agentgateway configs warn apart
         return [n.to_dict() for n in [*self.paste_notices, *running]]
 
     def log(self) -> list[dict[str, Any]]:
