@@ -42,6 +42,12 @@ LOOPBACK_CALLBACKS = [f"http://{host}:3000{path}" for host in ("localhost", "127
                       for path in ("/callback", "/oauth/callback")]
 XAA_IDP_CALLBACK = "http://127.0.0.1:9/xaa-callback"  # never served: the runner reads the code from the redirect
 CONFORMANCE_SCOPES = ["mcp:basic", "mcp:read", "mcp:write", "mcp:admin"]
+REPLACE = {"$patch": "replace"}  # a named list that starts with it replaces the demo's (docs/writing-scenarios.md)
+
+
+def replaced(*items: dict[str, Any]) -> list[dict[str, Any]]:
+    """A named list of the stack file that replaces the demo's whole list instead of merging into it."""
+    return [REPLACE, *items]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,19 +107,19 @@ CONFORMANCE_IDP: dict[str, Any] = {
         "headless_default_user": "alice@example.test",
     },
     "faults": {"loopback_port_strict": False},  # RFC 8252 §7.3: any loopback port
-    "apis": [{"name": "conformance-mcp", "identifier": "${client.mcp_url}", "scopes": CONFORMANCE_SCOPES,
-              "token_dialect": "rfc9068_profile", "enforce_policies": True, "allow_offline_access": True}],
-    "clients": CONFORMANCE_CLIENTS,
-    "client_grants": [
+    "apis": replaced({"name": "conformance-mcp", "identifier": "${client.mcp_url}", "scopes": CONFORMANCE_SCOPES,
+                      "token_dialect": "rfc9068_profile", "enforce_policies": True, "allow_offline_access": True}),
+    "clients": replaced(*CONFORMANCE_CLIENTS),
+    "client_grants": [REPLACE,
         {"default_for": "third_party_clients", "audience": "${client.mcp_url}", "scope": CONFORMANCE_SCOPES,
          "subject_type": "user"},
         {"client_id": CC_BASIC[0], "audience": "${client.mcp_url}", "scope": []},
         {"client_id": CC_JWT, "audience": "${client.mcp_url}", "scope": []},
     ],
-    "users": [{"user_id": "auth0|alice", "email": "alice@example.test", "password": "demo-password-alice",
-               "name": "Alice Example", "permissions": {"conformance-mcp": ["mcp:basic", "mcp:read", "mcp:write"]}}],
-    "connections": [{"name": "Username-Password-Authentication", "is_domain_connection": True,
-                     "enabled_clients": [PREREGISTERED[0], XAA_IDP]}],
+    "users": replaced({"user_id": "auth0|alice", "email": "alice@example.test", "password": "demo-password-alice",
+                       "name": "Alice Example", "permissions": {"conformance-mcp": ["mcp:basic", "mcp:read", "mcp:write"]}}),
+    "connections": replaced({"name": "Username-Password-Authentication", "is_domain_connection": True,
+                             "enabled_clients": [PREREGISTERED[0], XAA_IDP]}),
     "profile": {
         "discovery": {
             "metadata_urls": ["rfc8414"],  # conformance's AS serves only RFC 8414 (its `k()` default)
@@ -283,6 +289,7 @@ def product_apis(target: str, **sample: Any) -> list[dict[str, Any]]:
     gateway = "${client.mcp_url}" if target == "gateway" else "${gateway.mcp_url}"
     mcp = "${client.mcp_url}" if target == "mcp" else "${mcp.mcp_url}"
     return [
+        REPLACE,
         {"name": "authstage-gateway", "identifier": gateway, "scopes": ["mcp:tools", "mcp:admin"],
          "token_dialect": "rfc9068_profile_authz", "enforce_policies": True, "allow_offline_access": True},
         {"name": "sample-search", "identifier": mcp, "scopes": ["search:read"],
@@ -295,6 +302,7 @@ def product_grants(target: str) -> list[dict[str, Any]]:
     gateway = "${client.mcp_url}" if target == "gateway" else "${gateway.mcp_url}"
     mcp = "${client.mcp_url}" if target == "mcp" else "${mcp.mcp_url}"
     return [
+        REPLACE,
         {"client_id": "${clients.demo-m2m.client_id}", "audience": gateway, "scope": ["mcp:tools"]},
         {"client_id": "${clients.gateway-outbound.client_id}", "audience": mcp, "scope": ["search:read"]},
         {"default_for": "third_party_clients", "audience": gateway, "scope": ["mcp:tools"], "subject_type": "user"},
@@ -343,7 +351,7 @@ AUTH0 = [
     _product("auth0-dcr-disabled", "auth0", "DCR off while registration_endpoint stays advertised; the client is "
              "given a pre-registered client", auth0({
                  "settings": {"enable_dynamic_client_registration": False},
-                 "clients": [{"name": "demo-m2m", "client_id": "${clients.demo-m2m.client_id}",
+                 "clients": [REPLACE, {"name": "demo-m2m", "client_id": "${clients.demo-m2m.client_id}",
                               "client_secret": "${clients.demo-m2m.client_secret}", "app_type": "non_interactive",
                               "grant_types": ["client_credentials"]},
                              {"name": "gateway-outbound", "client_id": "${clients.gateway-outbound.client_id}",
@@ -352,8 +360,8 @@ AUTH0 = [
                              {"name": "preregistered", "client_id": AUTH0_PREREGISTERED, "app_type": "native",
                               "token_endpoint_auth_method": "none", "callbacks": LOOPBACK_CALLBACKS,
                               "grant_types": ["authorization_code", "refresh_token"]}],
-                 "connections": [{"name": "Username-Password-Authentication", "is_domain_connection": True,
-                                  "enabled_clients": [AUTH0_PREREGISTERED]}]}),
+                 "connections": replaced({"name": "Username-Password-Authentication", "is_domain_connection": True,
+                                          "enabled_clients": [AUTH0_PREREGISTERED]})}),
              (g.preregistered_client_used, g.authorizations, g.tokens, g.bearer),
              ("authorization-request", "token-request"), "auth0-tenant.md F-6", context="auth0_preregistered"),
     _product("auth0-refresh-token-rotation", "auth0", "Rotating refresh tokens and 1 s access tokens: each refresh "
