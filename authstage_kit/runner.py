@@ -68,7 +68,8 @@ class ServerThread:
     """One ASGI app served by uvicorn in a daemon thread.
 
     Pass either ``app`` (an ASGI app) or ``build`` (``(base_url) -> ASGI app``); the second form lets
-    the app know the URL it will be reached at before it is built.
+    the app know the URL it will be reached at before it is built. ``ssl`` (``StackTls.server_options()``)
+    serves HTTPS.
     """
 
     def __init__(
@@ -81,6 +82,7 @@ class ServerThread:
         name: str = "service",
         sock: socket.socket | None = None,
         log_level: str = "warning",
+        ssl: dict[str, Any] | None = None,
     ) -> None:
         self.name = name
         self.sock = sock or bind_socket(host, port)
@@ -96,6 +98,7 @@ class ServerThread:
             lifespan="on",
             timeout_graceful_shutdown=2,
             ws="none",
+            **(ssl or {}),  # HTTPS: ssl_certfile / ssl_keyfile (authstage_kit/tls.py)
         )
         self._server = _QuietServer(config)
         self._thread: threading.Thread | None = None

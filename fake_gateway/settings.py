@@ -33,6 +33,7 @@ from fake_gateway.rules import match_policy_engine, provider_kind, provider_matc
 __all__ = [
     "ApiKeyProvider",
     "ClaimRule",
+    "ControlApiKnobs",
     "Emulator",
     "Gateway",
     "JwtConfig",
@@ -57,6 +58,20 @@ class ServerInfo(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = SERVER_INFO["name"]
     version: str = SERVER_INFO["version"]
+
+
+class ControlApiKnobs(BaseModel):
+    """Knobs of the emulated `bedrock-agentcore-control` API (fake_gateway/control_api)."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    enabled: bool = True
+    """Serve the control-plane API (CreateGateway, ...) on the gateway's port; off: Coral UnknownOperation."""
+    transitionSeconds: float = Field(default=0, ge=0, le=3600)
+    """CREATING/UPDATING last this long on the service clock before READY (AWS: seconds; UNKNOWN exactly)."""
+    credentialProviderArnService: Literal["bedrock-agentcore", "acps"] = "bedrock-agentcore"
+    """Service part of credential-provider ARNs: bedrock-agentcore (OBSERVED in users' configs) or acps (the
+    botocore model's pattern)."""
 
 
 class Emulator(BaseModel):
@@ -160,6 +175,10 @@ class Emulator(BaseModel):
     """Refresh cached target tokens early."""
     apiKeyDefaultParameterName: str = "Authorization"
     """credentialParameterName default."""
+
+    # --- the bedrock-agentcore-control API on this port (fake_gateway/control_api, docs/control-api.md)
+    controlApi: ControlApiKnobs = Field(default_factory=lambda: ControlApiKnobs())
+    """The control-plane API: on/off, status transitions, ARN forms."""
 
 
 def _hash10(seed: str, alphabet_upper: bool = False) -> str:

@@ -9,6 +9,7 @@ All ids and secrets are obviously fake.
 
 from __future__ import annotations
 
+from fake_idp.management import MANAGEMENT_API_NAME, MANAGEMENT_SCOPES
 from fake_idp.tenant import (
     Api,
     ApiScope,
@@ -23,23 +24,32 @@ from fake_idp.tenant import (
     User,
 )
 
-__all__ = ["DEMO_CLIENT_IDS", "DEMO_SUBJECT_TOKEN_TYPE", "demo_tenant"]
+__all__ = ["DEMO_CLIENT_IDS", "DEMO_SUBJECT_TOKEN_TYPE", "MANAGEMENT_CLIENT", "demo_tenant", "with_management_api"]
 
 # 32 alphanumerics like Auth0's client ids, but obviously fake.
 DEMO_CLIENT_IDS = {
     "demo-m2m": "DEMOm2mClient0000000000000000001",
     "gateway-outbound": "DEMOgatewayOutbound0000000000002",
     "demo-cli": "DEMOcliNativeApp0000000000000003",
+    "api-explorer": "DEMOapiExplorerApp00000000000004",
 }
+# The tenant's "API Explorer Application": the M2M app Auth0 creates to call its Management API (DOC
+# get-access-tokens-for-test, "Create and authorize a machine-to-machine application"), granted every scope
+# of the emulated Management API endpoints.
+MANAGEMENT_CLIENT = "api-explorer"
 # The Custom Token Exchange profile type of the demo (reserved urn:ietf types cannot be profiles).
 DEMO_SUBJECT_TOKEN_TYPE = "urn:authstage:token-type:gateway-access-token"
 
 
 def demo_tenant(
-    *, gateway_resource: str = "http://127.0.0.1:8000/mcp", mcp_resource: str = "http://127.0.0.1:8001/mcp"
+    *,
+    gateway_resource: str = "http://127.0.0.1:8000/mcp",
+    mcp_resource: str = "http://127.0.0.1:8001/mcp",
+    management_api: str | None = None,
 ) -> Tenant:
-    """The demo tenant; ``gateway_resource`` / ``mcp_resource`` become the two API identifiers (exact match)."""
-    return Tenant(
+    """The demo tenant; ``gateway_resource`` / ``mcp_resource`` become the two API identifiers (exact match);
+    ``management_api`` (``https://<domain>/api/v2/``) adds the Management API and its API Explorer application."""
+    tenant = Tenant(
         name="authstage-demo",
         settings=TenantSettings(
             friendly_name="authstage demo",
@@ -69,6 +79,36 @@ def demo_tenant(
                 action=TokenExchangeAction(required_subject_audience=gateway_resource),
             )
         ],
+    )
+    if management_api:
+        tenant = with_management_api(tenant, management_api)
+    return tenant
+
+
+def with_management_api(tenant: Tenant, identifier: str) -> Tenant:
+    """``tenant`` plus the system API "Auth0 Management API" (``identifier`` = ``https://<domain>/api/v2/``) and
+    the API Explorer application granted all its scopes."""
+    api = Api(
+        name=MANAGEMENT_API_NAME,
+        identifier=identifier,
+        scopes=[ApiScope(value=s) for s in MANAGEMENT_SCOPES],
+        skip_consent_for_verifiable_first_party_clients=False,
+    )
+    client = Client(
+        name=MANAGEMENT_CLIENT,
+        client_id=DEMO_CLIENT_IDS[MANAGEMENT_CLIENT],
+        client_secret="demo-secret-not-for-production-api-explorer-0004",
+        app_type="non_interactive",
+        grant_types=["client_credentials"],
+        token_endpoint_auth_method="client_secret_post",
+    )
+    grant = ClientGrant(client_id=client.client_id, audience=identifier, scope=list(MANAGEMENT_SCOPES))
+    return tenant.model_copy(
+        update={
+            "apis": [*tenant.apis, api],
+            "clients": [*tenant.clients, client],
+            "client_grants": [*tenant.client_grants, grant],
+        }
     )
 
 

@@ -122,6 +122,9 @@ class SubjectTypeAuthorization(_Model):
 class Api(_Model):
     """An Auth0 API (resource server). ``identifier`` is matched by exact string (sheet §3.3)."""
 
+    id: str | None = Field(
+        default=None, max_length=64, description="Management API id (24 hex); default derived from identifier."
+    )
     name: str = Field(min_length=1, max_length=200)
     identifier: str = Field(
         min_length=1,
@@ -257,6 +260,7 @@ class Client(_Model):
 class ClientGrant(_Model):
     """Authorises a client (or all third-party clients via ``default_for``) to an API with scopes."""
 
+    id: str | None = Field(default=None, max_length=64, description="Management API id (cgr_...); default derived.")
     client_id: str | None = None
     audience: str = Field(min_length=1)
     scope: list[str] = Field(default_factory=list)
@@ -289,6 +293,7 @@ class User(_Model):
 
 
 class Connection(_Model):
+    id: str | None = Field(default=None, max_length=64, description="Management API id (con_...); default derived.")
     name: str = Field(min_length=1, max_length=128)
     strategy: Literal["auth0"] = "auth0"
     is_domain_connection: bool = Field(

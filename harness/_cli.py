@@ -45,7 +45,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
     try:
         stack = Stack(args.config, host=args.host, port_base=args.port_base,
-                      control_plane=not args.no_control_plane).start()
+                      control_plane=not args.no_control_plane, tls=args.tls).start()
     except AuthstageError as exc:
         print(f"authstage: {exc}", file=sys.stderr)
         return 2
@@ -255,6 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--json", action="store_true", help="first stdout line: the manifest as JSON")
     up.add_argument("--quiet", action="store_true", help="no per-request lines")
     up.add_argument("--no-control-plane", action="store_true", help="do not serve /_authstage/ on any service")
+    up.add_argument("--tls", action="store_true",
+                    help="serve HTTPS at https://localhost:<port> with a CA made for this stack (prints the env lines)")
     up.set_defaults(func=cmd_up, control_plane_lines=True)
 
     token = sub.add_parser("token", help="mint an access token from a running (or a fresh) stack")

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from harness._demo import DEFAULT_USER
+from harness._env import environment
 from harness._exceptions import AuthstageError
 
 __all__ = ["build_manifest", "manifest_path", "remove_manifest", "running_manifest", "write_manifest"]
@@ -24,10 +25,16 @@ CLIENT_KEYS = ("client_id", "client_secret", "app_type", "grant_types", "token_e
 
 
 def build_manifest(
-    tenant: dict[str, Any], services: dict[str, dict[str, str]], *, control_token: str | None = None
+    tenant: dict[str, Any],
+    services: dict[str, dict[str, str]],
+    *,
+    control_token: str | None = None,
+    tls: dict[str, str] | None = None,
+    region: str = "us-east-1",
 ) -> dict[str, Any]:
     """The manifest of a stack: `tenant` is the IdP's document, `services` each service's `url` and named URLs;
-    `control_token` the token its control planes require (only when it listens beyond loopback)."""
+    `control_token` the token its control planes require (only when it listens beyond loopback); `tls` the
+    stack CA's files when it serves HTTPS; `env` every line `authstage up` prints (harness/_env.py)."""
     clients = {
         client["name"]: {key: client[key] for key in CLIENT_KEYS if client.get(key) is not None}
         for client in tenant.get("clients", [])
@@ -38,7 +45,11 @@ def build_manifest(
         if user.get("email")
     }
     apis = {api["name"]: api["identifier"] for api in tenant.get("apis", [])}
+    from fake_idp.demo import MANAGEMENT_CLIENT  # the tenant's Management API application (API Explorer)
+
     idp, gateway, mcp = services["idp"], services["gateway"], services["mcp"]
+    env = environment(gateway_url=gateway["url"], idp_url=idp["url"], mcp_url=mcp["mcp_url"], region=region,
+                      management=clients.get(MANAGEMENT_CLIENT), tls=tls)
     return {
         "authstage": "0.1.0",
         "services": services,
@@ -49,6 +60,11 @@ def build_manifest(
         "clients": clients,
         "users": users,
         "default_user": tenant.get("settings", {}).get("headless_default_user") or DEFAULT_USER,
+        "auth0": {"domain": env["AUTH0_DOMAIN"], "management_audience": idp["url"] + "/api/v2/",
+                  "management_client": MANAGEMENT_CLIENT},
+        "aws": {"endpoint_url": gateway["url"], "region": region},
+        **({"tls": tls} if tls else {}),
+        "env": env,
         **({"control_token": control_token} if control_token else {}),
     }
 

@@ -19,6 +19,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from mcp import ClientSession
@@ -26,6 +27,7 @@ from mcp import ClientSession
 from authstage_kit.access import TOKEN_HEADER, Access
 from authstage_kit.merge import merge_patch
 from authstage_kit.runner import LOOPBACK, ServerThread, bind_socket, url_of, warn_if_exposed
+from authstage_kit.tls import LOOPBACK_NAMES, StackTls, client_context, trust, untrust
 from harness._clients import connect, oauth_provider
 from harness._config import SECTIONS, StackFile, render, stack_variables, tenant_variables
 from harness._exceptions import AuthstageError, ConfigError, ServerStartError
@@ -96,7 +98,8 @@ class Stack:
 
     ``config`` is a stack file (path, dict with sections ``idp``/``gateway``/``mcp``, or `StackFile`); every
     section is deep-merged over the demo default. ``port_base`` fixes the ports (IdP, gateway, MCP server =
-    N, N+1, N+2); by default the kernel picks free ones.
+    N, N+1, N+2); by default the kernel picks free ones. ``tls=True`` serves every service over HTTPS with a CA
+    made for this stack, at ``https://localhost:<port>`` (``tls`` holds its files; `env` the lines to export).
     """
 
     def __init__(
@@ -106,8 +109,11 @@ class Stack:
         host: str = LOOPBACK,
         port_base: int | None = None,
         control_plane: bool = True,
+        tls: bool = False,
     ) -> None:
         self.stack_file = _as_stack_file(config)
+        self.use_tls = tls
+        self.tls: StackTls | None = None
         self.host = host
         self.port_base = port_base
         self.control_plane = control_plane
@@ -131,6 +137,9 @@ class Stack:
         sockets = [bind_socket(self.host, port) for port in ports]
         try:
             urls = [url_of(sock) for sock in sockets]
+            if self.use_tls:
+                self.tls = _start_tls(self.host)
+                urls = [_https(url) for url in urls]
             self.variables = stack_variables(*urls)
             self.defaults = demo_documents(self.variables)
             self.variables |= tenant_variables(self.defaults["idp"])
@@ -139,13 +148,15 @@ class Stack:
         except BaseException:
             for sock in sockets:
                 sock.close()
+            self._stop_tls()
             raise
         self._attach(urls)
         servers = []
         for service, sock, name in zip((self.idp, self.mcp, self.gateway), (sockets[0], sockets[2], sockets[1]),
                                        ("idp", "mcp", "gateway"), strict=True):
             service.app = apps[name]
-            service.server = ServerThread(apps[name], sock=sock, name=f"authstage-{name}")
+            service.server = ServerThread(apps[name], sock=sock, name=f"authstage-{name}",
+                                          ssl=self.tls.server_options() if self.tls else None)
             servers.append(service.server)
         try:
             for server in servers:
@@ -185,13 +196,20 @@ class Stack:
             with contextlib.suppress(ValueError):
                 unsubscribe()
         self._unsubscribe.clear()
-        for service in (getattr(self, "gateway", None), getattr(self, "mcp", None), getattr(self, "idp", None)):
-            if service is not None and service.server is not None:
-                service.server.stop()
         if self._http is not None:
             self._http.close()
             self._http = None
+        for service in (getattr(self, "gateway", None), getattr(self, "mcp", None), getattr(self, "idp", None)):
+            if service is not None and service.server is not None:
+                service.server.stop()
+        self._stop_tls()
         self.started = False
+
+    def _stop_tls(self) -> None:
+        if self.tls is not None:
+            untrust(self.tls.ca_file)
+            self.tls.remove()
+            self.tls = None
 
     def __enter__(self) -> Stack:
         return self.start() if not self.started else self
@@ -208,14 +226,17 @@ class Stack:
     def http(self) -> httpx.Client:
         """A plain httpx client (no auth, no redirects followed) for raw requests against any service."""
         if self._http is None:
-            self._http = httpx.Client(timeout=30.0, follow_redirects=False, trust_env=False)
+            self._http = httpx.Client(timeout=30.0, follow_redirects=False, trust_env=False, verify=client_context())
         return self._http
 
     @property
     def manifest(self) -> dict[str, Any]:
         """URLs, issuer, demo clients and users with credentials: what `authstage up --json` prints."""
         services = {service.name: {"url": service.url, **service.urls} for service in self.services}
-        return build_manifest(self.documents.get("idp", {}), services, control_token=self.access.token)
+        tls = _tls_files(self.tls)
+        region = str(self.documents.get("gateway", {}).get("emulator", {}).get("region", "us-east-1"))
+        return build_manifest(self.documents.get("idp", {}), services, control_token=self.access.token,
+                              tls=tls, region=region)
 
     def log(self) -> list[dict[str, Any]]:
         """Every request every service served, in time order (secrets redacted)."""
@@ -394,6 +415,27 @@ class ProcessStack(Stack):
                     stream.close()
         self.process = None
         super().stop()
+
+
+def _start_tls(host: str) -> StackTls:
+    """The stack's CA and certificate (loopback names, and the bind host), trusted by this process's emulators."""
+    hosts = LOOPBACK_NAMES if host in LOOPBACK_NAMES else (*LOOPBACK_NAMES, host.strip("[]"))
+    tls = StackTls.create(hosts)
+    trust(tls.ca_file)
+    return tls
+
+
+def _https(url: str) -> str:
+    """`http://127.0.0.1:N` -> `https://localhost:N`: the host name Auth0's SDKs accept in a domain."""
+    parts = urlsplit(url)
+    host = "localhost" if parts.hostname in ("127.0.0.1", "localhost") else parts.netloc.rsplit(":", 1)[0]
+    return f"https://{host}:{parts.port}"
+
+
+def _tls_files(tls: StackTls | None) -> dict[str, str] | None:
+    if tls is None:
+        return None
+    return {"ca_file": str(tls.ca_file), "bundle_file": str(tls.bundle_file)}
 
 
 def _readline(process: subprocess.Popen[str], timeout: float) -> str:
