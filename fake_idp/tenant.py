@@ -729,6 +729,10 @@ class Tenant(_Model):
             )
         if isinstance(doc.get("idp"), dict) and len(doc) > 1 and "apis" not in doc:
             doc = doc["idp"]  # a stack file's idp: section
+        from fake_idp.deploy_cli import import_tenant_yaml, is_deploy_cli
+
+        if is_deploy_cli(doc):  # auth0-deploy-cli's tenant.yaml, imported onto an empty tenant
+            doc, _ = import_tenant_yaml(doc, cls().model_dump(mode="json", exclude_none=True))
         return cls.load(doc, source=str(p))
 
     @classmethod

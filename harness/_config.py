@@ -24,6 +24,7 @@ from harness._exceptions import ConfigError
 __all__ = ["SECTIONS", "StackFile", "render", "stack_variables", "tenant_variables"]
 
 SECTIONS = ("idp", "gateway", "mcp")
+DEPLOY_CLI_SECTIONS = ("tenant", "resourceServers", "clientGrants", "databases")
 _VARIABLE = re.compile(r"\$\{([a-z_]+(?:\.[A-Za-z0-9_@+:-]+)+)\}")
 
 
@@ -93,6 +94,8 @@ class StackFile:
     def from_dict(cls, document: dict[str, Any], *, source: str = "<stack>", extra_keys: tuple[str, ...] = ()) -> StackFile:
         if not isinstance(document, dict):
             raise ConfigError(f"{source}: a stack file is a mapping with sections {', '.join(SECTIONS)}", path=source)
+        if not any(k in document for k in SECTIONS) and any(k in document for k in DEPLOY_CLI_SECTIONS):
+            document = {"idp": document}  # an auth0-deploy-cli tenant.yaml: the IdP section (fake_idp/deploy_cli.py)
         for key in document:
             if key not in SECTIONS and key not in extra_keys:
                 close = difflib.get_close_matches(str(key), [*SECTIONS, *extra_keys], n=1)

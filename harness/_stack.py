@@ -188,8 +188,13 @@ class Stack:
         self.mcp = Service("mcp", urls[2], self, mcp_url=variables["mcp.mcp_url"])
 
     def _compose(self, stack_file: StackFile) -> dict[str, dict[str, Any]]:
+        from fake_idp.deploy_cli import import_tenant_yaml, is_deploy_cli
+
         rendered = {name: render(stack_file.sections[name], self.variables, where=name) for name in SECTIONS}
-        return {name: merge_patch(self.defaults[name], rendered[name]) for name in SECTIONS}
+        documents = {name: merge_patch(self.defaults[name], rendered[name]) for name in SECTIONS}
+        if is_deploy_cli(rendered["idp"]):  # an auth0-deploy-cli tenant.yaml, imported onto the demo tenant
+            documents["idp"], _ = import_tenant_yaml(rendered["idp"], self.defaults["idp"])
+        return documents
 
     def stop(self) -> None:
         for unsubscribe in self._unsubscribe:
@@ -363,6 +368,7 @@ class ProcessStack(Stack):
         self.env = env
         self.process: subprocess.Popen[str] | None = None
         self._manifest: dict[str, Any] | None = None
+        self._trusted_ca: str | None = None
 
     def command(self) -> list[str]:
         command = [sys.executable, "-m", "harness", "up", "--json", "--quiet"]
@@ -388,6 +394,9 @@ class ProcessStack(Stack):
         """Drive an already running stack from its manifest (the `authstage up --json` line)."""
         self._manifest = manifest
         self.access = Access(token=manifest.get("control_token"))
+        if manifest.get("tls"):  # the child's stack CA: this process's clients (`http`, mcp_client) trust it
+            self._trusted_ca = str(manifest["tls"]["ca_file"])
+            trust(self._trusted_ca)
         services = manifest["services"]
         self.variables = stack_variables(services["idp"]["url"], services["gateway"]["url"], services["mcp"]["url"])
         self._attach([services["idp"]["url"], services["gateway"]["url"], services["mcp"]["url"]])
@@ -414,6 +423,9 @@ class ProcessStack(Stack):
                 if stream:
                     stream.close()
         self.process = None
+        if self._trusted_ca:
+            untrust(self._trusted_ca)
+            self._trusted_ca = None
         super().stop()
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "CLIENT_DEFAULT_GRANTS",
     "api_id",
     "api_payload",
+    "apply_settings",
     "client_payload",
     "connection_id",
     "connection_payload",
@@ -147,6 +148,30 @@ def connection_payload(connection: Connection) -> dict[str, Any]:
             "strategy": connection.strategy, "name": connection.name,
             "is_domain_connection": connection.is_domain_connection,
             "enabled_clients": list(connection.enabled_clients), "realms": [connection.name]}
+
+
+SETTINGS_MODELED = ("friendly_name", "default_audience", "allowed_logout_urls",
+                    "dynamic_client_registration_security_mode", "client_id_metadata_document_supported",
+                    "authorization_response_iss_parameter_supported", "resource_parameter_profile")
+
+
+def apply_settings(doc: dict[str, Any], body: dict[str, Any]) -> list[str]:
+    """Apply Auth0 tenant settings (PATCH /api/v2/tenants/settings, deploy-cli `tenant:`) to a tenant document;
+    returns the properties accepted but not emulated."""
+    settings = doc.setdefault("settings", {})
+    flags = dict(body.get("flags") or {})
+    ignored = [k for k in body if k not in (*SETTINGS_MODELED, "flags")]
+    for key in SETTINGS_MODELED:
+        if key in body:
+            value = body[key]
+            settings[key] = "ignore" if key == "resource_parameter_profile" and value == "audience" else value
+    if "enable_dynamic_client_registration" in flags:
+        settings["enable_dynamic_client_registration"] = flags.pop("enable_dynamic_client_registration")
+    if "remove_alg_from_jwks" in flags:
+        doc.setdefault("keys", {})["include_alg"] = not flags.pop("remove_alg_from_jwks")
+    if "revoke_refresh_token_grant" in flags:
+        settings["refresh_token_revocation_deletes_grant"] = flags.pop("revoke_refresh_token_grant")
+    return ignored + [f"flags.{k}" for k in flags]
 
 
 def settings_payload(tenant: Tenant) -> dict[str, Any]:

@@ -340,11 +340,6 @@ async def delete_user(op: Op) -> Outgoing:
 
 # -- tenant settings ---------------------------------------------------------------------------------------------
 
-SETTINGS_MODELED = ("friendly_name", "default_audience", "allowed_logout_urls",
-                    "dynamic_client_registration_security_mode", "client_id_metadata_document_supported",
-                    "authorization_response_iss_parameter_supported", "resource_parameter_profile")
-
-
 @route("GET", "tenants/settings", "read:tenant_settings")
 async def get_settings(op: Op) -> Outgoing:
     return answer(p.settings_payload(op.ctx.tenant))
@@ -353,21 +348,7 @@ async def get_settings(op: Op) -> Outgoing:
 @route("PATCH", "tenants/settings", "update:tenant_settings")
 async def update_settings(op: Op) -> Outgoing:
     doc = _doc(op)
-    settings = doc.setdefault("settings", {})
-    body = dict(op.body)
-    flags = body.pop("flags", None) or {}
-    ignored = [k for k in body if k not in SETTINGS_MODELED]
-    for key in SETTINGS_MODELED:
-        if key in body:
-            value = body[key]
-            settings[key] = "ignore" if key == "resource_parameter_profile" and value == "audience" else value
-    if "enable_dynamic_client_registration" in flags:
-        settings["enable_dynamic_client_registration"] = flags.pop("enable_dynamic_client_registration")
-    if "remove_alg_from_jwks" in flags:
-        doc.setdefault("keys", {})["include_alg"] = not flags.pop("remove_alg_from_jwks")
-    if "revoke_refresh_token_grant" in flags:
-        settings["refresh_token_revocation_deletes_grant"] = flags.pop("revoke_refresh_token_grant")
-    _note_ignored(op, ignored + [f"flags.{k}" for k in flags])
+    _note_ignored(op, p.apply_settings(doc, op.body))
     return answer(p.settings_payload(commit(op.ctx, doc, "tenant settings")))
 
 
