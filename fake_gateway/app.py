@@ -1,8 +1,9 @@
 """The fake AgentCore gateway as a FastAPI app: the routes table, the one error renderer, the request log.
 
 Emulated surface (DOC gateway-using, gateway-inbound-auth; sheet §1, §5): `POST /mcp`, the unauthenticated
-RFC 9728 document at `GET /.well-known/oauth-protected-resource`, and AWS Coral `UnknownOperationException`
-for every other path. `/_authstage/` is the emulator's control plane (docs/control-plane.md).
+RFC 9728 document at `GET /.well-known/oauth-protected-resource`, the `bedrock-agentcore-control` API and the
+gateways it creates at `/gateways/<gatewayId>/mcp` (fake_gateway/control_api), and AWS Coral
+`UnknownOperationException` for every other path. `/_authstage/` is the emulator's control plane (docs/control-plane.md).
 """
 
 from __future__ import annotations

@@ -9,13 +9,13 @@ All ids and secrets are obviously fake.
 
 from __future__ import annotations
 
-from fake_idp.management import MANAGEMENT_API_NAME, MANAGEMENT_SCOPES
 from fake_idp.tenant import (
     Api,
     ApiScope,
     Client,
     ClientGrant,
     Connection,
+    ManagementApi,
     RefreshTokenSettings,
     Tenant,
     TenantSettings,
@@ -24,7 +24,7 @@ from fake_idp.tenant import (
     User,
 )
 
-__all__ = ["DEMO_CLIENT_IDS", "DEMO_SUBJECT_TOKEN_TYPE", "MANAGEMENT_CLIENT", "demo_tenant", "with_management_api"]
+__all__ = ["DEMO_CLIENT_IDS", "DEMO_SUBJECT_TOKEN_TYPE", "MANAGEMENT_CLIENT", "demo_tenant"]
 
 # 32 alphanumerics like Auth0's client ids, but obviously fake.
 DEMO_CLIENT_IDS = {
@@ -81,35 +81,11 @@ def demo_tenant(
         ],
     )
     if management_api:
-        tenant = with_management_api(tenant, management_api)
+        secret = "demo-secret-not-for-production-api-explorer-0004"
+        tenant.management_api = ManagementApi(identifier=management_api, client_name=MANAGEMENT_CLIENT,
+                                              client_id=DEMO_CLIENT_IDS[MANAGEMENT_CLIENT], client_secret=secret)
+        tenant = Tenant.model_validate(tenant.model_dump())  # the validator adds the API, the app and the grant
     return tenant
-
-
-def with_management_api(tenant: Tenant, identifier: str) -> Tenant:
-    """``tenant`` plus the system API "Auth0 Management API" (``identifier`` = ``https://<domain>/api/v2/``) and
-    the API Explorer application granted all its scopes."""
-    api = Api(
-        name=MANAGEMENT_API_NAME,
-        identifier=identifier,
-        scopes=[ApiScope(value=s) for s in MANAGEMENT_SCOPES],
-        skip_consent_for_verifiable_first_party_clients=False,
-    )
-    client = Client(
-        name=MANAGEMENT_CLIENT,
-        client_id=DEMO_CLIENT_IDS[MANAGEMENT_CLIENT],
-        client_secret="demo-secret-not-for-production-api-explorer-0004",
-        app_type="non_interactive",
-        grant_types=["client_credentials"],
-        token_endpoint_auth_method="client_secret_post",
-    )
-    grant = ClientGrant(client_id=client.client_id, audience=identifier, scope=list(MANAGEMENT_SCOPES))
-    return tenant.model_copy(
-        update={
-            "apis": [*tenant.apis, api],
-            "clients": [*tenant.clients, client],
-            "client_grants": [*tenant.client_grants, grant],
-        }
-    )
 
 
 def _apis(gateway_resource: str, mcp_resource: str) -> list[Api]:

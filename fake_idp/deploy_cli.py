@@ -14,12 +14,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from fake_idp.management import MANAGEMENT_API_NAME
 from fake_idp.management import payloads as p
+from fake_idp.tenant import Tenant
 
-__all__ = ["SECTIONS", "import_tenant_yaml", "is_deploy_cli"]
+__all__ = ["SECTIONS", "import_tenant_yaml", "is_deploy_cli", "load_tenant_file"]
 
 SECTIONS = ("tenant", "resourceServers", "clients", "clientGrants", "databases")
 MARKERS = ("resourceServers", "clientGrants", "databases", "tenant")
@@ -118,3 +122,16 @@ def import_tenant_yaml(
     _clients(doc, list(source.get("clients") or []), names, ignored)
     _grants_and_databases(doc, source, names)
     return doc, ignored
+
+
+def load_tenant_file(path: str | Path) -> Tenant:
+    """A tenant file: authstage's own format (Tenant.from_file), or a deploy-cli tenant.yaml imported onto an empty
+    tenant (`python -m fake_idp --config tenant.yaml`)."""
+    try:
+        document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        document = None  # Tenant.from_file names the problem
+    if not is_deploy_cli(document):
+        return Tenant.from_file(path)
+    doc, _ = import_tenant_yaml(document, Tenant().model_dump(mode="json", exclude_none=True))
+    return Tenant.load(doc, source=str(path))

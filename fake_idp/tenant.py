@@ -27,6 +27,7 @@ __all__ = [
     "Faults",
     "KeySpec",
     "Keys",
+    "ManagementApi",
     "Tenant",
     "TenantConfigError",
     "TenantSettings",
@@ -609,6 +610,18 @@ class Emulator(_Model):
     )
 
 
+class ManagementApi(_Model):
+    """The tenant's Management API v2 (fake_idp/management) and its API Explorer application. Auth0 gives every
+    tenant the system API "Auth0 Management API" (identifier `https://<domain>/api/v2/`); the validator below adds
+    it, the application and its client grant to the tenant's lists whenever they are missing, so replacing `apis:`
+    or `clients:` in a stack file or a patch keeps them."""
+
+    identifier: str = Field(min_length=1, description="The Management API audience, e.g. https://<domain>/api/v2/.")
+    client_name: str = Field(default="api-explorer", min_length=1, max_length=200)
+    client_id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:/\-]+$")
+    client_secret: str = Field(min_length=1, max_length=512)
+
+
 class Tenant(_Model):
     """One Auth0 tenant. Load with :meth:`from_file` or :meth:`model_validate`; dump with ``model_dump(mode="json")``."""
 
@@ -636,6 +649,9 @@ class Tenant(_Model):
     users: list[User] = Field(default_factory=list)
     connections: list[Connection] = Field(default_factory=list)
     token_exchange_profiles: list[TokenExchangeProfile] = Field(default_factory=list)
+    management_api: ManagementApi | None = Field(
+        default=None, description="Serve the Management API v2 subset for this audience (see ManagementApi)."
+    )
     keys: Keys = Field(default_factory=Keys)
     faults: Faults = Field(default_factory=Faults)
     emulator: Emulator = Field(default_factory=Emulator)
@@ -647,6 +663,26 @@ class Tenant(_Model):
             if not re.match(r"^https?://[^/\s]+/?$", alias):
                 raise ValueError(f"host alias {alias!r} must be a base URL like 'https://login.example.test'")
         return value
+
+    @model_validator(mode="after")
+    def _system_entries(self) -> Tenant:
+        """The Management API, its API Explorer application and their grant, when missing (ManagementApi)."""
+        from fake_idp.management import MANAGEMENT_API_NAME, MANAGEMENT_SCOPES
+
+        m = self.management_api
+        if m is None:
+            return self
+        if self.api_by_identifier(m.identifier) is None:
+            scopes = [ApiScope(value=s) for s in MANAGEMENT_SCOPES]
+            self.apis.append(Api(name=MANAGEMENT_API_NAME, identifier=m.identifier, scopes=scopes,
+                                 skip_consent_for_verifiable_first_party_clients=False))
+        if all(c.client_id != m.client_id for c in self.clients):
+            self.clients.append(Client(name=m.client_name, client_id=m.client_id, client_secret=m.client_secret,
+                                       app_type="non_interactive", grant_types=["client_credentials"]))
+        if not any((g.client_id, g.audience) == (m.client_id, m.identifier) for g in self.client_grants):
+            self.client_grants.append(ClientGrant(client_id=m.client_id, audience=m.identifier,
+                                                  scope=list(MANAGEMENT_SCOPES)))
+        return self
 
     @model_validator(mode="after")
     def _references(self) -> Tenant:
@@ -729,10 +765,6 @@ class Tenant(_Model):
             )
         if isinstance(doc.get("idp"), dict) and len(doc) > 1 and "apis" not in doc:
             doc = doc["idp"]  # a stack file's idp: section
-        from fake_idp.deploy_cli import import_tenant_yaml, is_deploy_cli
-
-        if is_deploy_cli(doc):  # auth0-deploy-cli's tenant.yaml, imported onto an empty tenant
-            doc, _ = import_tenant_yaml(doc, cls().model_dump(mode="json", exclude_none=True))
         return cls.load(doc, source=str(p))
 
     @classmethod

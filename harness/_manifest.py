@@ -45,11 +45,10 @@ def build_manifest(
         if user.get("email")
     }
     apis = {api["name"]: api["identifier"] for api in tenant.get("apis", [])}
-    from fake_idp.demo import MANAGEMENT_CLIENT  # the tenant's Management API application (API Explorer)
-
     idp, gateway, mcp = services["idp"], services["gateway"], services["mcp"]
+    management = tenant.get("management_api")  # the Management API and its API Explorer application
     env = environment(gateway_url=gateway["url"], idp_url=idp["url"], mcp_url=mcp["mcp_url"], region=region,
-                      management=clients.get(MANAGEMENT_CLIENT), tls=tls)
+                      management=management, tls=tls)
     return {
         "authstage": "0.1.0",
         "services": services,
@@ -60,8 +59,9 @@ def build_manifest(
         "clients": clients,
         "users": users,
         "default_user": tenant.get("settings", {}).get("headless_default_user") or DEFAULT_USER,
-        "auth0": {"domain": env["AUTH0_DOMAIN"], "management_audience": idp["url"] + "/api/v2/",
-                  "management_client": MANAGEMENT_CLIENT},
+        "auth0": {"domain": env["AUTH0_DOMAIN"],
+                  **({"management_audience": management["identifier"],
+                      "management_client": management.get("client_name", "api-explorer")} if management else {})},
         "aws": {"endpoint_url": gateway["url"], "region": region},
         **({"tls": tls} if tls else {}),
         "env": env,

@@ -66,19 +66,33 @@ class MountedBackend(Backend):
 class GatewayHandle:
     """One gateway as the control plane sees it: ids, its AWS members, its targets, its data plane."""
 
-    gateway_id: str
-    arn: str
-    region: str
     created_at: float
     root: bool = False
 
-    @property
-    def gateway(self) -> Gateway:
+    def parts(self) -> tuple[Gateway, Backend]:
+        """The gateway's current document and data plane."""
         raise NotImplementedError
 
     @property
+    def gateway(self) -> Gateway:
+        return self.parts()[0]
+
+    @property
     def backend(self) -> Backend:
-        raise NotImplementedError
+        return self.parts()[1]
+
+    @property
+    def gateway_id(self) -> str:
+        """Ids and region come from the document, as the loader resolves them (`gatewayId`, `gatewayArn`)."""
+        return self.gateway.view.gateway_id
+
+    @property
+    def arn(self) -> str:
+        return self.gateway.view.arn
+
+    @property
+    def region(self) -> str:
+        return self.gateway.view.region
 
     def request(self) -> dict[str, Any]:
         """The create/update-gateway members, as a get-gateway answer echoes them."""
@@ -111,25 +125,8 @@ class RootGateway(GatewayHandle):
         self.control = control
         self.created_at = created_at
 
-    @property
-    def gateway(self) -> Gateway:
-        return self.control.config
-
-    @property
-    def backend(self) -> Backend:
-        return self.control.backend
-
-    @property
-    def gateway_id(self) -> str:  # type: ignore[override]  # a live view of the config, not an attribute
-        return self.gateway.view.gateway_id
-
-    @property
-    def arn(self) -> str:  # type: ignore[override]  # likewise
-        return self.gateway.view.arn
-
-    @property
-    def region(self) -> str:  # type: ignore[override]  # likewise
-        return self.gateway.view.region
+    def parts(self) -> tuple[Gateway, Backend]:
+        return self.control.config, self.control.backend
 
     def base(self) -> dict[str, Any]:
         return {k: v for k, v in self.gateway.to_document().items() if k in OURS}
@@ -142,21 +139,15 @@ class CreatedGateway(GatewayHandle):
     """A gateway CreateGateway made: its own backend, mounted under `/gateways/<gatewayId>`."""
 
     def __init__(self, gateway: Gateway, *, clock: Clock, base_url: str | None, created_at: float) -> None:
-        view = gateway.view
-        self.gateway_id, self.arn, self.region = view.gateway_id, view.arn, view.region
         self.created_at = created_at
         self._gateway = gateway
-        self._backend = MountedBackend(gateway, clock=clock, base_url=base_url, mount=f"/gateways/{self.gateway_id}")
+        mount = f"/gateways/{gateway.view.gateway_id}"
+        self._backend = MountedBackend(gateway, clock=clock, base_url=base_url, mount=mount)
         self.endpoint = McpEndpoint(self._backend)
         self.started = False
 
-    @property
-    def gateway(self) -> Gateway:
-        return self._gateway
-
-    @property
-    def backend(self) -> Backend:
-        return self._backend
+    def parts(self) -> tuple[Gateway, Backend]:
+        return self._gateway, self._backend
 
     def base(self) -> dict[str, Any]:
         return {"emulator": self._gateway.emulator.model_dump(mode="json")}

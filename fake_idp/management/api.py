@@ -10,69 +10,18 @@ and installed at once (`/_authstage/config` shows it; the next `/oauth/token` se
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Protocol, cast
-
-from pydantic import ValidationError
+from typing import Any
 
 from fake_idp import errors
 from fake_idp.context import Ctx
-from fake_idp.management import auth
+from fake_idp.management import auth, resources
 from fake_idp.management.errors import INVALID_JSON, PAYLOAD_VALIDATION, bad_request
-from fake_idp.tenant import Tenant
-from fake_idp.wire import Outgoing, empty_response, json_response
+from fake_idp.management.routing import ROUTES, Op
+from fake_idp.wire import Outgoing
 
-__all__ = ["Op", "api_v2", "commit", "route"]
+__all__ = ["api_v2"]
 
-
-@dataclass
-class Op:
-    """One Management API call: the request context, the path's `{id}`, the JSON body, the token's claims."""
-
-    ctx: Ctx
-    id: str
-    body: dict[str, Any]
-    claims: dict[str, Any]
-    scopes: set[str]
-
-    def query(self, name: str) -> str | None:
-        return self.ctx.request.query_param(name)
-
-
-Endpoint = Callable[[Op], Awaitable[Outgoing]]
-
-
-class _Replaceable(Protocol):
-    def replace(self, document: Any) -> Any: ...
-
-
-# (method, path pattern under /api/v2/, endpoint, scope): filled by resources.py
-ROUTES: list[tuple[str, re.Pattern[str], Endpoint, str]] = []
-
-
-def route(method: str, path: str, scope: str) -> Callable[[Endpoint], Endpoint]:
-    pattern = re.compile("^" + path.replace("{id}", "(?P<id>[^/]+)") + "$")
-
-    def register(endpoint: Endpoint) -> Endpoint:
-        ROUTES.append((method, pattern, endpoint, scope))
-        return endpoint
-
-    return register
-
-
-def commit(ctx: Ctx, document: dict[str, Any], what: str) -> Tenant:
-    """Install a changed tenant document; the model's problems answer 400 as Auth0's payload errors do."""
-    try:
-        tenant = Tenant.model_validate(document)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        path = ".".join(str(p) for p in first.get("loc", ())) or what
-        raise bad_request(PAYLOAD_VALIDATION.format(detail=first.get("msg", ""), path=path),
-                          reason=f"{what}: the tenant model refused it: {exc}") from None
-    cast(_Replaceable, ctx.control).replace(tenant)
-    return tenant
+assert resources.__name__  # the endpoints register themselves on import
 
 
 def _body(ctx: Ctx) -> dict[str, Any]:
@@ -93,8 +42,6 @@ def _body(ctx: Ctx) -> dict[str, Any]:
 
 async def api_v2(ctx: Ctx) -> Outgoing:
     """Every `/api/v2/...` request: route, authenticate, authorize the scope, run the endpoint."""
-    from fake_idp.management import resources  # noqa: F401 - registers ROUTES
-
     path = ctx.request.path.split("/api/v2/", 1)[-1].rstrip("/")
     allowed = []
     for method, pattern, endpoint, scope in ROUTES:
@@ -104,12 +51,8 @@ async def api_v2(ctx: Ctx) -> Outgoing:
         allowed.append(method)
         if method != ctx.request.method:
             continue
-        claims, scopes = auth.authenticate(ctx, scope)
-        return await endpoint(Op(ctx, match.groupdict().get("id") or "", _body(ctx), claims, scopes))
+        scopes = auth.authenticate(ctx, scope)
+        return await endpoint(Op(ctx, match.groupdict().get("id") or "", _body(ctx), scopes))
     if allowed:
         raise errors.BoomError(405, errors.METHOD_NOT_ALLOWED, reason=f"{ctx.request.method} not in {allowed}")
     raise errors.BoomError(404, errors.NOT_FOUND, reason=f"/api/v2/{path}: not an emulated Management API path")
-
-
-def answer(body: Any, status: int = 200) -> Outgoing:
-    return json_response(body, status) if status != 204 else empty_response(204)

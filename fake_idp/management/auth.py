@@ -4,8 +4,6 @@ Management API ... audience https://{yourDomain}/api/v2/", scopes such as `creat
 
 from __future__ import annotations
 
-from typing import Any
-
 from fake_idp.context import Ctx
 from fake_idp.management.errors import (
     BAD_AUDIENCE,
@@ -26,8 +24,8 @@ def audience(ctx: Ctx) -> str:
     return ctx.issuer.rstrip("/") + "/api/v2/"
 
 
-def authenticate(ctx: Ctx, scope: str) -> tuple[dict[str, Any], set[str]]:
-    """The token's claims and scopes, or the 401/403 Auth0 answers."""
+def authenticate(ctx: Ctx, scope: str) -> set[str]:
+    """The token's scopes, or the 401/403 Auth0 answers."""
     scheme, _, token = ctx.request.header("authorization").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthorized(MISSING_AUTHENTICATION, reason="no Bearer token on a Management API call")
@@ -47,4 +45,4 @@ def authenticate(ctx: Ctx, scope: str) -> tuple[dict[str, Any], set[str]]:
     scopes = set(str(claims.get("scope") or "").split())
     if scope not in scopes:
         raise forbidden_scope(scope, reason=f"the token's scopes {sorted(scopes)} lack {scope!r}")
-    return claims, scopes
+    return scopes

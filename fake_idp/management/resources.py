@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from fake_idp.management import payloads as p
-from fake_idp.management.api import Op, answer, commit, route
 from fake_idp.management.errors import (
     CLIENT_GRANT_EXISTS,
     CONNECTION_EXISTS,
@@ -20,6 +19,7 @@ from fake_idp.management.errors import (
     conflict,
     not_found,
 )
+from fake_idp.management.routing import Op, answer, commit, route
 from fake_idp.tenant import Api, Client, User
 from fake_idp.wire import Outgoing
 
