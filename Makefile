@@ -8,6 +8,10 @@ PYTEST_ARGS ?= -n auto
 
 NODE_DIR := $(VENV)/node
 MCP_REMOTE := $(NODE_DIR)/node_modules/.bin/mcp-remote
+TS_SDK := $(NODE_DIR)/node_modules/@modelcontextprotocol/sdk/package.json
+# `make up` serves on fixed ports a handout can carry (docs/workshop.md): IdP 8480, gateway 8481,
+# MCP server 8482, browser view 8483. `make up PORT_BASE=9000` moves all four.
+PORT_BASE ?= 8480
 
 .PHONY: up test install clean node-tools
 
@@ -19,12 +23,13 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 up: $(STAMP)
-	$(BIN)/authstage up $(ARGS)
+	$(BIN)/authstage up --port-base $(PORT_BASE) $(ARGS)
 
-# mcp-remote (a real MCP OAuth client) for the end-to-end test; only when npm is present.
+# Real MCP OAuth clients for the end-to-end tests (mcp-remote, the TypeScript SDK); only when npm is present.
 node-tools:
-	@if command -v npm >/dev/null 2>&1 && [ ! -x $(MCP_REMOTE) ]; then \
-		npm install --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error mcp-remote@0.15.1; fi
+	@if command -v npm >/dev/null 2>&1 && { [ ! -x $(MCP_REMOTE) ] || [ ! -f $(TS_SDK) ]; }; then \
+		npm install --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error mcp-remote@0.15.1 \
+			@modelcontextprotocol/sdk@1.32.2; fi
 
 test: $(STAMP) node-tools
 	$(BIN)/ruff check .

@@ -148,6 +148,10 @@ class ServiceControl(Generic[M]):
         """Whether ``/_authstage/`` is served (off: every path answers as the product answers an unknown path)."""
         return True
 
+    def reason_header(self) -> bool:
+        """Whether refusals carry the opt-in ``X-Authstage-Reason`` response header (the service's knob)."""
+        return False
+
     def seed(self) -> int | None:
         """The seed of the service's ids (None: random)."""
         return None
@@ -419,6 +423,6 @@ async def _respond(send: Send, status: int, body: Any, headers: dict[str, str]) 
 def install(app: Any, control: ServiceControl[Any]) -> None:
     """Put the request log and the control plane in front of a Starlette/FastAPI ``app`` (call it last, after the
     app's own middleware): ``ControlPlane`` outermost, then ``RequestLogMiddleware``. ``app.state.control`` is set."""
-    app.add_middleware(RequestLogMiddleware, log=control.log)
+    app.add_middleware(RequestLogMiddleware, log=control.log, reason_header=control.reason_header)
     app.add_middleware(ControlPlane, control=control)
     app.state.control = control

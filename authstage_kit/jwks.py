@@ -21,7 +21,7 @@ from joserfc.jwk import KeySet, KeySetSerialization
 from authstage_kit.aio import LoopLocal
 from authstage_kit.tls import client_context
 
-__all__ = ["KeyCache", "Keys", "fetch_keys_sync"]
+__all__ = ["KeyCache", "Keys", "RemoteJwks", "fetch_keys_sync", "max_age_of"]
 
 
 @dataclass
@@ -156,3 +156,74 @@ class KeyCache:
                 return None
             self.last_refetch = self.now()
             return await self._fetch(url)
+
+
+def max_age_of(response: httpx.Response, now: float) -> float | None:
+    """Seconds a response may be cached: `Cache-Control: max-age`, else `Expires` (RFC 9111 §5.2.2.1, §5.3)."""
+    for directive in response.headers.get("cache-control", "").split(","):
+        name, _, value = directive.strip().partition("=")
+        if name.lower() == "max-age" and value.strip().isdigit():
+            return float(value.strip())
+    expires = response.headers.get("expires")
+    if expires:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return max(0.0, parsedate_to_datetime(expires).timestamp() - now)
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
+class RemoteJwks:
+    """A JWKS fetched from its own URL (no discovery) and refreshed on a schedule: the response's max-age (else
+    `default_ttl`, never below `min_ttl`); a failed refresh keeps the keys it has and retries after `retry`.
+    No refetch on an unknown kid. (agentgateway's resource manager: sheet §3.2.)"""
+
+    def __init__(
+        self,
+        http: Callable[[], httpx.AsyncClient],
+        *,
+        now: Callable[[], float],
+        default_ttl: Callable[[], float],
+        min_ttl: Callable[[], float],
+        retry: Callable[[], float],
+        timeout: Callable[[], float] = lambda: 10.0,
+    ) -> None:
+        self.http, self.now, self.timeout = http, now, timeout
+        self.default_ttl, self.min_ttl, self.retry = default_ttl, min_ttl, retry
+        self.url: str | None = None
+        self.keys = Keys(None, None, None)
+        self.next_fetch = -1e18
+        self.fetches = 0
+        self._lock = LoopLocal(asyncio.Lock)
+
+    def clear(self) -> None:
+        self.url, self.keys, self.next_fetch = None, Keys(None, None, None), -1e18
+
+    async def get(self, url: str) -> Keys:
+        async with self._lock.get():
+            if self.url != url:
+                self.clear()
+                self.url = url
+            if self.now() >= self.next_fetch:
+                await self._refresh(url)
+            return self.keys
+
+    async def _refresh(self, url: str) -> None:
+        self.fetches += 1
+        try:
+            response = await self.http().get(url, timeout=self.timeout())
+            jwks = _check_jwks(url, response)
+        except httpx.HTTPError as exc:
+            error = f"cannot fetch the JWKS at {url} ({type(exc).__name__}: {exc})"
+        except ValueError as exc:
+            error = str(exc)
+        else:
+            age = max_age_of(response, self.now())
+            self.keys = Keys(None, jwks, None)
+            self.next_fetch = self.now() + max(self.min_ttl(), self.default_ttl() if age is None else age)
+            return
+        held = self.keys.jwks
+        self.keys = Keys(None, held, None if held else error, refresh_error=error if held else None)
+        self.next_fetch = self.now() + self.retry()

@@ -43,7 +43,7 @@ SECRET_NAMES = frozenset(
         "client_secret", "password", "code_verifier", "code", "refresh_token", "access_token", "id_token",
         "id_token_hint", "subject_token", "actor_token", "token", "assertion", "client_assertion",
         "api_key", "x-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie",
-        "x-amz-security-token", "x-authstage-token", "private_key", "secret",
+        "x-amz-security-token", "x-authstage-token", "private_key", "secret", "secrets",
     }
 )  # fmt: skip
 # Names whose values are often tokens worth decoding for the record's `tokens` list.

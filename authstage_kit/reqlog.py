@@ -22,9 +22,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from authstage_kit import redact
 from authstage_kit.clock import Clock
 
-__all__ = ["CAPTURE_LIMIT", "CONTROL_PREFIX", "Record", "RequestLog", "RequestLogMiddleware"]
+__all__ = ["CAPTURE_LIMIT", "CONTROL_PREFIX", "REASON_HEADER", "Record", "RequestLog", "RequestLogMiddleware"]
 
 CONTROL_PREFIX = "/_authstage"
+REASON_HEADER = "x-authstage-reason"
 CAPTURE_LIMIT = 65536  # bytes of each body kept while a request is served; the record keeps redact.MAX_TEXT of them
 Record = dict[str, Any]
 
@@ -97,9 +98,10 @@ class _Tee:
 class RequestLogMiddleware:
     """Pure ASGI middleware writing one record per request outside ``/_authstage/`` to ``log``."""
 
-    def __init__(self, app: ASGIApp, *, log: RequestLog) -> None:
+    def __init__(self, app: ASGIApp, *, log: RequestLog, reason_header: Callable[[], bool] | None = None) -> None:
         self.app = app
         self.log = log
+        self.reason_header = reason_header or (lambda: False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("path", "").startswith(CONTROL_PREFIX + "/"):
@@ -126,13 +128,22 @@ class RequestLogMiddleware:
                     self._write(exchange)
             if exchange.pending is not None:
                 start, exchange.pending = exchange.pending, None
-                await send(start)
+                await send(self._with_reason(start, scope))
             await send(message)
 
         try:
             await self.app(scope, receive_logged, send_logged)
         finally:
             self._write(exchange)
+
+    def _with_reason(self, start: Message, scope: Scope) -> Message:
+        """The opt-in ``X-Authstage-Reason`` header (docs/control-plane.md): a refusal's reason for clients that
+        cannot read the request log (ASCII, one line, at most 512 characters)."""
+        reason = scope.get("state", {}).get("reason")
+        if not reason or start["status"] < 400 or not self.reason_header():
+            return start
+        value = " ".join(str(reason).split()).encode("ascii", "backslashreplace")[:512]
+        return {**start, "headers": [*start.get("headers", []), (REASON_HEADER.encode(), value)]}
 
     def _write(self, exchange: _Exchange) -> None:
         if exchange.recorded:
@@ -166,6 +177,7 @@ class _Exchange:
         reason = state.get("reason")
         if self.status >= 400 and not reason:
             reason = f"HTTP {self.status}"
+        fix = {"fix": state["fix"]} if state.get("fix") else {}
         return {
             "time": self.started,
             "method": self.scope.get("method", ""),
@@ -173,6 +185,7 @@ class _Exchange:
             "query": redact.redact_query(self.scope.get("query_string", b"").decode("latin-1")),
             "status": self.status,
             "reason": reason,
+            **fix,
             "notes": list(state.get("notes", [])),
             "duration_ms": round((time.perf_counter() - self.t0) * 1000, 3),
             "request": {

@@ -146,7 +146,10 @@ ROUTES = [
 
 async def _gateway_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, GatewayError)
-    request.scope.setdefault("state", {})["reason"] = exc.reason
+    state = request.scope.setdefault("state", {})
+    state["reason"] = exc.reason
+    if exc.fix:
+        state["fix"] = exc.fix
     return render(exc)
 
 

@@ -85,25 +85,29 @@ def decide(verdict: Verdict, knobs: Emulator, challenge: BearerChallenge | None 
         return None
     by_name = {c.name: c for c in failed}
 
-    def refuse(status: int, reason: str) -> AuthError:
+    def refuse(status: int, check: Check) -> AuthError:
+        error: AuthError
         if status == 403:
-            return InsufficientScopeError(
-                reason, message=knobs.insufficientScopeMessage, challenge=challenge, id_form=knobs.errorId
+            error = InsufficientScopeError(
+                check.reason, message=knobs.insufficientScopeMessage, challenge=challenge, id_form=knobs.errorId
             )
-        return InvalidTokenError(reason, challenge=challenge, id_form=knobs.errorId)
+        else:
+            error = InvalidTokenError(check.reason, challenge=challenge, id_form=knobs.errorId)
+        error.fix = check.fix
+        return error
 
     if header := by_name.get("header"):
         message = knobs.missingTokenMessage if header.reason == NO_HEADER else INVALID_BEARER_TOKEN
         return InvalidTokenError(header.reason, message=message, challenge=challenge, id_form=knobs.errorId)
     if parse := by_name.get("parse"):
-        return refuse(401, parse.reason)
+        return refuse(401, parse)
     if iss := by_name.get("iss"):
-        return refuse(knobs.issuerMismatchStatus, iss.reason)
+        return refuse(knobs.issuerMismatchStatus, iss)
     token_fail = [c for c in failed if c.name != "scope"]
     if token_fail:
         claim_only = all(c.name.startswith("customClaims[") for c in token_fail)
-        return refuse(knobs.customClaimsFailureStatus if claim_only else 401, token_fail[0].reason)
-    return refuse(403, failed[0].reason)
+        return refuse(knobs.customClaimsFailureStatus if claim_only else 401, token_fail[0])
+    return refuse(403, failed[0])
 
 
 def sigv4_principal(authorization: str | None, knobs: Emulator) -> Principal:

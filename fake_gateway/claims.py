@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from authstage_kit.jwks import Keys
 from fake_gateway.settings import ClaimRule, Emulator, JwtConfig
@@ -32,6 +32,14 @@ __all__ = [
     "claim_names",
     "scopes_of",
 ]
+
+
+class TimeKnobs(Protocol):
+    """What the time checks read (the AgentCore `Emulator`, or another dialect's knobs)."""
+
+    leewaySeconds: float
+    requireExp: bool
+    rejectFutureIat: bool
 
 
 def claim_names(jwt: JwtConfig) -> list[str]:
@@ -81,7 +89,7 @@ def _not_a_number(name: str, value: Any) -> Check:
     return Check(name, False, f"{name} {value!r:.60} is not a number", f"{name} is seconds since the epoch")
 
 
-def check_exp(claims: dict[str, Any], knobs: Emulator, now: float, *, verified: bool) -> Check:
+def check_exp(claims: dict[str, Any], knobs: TimeKnobs, now: float, *, verified: bool) -> Check:
     """RFC 7519 §4.1.4 with knob `leewaySeconds`; a token without exp fails unless knob `requireExp` is off."""
     exp = claims.get("exp")
     if exp is None:
@@ -105,7 +113,7 @@ def check_exp(claims: dict[str, Any], knobs: Emulator, now: float, *, verified: 
     return Check("exp", True, f"valid until {_iso(exp_at)} ({exp_at - now:.0f} s left)")
 
 
-def check_nbf(claims: dict[str, Any], knobs: Emulator, now: float) -> Check:
+def check_nbf(claims: dict[str, Any], knobs: TimeKnobs, now: float) -> Check:
     """RFC 7519 §4.1.5 with knob `leewaySeconds`; optional."""
     nbf = claims.get("nbf")
     if nbf is None:
@@ -122,7 +130,7 @@ def check_nbf(claims: dict[str, Any], knobs: Emulator, now: float) -> Check:
     return Check("nbf", True, f"valid since {_iso(nbf_at)}")
 
 
-def check_iat(claims: dict[str, Any], knobs: Emulator, now: float) -> Check:
+def check_iat(claims: dict[str, Any], knobs: TimeKnobs, now: float) -> Check:
     """Knob `rejectFutureIat` (AWS API Gateway JWT authorizer analogy; AgentCore UNKNOWN): iat <= now + leeway."""
     iat = claims.get("iat")
     if not knobs.rejectFutureIat:
@@ -146,15 +154,15 @@ def check_iat(claims: dict[str, Any], knobs: Emulator, now: float) -> Check:
 # --- iss (RFC 9068 §4: "MUST exactly match"; sheet §3)
 
 
-def check_iss(claims: dict[str, Any], keys: Keys) -> Check:
-    """`iss` equals the discovery document's `issuer`, byte for byte."""
+def check_iss(claims: dict[str, Any], keys: Keys, *, label: str = "the discovery issuer") -> Check:
+    """`iss` equals the discovery document's `issuer` (`label` names where it comes from), byte for byte."""
     iss = claims.get("iss")
     if keys.discovery is None:
         return Check("iss", None, "not evaluated: no discovery document")
     expected = keys.discovery["issuer"]
     if iss == expected:
-        return Check("iss", True, f"iss equals the discovery issuer {expected!r}")
-    reason = f"iss {iss!r} is not the discovery issuer {expected!r} (exact string compare)"
+        return Check("iss", True, f"iss equals {label} {expected!r}")
+    reason = f"iss {iss!r} is not {label} {expected!r} (exact string compare)"
     return Check("iss", False, reason, _iss_fix(str(iss or ""), str(expected)))
 
 
@@ -178,26 +186,27 @@ def _iss_fix(iss: str, expected: str) -> str:
 # --- aud / allowedAudience (RFC 7519 §4.1.3; DOC inbound-jwt-authorizer)
 
 
-def check_aud(claims: dict[str, Any], jwt: JwtConfig) -> Check:
-    """One value of `aud` (a string or an array) is in allowedAudience; exact compare. Not run when unset."""
+def check_aud(claims: dict[str, Any], jwt: JwtConfig, *, setting: str = "allowedAudience") -> Check:
+    """One value of `aud` (a string or an array) is in allowedAudience (`setting` names the config key); exact
+    compare. Not run when unset."""
     if jwt.audiences is None or jwt.authenticate_only:
-        return Check("aud", None, "allowedAudience not configured")
+        return Check("aud", None, f"{setting} not configured")
     aud = claims.get("aud")
     values = [aud] if isinstance(aud, str) else [str(a) for a in aud] if isinstance(aud, list) else []
     allowed = list(jwt.audiences)
     if any(v in allowed for v in values):
-        return Check("aud", True, f"aud {aud!r} matches allowedAudience {allowed}")
+        return Check("aud", True, f"aud {aud!r} matches {setting} {allowed}")
     if aud is None:
         fix = (
             "Cognito access tokens carry no aud (they carry client_id): use allowedClients instead (U1)"
             if "client_id" in claims
-            else "request the token for an audience in allowedAudience"
+            else f"request the token for an audience in {setting}"
         )
-        return Check("aud", False, f"the token has no aud claim; allowedAudience is {allowed}", fix)
-    return Check("aud", False, f"aud {aud!r} not in allowedAudience {allowed}", _aud_fix(values, allowed))
+        return Check("aud", False, f"the token has no aud claim; {setting} is {allowed}", fix)
+    return Check("aud", False, f"aud {aud!r} not in {setting} {allowed}", _aud_fix(values, allowed, setting))
 
 
-def _aud_fix(values: list[str], allowed: list[str]) -> str:
+def _aud_fix(values: list[str], allowed: list[str], setting: str = "allowedAudience") -> str:
     """The IdP trap behind an audience mismatch: trailing slash, Entra v1/v2 GUID vs api:// (U4)."""
     fix = (
         f"request a token for one of {allowed} (Auth0: `audience`; Okta: the AS audiences), or allow {values[0]!r}"
@@ -208,8 +217,8 @@ def _aud_fix(values: list[str], allowed: list[str]) -> str:
         for a in allowed:
             if v != a and v.rstrip("/") == a.rstrip("/"):
                 fix = (
-                    f"aud {v!r} and allowedAudience {a!r} differ only by a trailing slash: the comparison "
-                    "is exact; use the string the IdP puts in aud (the API identifier) in allowedAudience"
+                    f"aud {v!r} and {setting} {a!r} differ only by a trailing slash: the comparison "
+                    f"is exact; use the string the IdP puts in aud (the API identifier) in {setting}"
                 )
             elif a == f"api://{v}":
                 fix = f"Entra v2 tokens carry the bare application GUID in aud: put {v!r} in allowedAudience (U4)"

@@ -49,6 +49,9 @@ class GatewayControl(ServiceControl[Gateway]):
     def enabled(self) -> bool:
         return self.config.emulator.controlPlane
 
+    def reason_header(self) -> bool:
+        return self.config.emulator.reasonHeader
+
     def max_records(self) -> int:
         return self.config.emulator.logRecordsMax
 

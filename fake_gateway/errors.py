@@ -273,6 +273,7 @@ class GatewayError(Exception):
 
     status: int
     reason: str
+    fix: str | None = None  # what to change (an authorizer check's fix), shown beside the reason in the log
     media_type: str = "application/json"
 
     @property

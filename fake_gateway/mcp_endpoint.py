@@ -19,6 +19,7 @@ from typing import Any
 
 from mcp.shared.dispatcher import ProgressFnT
 from mcp.shared.inbound import ERROR_CODE_HTTP_STATUS, InboundLadderRejection, classify_inbound_request
+from mcp_types import SERVER_INFO_META_KEY
 from mcp_types import methods as wire
 from pydantic import ValidationError
 
@@ -375,7 +376,20 @@ class McpEndpoint:
             if call.method in wire.CACHEABLE_METHODS:
                 result.setdefault("ttlMs", 0)
                 result.setdefault("cacheScope", "private")
+            self._stamp_server_info(call.method, result)
         return result, {}
+
+    def _stamp_server_info(self, method: str, result: dict[str, Any]) -> None:
+        """2026-07-28 `ResultMetaObject`: "Servers SHOULD include [`io.modelcontextprotocol/serverInfo`] on every
+        response unless specifically configured not to do so" (schema 2026-07-28; mcp_types
+        `ResultMetaObject`). What AgentCore sends is UNKNOWN: knob `emulator.serverInfoMeta`."""
+        where = self.knobs.serverInfoMeta
+        if where == "none" or (where == "discover-only" and method != "server/discover"):
+            return
+        meta = result.get("_meta")
+        meta = dict(meta) if isinstance(meta, dict) else {}
+        meta.setdefault(SERVER_INFO_META_KEY, self.knobs.serverInfo.model_dump())
+        result["_meta"] = meta
 
     def _validate_params(self, call: _Call, params: dict[str, Any]) -> None:
         """Params against the wire schema of the negotiated version (mcp_types), or -32601/-32602."""

@@ -91,6 +91,8 @@ class Emulator(BaseModel):
     """Override the PRM `resource` (default `<origin>/mcp`)."""
     controlPlane: bool = True
     """Serve /_authstage/ (off: those paths answer like unknown paths)."""
+    reasonHeader: bool = False
+    """Opt-in: refusals carry their reason in an X-Authstage-Reason response header (AgentCore sends none)."""
     applicationLogFile: str | None = None
     """Also append APPLICATION_LOGS records here (JSON lines)."""
     logRecordsMax: int = Field(default=5000, ge=10)
@@ -143,6 +145,9 @@ class Emulator(BaseModel):
     """initialize with a version outside supportedVersions: negotiate down or -32602."""
     serverInfo: ServerInfo = Field(default_factory=ServerInfo)
     """initialize serverInfo (DOC example)."""
+    serverInfoMeta: Literal["every-result", "discover-only", "none"] = "every-result"
+    """2026-07-28: where `_meta["io.modelcontextprotocol/serverInfo"]` is sent (spec: SHOULD on every response;
+    AgentCore UNKNOWN)."""
     toolsPageSize: int = Field(default=100, ge=1, le=10000)
     """tools/list page size (UNKNOWN)."""
     unknownToolResponse: Literal["jsonrpc", "http404"] = "jsonrpc"

@@ -17,7 +17,16 @@ from authstage_kit.ids import random_string
 from fake_idp import errors, pkce
 from fake_idp.audience import Target, resolve_target, split_scope, user_flow_policy
 from fake_idp.context import Ctx
-from fake_idp.login import after_login, consented, finish, session_of, usable_connections
+from fake_idp.login import (
+    after_login,
+    auto_approval,
+    bind_device,
+    consented,
+    device_of,
+    finish,
+    session_of,
+    usable_connections,
+)
 from fake_idp.response_mode import RESPONSE_MODES, send_back
 from fake_idp.state import AuthTxn
 from fake_idp.tenant import Api, Client, User
@@ -315,7 +324,9 @@ async def authorize_endpoint(ctx: Ctx) -> Outgoing:
 def start_login(ctx: Ctx, request: AuthorizationRequest) -> Outgoing:
     prompt = set((request.get("prompt") or "").split())
     txn = _transaction(ctx, request, prompt)
-    if ctx.tenant.settings.headless_auto_approve:
+    asked = auto_approval(ctx, request.get("login_hint"))
+    if asked:
+        ctx.note(f"auto-approved without a login page: {asked}")
         return _headless(ctx, request, txn)
     session = session_of(ctx)
     if "none" in prompt:
@@ -329,15 +340,17 @@ def start_login(ctx: Ctx, request: AuthorizationRequest) -> Outgoing:
                 errors.CONSENT_REQUIRED, "prompt=none but consent was never given", "consent_required"
             )
         return finish(ctx, txn, user, consented=True)
+    txn.device = device_of(ctx)
     with ctx.state.lock:
         ctx.state.transactions[txn.txn_id] = txn
     if session is not None and "login" not in prompt:
         user = ctx.tenant.user_by_id(session.user_id)
         if user is not None:
             txn.user_id, txn.auth_time = user.user_id, session.auth_time
-            return after_login(ctx, txn, user)
+            return bind_device(ctx, after_login(ctx, txn, user), txn)
     query = urlencode({"state": txn.txn_id, "login_hint": request.get("login_hint") or ""})
-    return redirect(ctx.url("/u/login") + "?" + query)
+    return bind_device(ctx, redirect(ctx.url("/u/login") + "?" + query), txn)
+
 
 
 def _transaction(ctx: Ctx, request: AuthorizationRequest, prompt: set[str]) -> AuthTxn:

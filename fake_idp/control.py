@@ -61,6 +61,9 @@ class IdpControl(ServiceControl[Tenant]):
     def enabled(self) -> bool:
         return self.tenant.emulator.control_plane
 
+    def reason_header(self) -> bool:
+        return self.tenant.emulator.reason_header
+
     def seed(self) -> int | None:
         return self.tenant.emulator.seed
 

@@ -1,6 +1,8 @@
 """The built-in demo tenant: a "new 2026 tenant" wired for the authstage chain (gateway -> sample MCP server).
 
-Compatibility profile on, strict DCR on, RFC 8414 alias, 2026 discovery, headless auto-approve (alice).
+Compatibility profile on, strict DCR on, RFC 8414 alias, 2026 discovery. A desktop browser sees the login and
+consent pages; a request that asks for it (``login_hint``, or the authstage-browser's User-Agent) is approved
+headlessly (alice unless ``login_hint`` names another user).
 The gateway API uses ``rfc9068_profile_authz`` - what Auth0's own MCP quickstart creates (DOC
 auth4genai create-mcp-api.mdx: ``token_dialect: rfc9068_profile_authz``, RS256, ``enforce_policies: true``) -
 so tokens carry ``aud`` (the gateway's allowedAudience check), ``client_id`` and ``permissions``.
@@ -24,19 +26,23 @@ from fake_idp.tenant import (
     User,
 )
 
-__all__ = ["DEMO_CLIENT_IDS", "DEMO_SUBJECT_TOKEN_TYPE", "MANAGEMENT_CLIENT", "demo_tenant"]
+__all__ = ["AUTO_APPROVE_USER_AGENTS", "DEMO_CLIENT_IDS", "DEMO_SUBJECT_TOKEN_TYPE", "MANAGEMENT_CLIENT", "demo_tenant"]
 
 # 32 alphanumerics like Auth0's client ids, but obviously fake.
 DEMO_CLIENT_IDS = {
     "demo-m2m": "DEMOm2mClient0000000000000000001",
     "gateway-outbound": "DEMOgatewayOutbound0000000000002",
     "demo-cli": "DEMOcliNativeApp0000000000000003",
-    "api-explorer": "DEMOapiExplorerApp00000000000004",
+    "demo-m2m-basic": "DEMOm2mBasicAuth0000000000000004",
+    "api-explorer": "DEMOapiExplorerApp00000000000005",
 }
 # The tenant's "API Explorer Application": the M2M app Auth0 creates to call its Management API (DOC
 # get-access-tokens-for-test, "Create and authorize a machine-to-machine application"), granted every scope
 # of the emulated Management API endpoints.
 MANAGEMENT_CLIENT = "api-explorer"
+# The headless clients of authstage (harness `authstage-browser`, the scenario replayer): their /authorize asks
+# for auto-approval by User-Agent.
+AUTO_APPROVE_USER_AGENTS = ("authstage-browser/", "authstage-replay/")
 # The Custom Token Exchange profile type of the demo (reserved urn:ietf types cannot be profiles).
 DEMO_SUBJECT_TOKEN_TYPE = "urn:authstage:token-type:gateway-access-token"
 
@@ -58,8 +64,9 @@ def demo_tenant(
             dynamic_client_registration_security_mode="strict",
             discovery_profile="2026",
             rfc8414_metadata="alias",
-            headless_auto_approve=True,
             headless_default_user="alice@example.test",
+            auto_approve_login_hint=True,
+            auto_approve_user_agents=list(AUTO_APPROVE_USER_AGENTS),
         ),
         apis=_apis(gateway_resource, mcp_resource),
         clients=_clients(),
@@ -123,6 +130,16 @@ def _clients() -> list[Client]:
             token_endpoint_auth_method="client_secret_post",
         ),
         Client(
+            # The SDKs' client-credentials helpers (TypeScript SDK, FastMCP) default to HTTP Basic (RFC 6749
+            # §2.3.1); Auth0 refuses a method the client is not registered for, so the demo has one of each.
+            name="demo-m2m-basic",
+            client_id=ids["demo-m2m-basic"],
+            client_secret="demo-secret-not-for-production-m2m-basic-0004",
+            app_type="non_interactive",
+            grant_types=["client_credentials"],
+            token_endpoint_auth_method="client_secret_basic",
+        ),
+        Client(
             name="gateway-outbound",
             client_id=ids["gateway-outbound"],
             client_secret="demo-secret-not-for-production-gateway-0002",
@@ -147,6 +164,7 @@ def _client_grants(gateway_resource: str, mcp_resource: str) -> list[ClientGrant
     ids = DEMO_CLIENT_IDS
     return [
         ClientGrant(client_id=ids["demo-m2m"], audience=gateway_resource, scope=["mcp:tools"]),
+        ClientGrant(client_id=ids["demo-m2m-basic"], audience=gateway_resource, scope=["mcp:tools"]),
         ClientGrant(client_id=ids["gateway-outbound"], audience=mcp_resource, scope=["search:read"]),
         ClientGrant(
             default_for="third_party_clients",

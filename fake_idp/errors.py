@@ -218,6 +218,32 @@ MALFORMED_BODY = "Malformed request body: {detail}"
 INVALID_PARAMETER = "Invalid value for parameter: {name}"
 BODY_TOO_LARGE = "Request entity too large"
 
+# --- Actions (fake_idp/triggers.py) ----------------------------------------------------------------------
+# DOC credentials-exchange-api-object.mdx: api.access.deny(code, reason), code one of these; statuses from the
+# Hooks predecessor (auth0/docs articles/hooks/extensibility-points/client-credentials-exchange.md: "HTTP 400
+# { "error": "invalid_scope", ... }", invalid_request 400, server_error 500) and the CTE api (below).
+CREDENTIALS_EXCHANGE_DENY_CODES = {"invalid_scope": 400, "invalid_request": 400, "server_error": 500}
+# DOC custom-token-exchange-api-object.mdx: deny(code, reason): "invalid_request: Returns a 400 status code;
+# server_error: Returns 500 status code; If you use your own error code, it returns a 400 status code."
+# rejectInvalidSubjectToken(reason): "rejected with a 400 Bad Request error response with the error code
+# invalid_request"; the reason is the error_description.
+TOKEN_EXCHANGE_DENY_STATUS = {"invalid_request": 400, "server_error": 500}
+# DOC (Hooks client-credentials-exchange.md): a plain thrown Error -> HTTP 500 {"error": "server_error",
+# "error_description": <the message>}; INFERRED to hold for an Action that throws or times out.
+ACTION_FAILED = "server_error"
+# COMMUNITY nextjs-auth0#738 (a post-login Action that failed to compile): the callback got
+# "access_denied (<the Action's error message>)"; #1753: api.access.deny('error_email_unverified') arrives as
+# "access_denied (error_email_unverified)". Post-login denials and failures are access_denied + the text.
+POST_LOGIN_DENIED = "access_denied"
+# INFERRED: the text when a Custom Token Exchange Action set no user (DOC: "Exactly one of
+# api.authentication.setUserByConnection api.authentication.setUserById must be called").
+TOKEN_EXCHANGE_NO_USER = "The Custom Token Exchange Action did not set a user"
+# INFERRED: setUserById with a user the tenant does not have (DOC: "This must be an existing user.").
+TOKEN_EXCHANGE_UNKNOWN_USER = "User not found: {user_id}"
+# DOC custom-claims-migration.mdx: over 100KB of custom claims "the authentication transaction will fail with an
+# error" (the error text is INFERRED).
+CUSTOM_CLAIMS_TOO_LARGE = "The custom claims payload of the {token} exceeds 100KB"
+
 # ---------------------------------------------------------------------------------------------------------
 # /authorize (sheet §5.2)
 # ---------------------------------------------------------------------------------------------------------
@@ -255,6 +281,9 @@ UNSUPPORTED_RESPONSE_TYPE = "Unsupported response type: {response_type}"
 UNSUPPORTED_RESPONSE_MODE = "Unsupported response mode: {response_mode}"
 UNSUPPORTED_CHALLENGE_METHOD = "Unsupported code_challenge_method: {method}. Only S256 is supported."
 USER_BLOCKED = "user is blocked"
+# INFERRED: Auth0's text for a login form posted outside the browser that started the transaction is not recorded;
+# its Universal Login answers such a form with the error page (sheet §8).
+LOGIN_FORM_FORGED = "Invalid state: this login was started in another browser. Start again from the application."
 # Title of Auth0's universal error page (sheet §8 "Oops!, something went wrong").
 ERROR_PAGE_TITLE = "Oops!, something went wrong"
 
@@ -267,6 +296,12 @@ DCR_DISABLED = "dynamic client registration is disabled"
 # INFERRED: RFC 7591 §3.2.2 error codes; Auth0's texts are not recorded.
 DCR_REDIRECT_URIS_REQUIRED = "redirect_uris is required"
 DCR_INVALID_REDIRECT_URI = "Invalid redirect URI: {uri}"
+# Schemes that run code or carry content in the browser instead of reaching a client (RFC 9700 §4.1.1 open
+# redirector / XSS, RFC 7591 §5): refused at registration. Peers do the same (coder.com docs "OAuth2 provider
+# callback URL schemes": javascript:, data:, file:, ftp:; cloudflare/workers-oauth-provider 1.2.1 "dangerous
+# scheme"; modelcontextprotocol/python-sdk#2629). Auth0's exact text for them is NOT FOUND (INFERRED: the same
+# invalid_redirect_uri as any bad URI).
+DCR_DANGEROUS_SCHEMES = ("javascript", "data", "vbscript", "file")
 DCR_UNSUPPORTED_AUTH_METHOD = "token_endpoint_auth_method must be one of: none, client_secret_post"
 DCR_INVALID_BODY = "The request body must be a JSON object"
 DCR_INVALID_FIELD = "Invalid value for {name}"

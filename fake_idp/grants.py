@@ -17,6 +17,7 @@ from fake_idp.context import Ctx
 from fake_idp.state import AuthCode, RefreshRecord, new_refresh_token
 from fake_idp.tenant import Api, Client, ClientGrant, User
 from fake_idp.tokens import mint_access_token, mint_id_token, mint_opaque_token
+from fake_idp.triggers import Login, Outcome, credentials_exchange, post_login, remember_userinfo_claims
 
 __all__ = [
     "AuthorizationCodeGrant",
@@ -74,6 +75,7 @@ class ClientCredentialsGrant(Grant):
         self.check_grant_type()
         api = self._api()
         scopes = self._scopes(api, self._client_grant(api))
+        actions = credentials_exchange(self.ctx, client=self.client, api=api, scopes=scopes, params=self.params)
         permissions = list(scopes) if api.token_dialect.endswith("_authz") else None
         minted = mint_access_token(
             self.ctx,
@@ -83,6 +85,7 @@ class ClientCredentialsGrant(Grant):
             scopes=scopes,
             permissions=permissions,
             gty="client-credentials",
+            custom=actions.access_claims,
         )
         # CAPTURE go-auth0 TestLoginWithClientCredentials: scope omitted when no scopes were granted.
         body: dict[str, Any] = {"access_token": minted.token}
@@ -192,8 +195,10 @@ def user_token_response(
     gty: str | None = None,
     act: dict[str, Any] | None = None,
     refresh: str | None = None,
+    custom: Outcome | None = None,
 ) -> dict[str, Any]:
-    """Access token (JWT for an API, opaque for userinfo) + ID token if ``openid`` was granted.
+    """Access token (JWT for an API, opaque for userinfo) + ID token if ``openid`` was granted; ``custom``: what
+    the post-login Actions added (``triggers.post_login``).
 
     Returns the pieces: ``access_token``, ``id_token`` (maybe), ``refresh_token`` (if given) and ``expires_in``.
     """
@@ -209,15 +214,19 @@ def user_token_response(
             gty=gty,
             openid=openid,
             act=act,
+            custom=custom.access_claims if custom else None,
         )
     else:
         at = mint_opaque_token(ctx, sub=user.user_id, client=client, scopes=scopes)
     pieces: dict[str, Any] = {"access_token": at.token, "expires_in": at.expires_in}
     if openid and ctx.security_mode(client) != "strict":
         idt = mint_id_token(
-            ctx, client=client, user=user, scopes=scopes, nonce=nonce, auth_time=auth_time, act=act
-        )
+            ctx, client=client, user=user, scopes=scopes, nonce=nonce, auth_time=auth_time, act=act,
+            custom=custom.id_claims if custom else None,
+        )  # fmt: skip
         pieces["id_token"] = idt.token
+        if custom:
+            remember_userinfo_claims(ctx, at.token, custom, scopes)
     if refresh:
         pieces["refresh_token"] = refresh
     return pieces
@@ -240,18 +249,23 @@ class AuthorizationCodeGrant(Grant):
         self._check_resource(rec)
         user, api = self._subject(rec)
         _, permissions = user_scopes(self.ctx, self.client, user, api, rec.scopes, None)
+        transaction = {"redirect_uri": rec.redirect_uri, "response_type": ["code"]}
+        login = post_login(
+            self.ctx, Login(self.client, user, api, rec.scopes, "oidc-basic-profile", self.params, transaction)
+        )
         pieces = user_token_response(
             self.ctx,
             self.client,
             user,
             api,
-            rec.scopes,
+            login.scopes,
             permissions,
             nonce=rec.nonce,
             auth_time=rec.auth_time,
             refresh=self._refresh_token(rec, user, api),
+            custom=login,
         )
-        return _ordered(pieces, rec.scopes)
+        return _ordered(pieces, login.scopes)
 
     def _code(self) -> AuthCode:
         """RFC 6749 §4.1.3: the code exists, is unused, unexpired, was issued to this client for this callback."""
@@ -360,8 +374,10 @@ class RefreshTokenGrant(Grant):
         if rec.api_identifier is not None and api is None:
             raise errors.invalid_refresh_token(reason=f"API {rec.api_identifier!r} was removed")
         scopes, permissions = user_scopes(ctx, client, user, api, self._narrowed(rec), None)
+        login = post_login(ctx, Login(client, user, api, scopes, "oauth2-refresh-token", self.params))
+        scopes = login.scopes
         pieces = user_token_response(
-            ctx, client, user, api, scopes, permissions, gty="refresh_token", refresh=new_rt
+            ctx, client, user, api, scopes, permissions, gty="refresh_token", refresh=new_rt, custom=login
         )
         # DOC use-refresh-tokens.mdx order: access_token, expires_in, scope, id_token, token_type.
         body: dict[str, Any] = {"access_token": pieces["access_token"]}

@@ -20,12 +20,17 @@ from fake_idp.tokens import random_code
 from fake_idp.wire import Cookie, Outgoing, html_response, read_params, redirect
 
 __all__ = [
+    "DEVICE_COOKIE",
     "SESSION_COOKIE",
     "TXN_LIFETIME",
     "after_login",
+    "auto_approval",
+    "bind_device",
+    "check_form",
     "consent_get",
     "consent_post",
     "consented",
+    "device_of",
     "finish",
     "login_get",
     "login_post",
@@ -34,7 +39,56 @@ __all__ = [
 ]
 
 SESSION_COOKIE = "auth0"
+# Auth0's Universal Login sets a device-id cookie `did` (OBSERVED in browser sessions); here it binds each login
+# transaction to the browser that started it: the login and consent forms are refused from any other (CSRF).
+DEVICE_COOKIE = "did"
 TXN_LIFETIME = 3600  # seconds a login transaction stays usable (MOCK: Auth0's is not documented)
+
+
+def auto_approval(ctx: Ctx, login_hint: str | None) -> str | None:
+    """Why this /authorize is approved without a page, or None: the tenant says always
+    (``headless_auto_approve``), or the request asks (``login_hint`` under ``auto_approve_login_hint``, a
+    User-Agent of ``auto_approve_user_agents``). A desktop browser asks for neither and sees the pages."""
+    settings = ctx.tenant.settings
+    if settings.headless_auto_approve:
+        return "settings.headless_auto_approve"
+    if login_hint and settings.auto_approve_login_hint:
+        return "login_hint (settings.auto_approve_login_hint)"
+    agent = ctx.request.header("user-agent")
+    for prefix in settings.auto_approve_user_agents:
+        if prefix and agent.startswith(prefix):
+            return f"User-Agent {prefix!r} (settings.auto_approve_user_agents)"
+    return None
+
+
+def device_of(ctx: Ctx) -> str:
+    """This browser's device id: its `did` cookie, or a new one (set by :func:`bind_device`)."""
+    return ctx.request.cookies.get(DEVICE_COOKIE) or random_string(32)
+
+
+def bind_device(ctx: Ctx, response: Outgoing, txn: AuthTxn) -> Outgoing:
+    """Give a browser that has no `did` cookie the one its login transaction `txn` was bound to."""
+    if ctx.request.cookies.get(DEVICE_COOKIE) != txn.device:
+        response.cookies.append(Cookie(DEVICE_COOKIE, txn.device, httponly=True))
+    return response
+
+
+def check_form(ctx: Ctx, txn: AuthTxn) -> None:
+    """CSRF guard of the login and consent forms: posted by the browser that started the transaction (its `did`
+    cookie, SameSite=Lax so a cross-site POST never carries it) and not from another site's page (`Origin`)."""
+    origin = ctx.request.header("origin")
+    if origin and origin != "null" and origin.rstrip("/") != ctx.url("").rstrip("/"):
+        raise errors.AuthorizeError(
+            "invalid_request", errors.LOGIN_FORM_FORGED,
+            reason=f"login form posted from another site (Origin {origin[:80]!r}): CSRF guard",
+        )  # fmt: skip
+    device = ctx.request.cookies.get(DEVICE_COOKIE, "")
+    if not txn.device or not secrets.compare_digest(device.encode(), txn.device.encode()):
+        raise errors.AuthorizeError(
+            "invalid_request", errors.LOGIN_FORM_FORGED,
+            reason="login form posted by a browser that did not start this login (no matching `did` cookie): "
+            "CSRF guard",
+        )  # fmt: skip
 
 
 def usable_connections(ctx: Ctx, client: Client) -> list[str]:
@@ -141,6 +195,7 @@ def _password_ok(user: User | None, password: str) -> bool:
 async def login_post(ctx: Ctx) -> Outgoing:
     form = read_params(ctx.request)
     txn = _txn(ctx, form.get("state"))
+    check_form(ctx, txn)
     client = ctx.find_client(txn.client_id)
     user = ctx.tenant.user_by_email(form.get("username", ""))
     ok = _password_ok(user, form.get("password", ""))
@@ -196,6 +251,7 @@ async def consent_get(ctx: Ctx) -> Outgoing:
 async def consent_post(ctx: Ctx) -> Outgoing:
     form = read_params(ctx.request)
     txn = _txn(ctx, form.get("state"))
+    check_form(ctx, txn)
     user = ctx.tenant.user_by_id(txn.user_id or "")
     client = ctx.find_client(txn.client_id)
     if user is None or client is None:

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from fake_idp import errors, pages
 from fake_idp.context import Ctx
-from fake_idp.login import SESSION_COOKIE
+from fake_idp.login import SESSION_COOKIE, auto_approval
 from fake_idp.tenant import Client
 from fake_idp.tokens import verify_own_jwt
 from fake_idp.wire import Cookie, Outgoing, html_response, read_params, redirect
@@ -77,7 +77,7 @@ async def oidc_logout(ctx: Ctx) -> Outgoing:
         raise _page_error(
             errors.LOGOUT_URL_NOT_ALLOWED, f"{target!r} is not an Allowed Logout URL of the app or tenant"
         )
-    confirmed = bool(hint) or params.get("action") == "accept" or ctx.tenant.settings.headless_auto_approve
+    confirmed = bool(hint) or params.get("action") == "accept" or auto_approval(ctx, None) is not None
     if not confirmed:
         keep = {k: v for k, v in params.items() if k in CONFIRM_FIELDS}
         return html_response(pages.logout_page(action=ctx.url("/oidc/logout"), params=keep, done=False))

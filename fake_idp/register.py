@@ -174,8 +174,15 @@ def _redirect_uris(uris: Any) -> list[str]:
             "invalid_redirect_uri",
         )
     for uri in uris:
+        shown = uri[:200] if isinstance(uri, str) else repr(uri)[:200]
+        scheme = uri.split(":", 1)[0].strip().lower() if isinstance(uri, str) and ":" in uri else ""
+        if scheme in errors.DCR_DANGEROUS_SCHEMES:
+            raise _meta_error(
+                errors.DCR_INVALID_REDIRECT_URI.format(uri=shown),
+                f"redirect URI scheme {scheme!r}: runs in the browser instead of reaching a client (RFC 9700 §4.1.1)",
+                "invalid_redirect_uri",
+            )
         if not _redirect_uri_ok(uri):
-            shown = uri[:200] if isinstance(uri, str) else repr(uri)[:200]
             raise _meta_error(
                 errors.DCR_INVALID_REDIRECT_URI.format(uri=shown),
                 "redirect URI is not an absolute URI without fragment",

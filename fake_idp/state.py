@@ -19,6 +19,7 @@ from authstage_kit.ids import URLSAFE, random_string
 from fake_idp.tenant import Client
 
 __all__ = [
+    "ActionsRuntime",
     "AuthCode",
     "AuthTxn",
     "FixedWindow",
@@ -54,6 +55,7 @@ class AuthTxn:
     user_id: str | None = None
     auth_time: float | None = None
     force_consent: bool = False
+    device: str = ""  # the browser that started it (its `did` cookie); the login and consent forms must match
 
 
 @dataclass
@@ -121,6 +123,18 @@ class FixedWindow:
 
 
 @dataclass
+class ActionsRuntime:
+    """What Actions leave behind (``triggers.py``): metadata they set (DOC: persisted on the user profile),
+    ``api.cache`` entries per trigger, login counts (``event.stats.logins_count``), and the ID-token custom
+    claims ``/userinfo`` also returns (DOC custom-claims-migration.mdx), by access token."""
+
+    metadata: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    cache: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    logins: dict[str, int] = field(default_factory=dict)
+    userinfo_claims: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
 class RuntimeState:
     lock: threading.RLock = field(default_factory=threading.RLock)
     codes: dict[str, AuthCode] = field(default_factory=dict)
@@ -133,6 +147,7 @@ class RuntimeState:
     windows: dict[str, FixedWindow] = field(default_factory=dict)
     jwks_requests: int = 0
     opaque_key: OctKey = field(default_factory=lambda: OctKey.generate_key(256))
+    actions: ActionsRuntime = field(default_factory=ActionsRuntime)
 
     def window(self, name: str, limit: int, seconds: float) -> FixedWindow:
         win = self.windows.get(name)

@@ -18,6 +18,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from fake_idp.actions import Action, ActionsEmulator, rebase_code_files
+from fake_idp.actions_node import check_actions
+
 __all__ = [
     "Api",
     "Client",
@@ -247,6 +250,9 @@ class Client(_Model):
         default=None,
         description="CIMD: the client metadata URL this client was imported from; usable as client_id.",
     )
+    client_metadata: dict[str, str] = Field(
+        default_factory=dict, description="Management API client_metadata; Actions read it as event.client.metadata."
+    )
 
     def security_mode(self, default: str) -> str | None:
         if self.is_first_party:
@@ -291,6 +297,15 @@ class User(_Model):
     permissions: dict[str, list[str]] = Field(
         default_factory=dict, description="API name or identifier -> permissions (RBAC role assignments)."
     )
+    roles: list[str] = Field(
+        default_factory=list, description="Names of the user's roles (Actions: event.authorization.roles)."
+    )
+    app_metadata: dict[str, Any] = Field(
+        default_factory=dict, description="Management API app_metadata (Actions: event.user.app_metadata)."
+    )
+    user_metadata: dict[str, Any] = Field(
+        default_factory=dict, description="Management API user_metadata (Actions: event.user.user_metadata)."
+    )
 
 
 class Connection(_Model):
@@ -329,6 +344,10 @@ class TokenExchangeProfile(_Model):
     subject_token_type: str = Field(min_length=1, max_length=200)
     type: Literal["custom_authentication"] = "custom_authentication"
     action: TokenExchangeAction = Field(default_factory=TokenExchangeAction)
+    action_id: str | None = Field(
+        default=None,
+        description="The custom-token-exchange Action (tenant actions, by name) that runs instead of `action`.",
+    )
 
     @field_validator("subject_token_type")
     @classmethod
@@ -399,6 +418,16 @@ class TenantSettings(_Model):
     )
     headless_default_user: str | None = Field(
         default=None, description="Email used when login_hint is absent."
+    )
+    auto_approve_login_hint: bool = Field(
+        default=False,
+        description="Emulator: an /authorize that carries login_hint logs that user in and consents without a "
+        "page (the request asks for it). Auth0 only prefills the login page with it (DOC authorize).",
+    )
+    auto_approve_user_agents: list[str] = Field(
+        default_factory=list,
+        description="Emulator: User-Agent prefixes whose /authorize is approved without a page (the "
+        "authstage-browser and the scenario replayer); every other browser sees the login and consent pages.",
     )
 
 
@@ -559,6 +588,11 @@ class Emulator(_Model):
     control_plane: bool = Field(
         default=True, description="Serve /_authstage/ (off: it answers like an unknown path)."
     )
+    reason_header: bool = Field(
+        default=False,
+        description="Opt-in: every refusal carries the emulator's reason in an X-Authstage-Reason response header "
+        "(for clients that cannot read the request log). Auth0 sends no such header.",
+    )
     seed: int | None = Field(
         default=None,
         description="Seeded ids: jti, codes, refresh tokens, DCR client ids and secrets, session and transaction "
@@ -601,6 +635,7 @@ class Emulator(_Model):
     )
     log_max_records: int = Field(default=10000, ge=10, le=1_000_000)
     max_body_bytes: int = Field(default=65536, ge=1024, le=10_485_760)
+    actions: ActionsEmulator = Field(default_factory=ActionsEmulator)
     token_profiles: dict[str, TokenProfile] = Field(
         default_factory=dict,
         description="API name or identifier -> the vendor whose access-token shape its tokens take: cognito (no "
@@ -651,6 +686,9 @@ class Tenant(_Model):
     token_exchange_profiles: list[TokenExchangeProfile] = Field(default_factory=list)
     management_api: ManagementApi | None = Field(
         default=None, description="Serve the Management API v2 subset for this audience (see ManagementApi)."
+    )
+    actions: list[Action] = Field(
+        default_factory=list, description="Auth0 Actions, run per trigger in list order (fake_idp/actions.py)."
     )
     keys: Keys = Field(default_factory=Keys)
     faults: Faults = Field(default_factory=Faults)
@@ -735,6 +773,8 @@ class Tenant(_Model):
         da = self.settings.default_audience
         if da is not None and da not in identifiers:
             problems.append(f"settings.default_audience: {da!r} is not the identifier of any API")
+        profile_actions = [p.action_id for p in self.token_exchange_profiles]
+        problems += check_actions(self.actions, profile_actions, self.emulator.actions.node_path)
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -765,6 +805,7 @@ class Tenant(_Model):
             )
         if isinstance(doc.get("idp"), dict) and len(doc) > 1 and "apis" not in doc:
             doc = doc["idp"]  # a stack file's idp: section
+        rebase_code_files(doc, p.parent)
         return cls.load(doc, source=str(p))
 
     @classmethod

@@ -1,8 +1,10 @@
 """RFC 8693 token exchange as Auth0 does it: Custom Token Exchange (DOC custom-token-exchange, 2025-2026).
 
 A request names a ``subject_token_type``; the tenant maps it to a profile whose Action validates the
-subject token, sets the user and optionally an actor (``act`` claim, RFC 8693 §4.1, ``setActor``).
-authstage cannot run Actions, so each profile carries a declarative ``action`` (tenant.TokenExchangeAction).
+subject token, sets the user and optionally an actor (``act`` claim, RFC 8693 §4.1, ``setActor``). A profile
+either names a custom-token-exchange Action of the tenant (``action_id``, run by ``triggers.py``) or carries the
+built-in declarative ``action`` (tenant.TokenExchangeAction). The post-login Actions then run for that user
+(DOC custom-token-exchange-trigger.mdx: ``event.transaction.protocol`` is ``oauth2-token-exchange``).
 
 Facts: reserved namespaces (urn:ietf, urn:auth0, auth0.com, okta.com ...) cannot be profile types (DOC), so a
 gateway sending the standard ``urn:ietf:params:oauth:token-type:access_token`` finds no profile; a custom
@@ -20,6 +22,7 @@ from fake_idp.audience import resolve_target, split_scope, user_flow_policy, use
 from fake_idp.grants import Grant, issue_refresh_token, user_token_response
 from fake_idp.tenant import TOKEN_EXCHANGE, Api, ClientGrant, TokenExchangeProfile, User
 from fake_idp.tokens import verify_own_jwt
+from fake_idp.triggers import Login, custom_token_exchange, post_login
 
 __all__ = ["TokenExchangeGrant"]
 
@@ -31,15 +34,29 @@ class TokenExchangeGrant(Grant):
         ctx, client = self.ctx, self.client
         self.check_grant_type()
         profile = self._profile()
-        claims = self._subject_claims(profile)
-        user = self._user(profile, claims)
-        api, grant = self._api()
+        if profile.action_id:
+            api, grant = self._api()
+            cte = custom_token_exchange(ctx, profile.action_id, client=client, api=api, params=self.params)
+            claims: dict[str, Any] = {}
+            user, act = cte.user, cte.actor
+            assert user is not None, "custom_token_exchange raises when no user was set"
+        else:
+            claims = self._subject_claims(profile)
+            user = self._user(profile, claims)
+            api, grant = self._api()
+            act = self._actor(profile, claims)
         scopes, permissions = user_scopes(ctx, client, user, api, self._requested(claims, api), grant)
+        transaction = {"subject_token_type": profile.subject_token_type}
+        login = post_login(ctx, Login(client, user, api, scopes, "oauth2-token-exchange", self.params, transaction))
+        scopes = login.scopes
         refresh = None
-        if "offline_access" in scopes and "refresh_token" in client.grant_types:
+        # DOC (Actions types, setActor): "Refresh tokens are not issued when an actor is set for the transaction."
+        no_refresh = profile.action_id is not None and act is not None
+        if "offline_access" in scopes and "refresh_token" in client.grant_types and not no_refresh:
             refresh = issue_refresh_token(ctx, client, user, api, scopes).token
-        act = self._actor(profile, claims)
-        pieces = user_token_response(ctx, client, user, api, scopes, permissions, act=act, refresh=refresh)
+        pieces = user_token_response(
+            ctx, client, user, api, scopes, permissions, act=act, refresh=refresh, custom=login
+        )
         body: dict[str, Any] = {"access_token": pieces["access_token"]}
         for key in ("id_token", "refresh_token"):
             if key in pieces:

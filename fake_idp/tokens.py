@@ -24,6 +24,7 @@ from fake_idp.context import Ctx
 from fake_idp.keys import random_kid
 from fake_idp.tenant import Api, Client, User
 from fake_idp.token_profiles import header_for, reshape
+from fake_idp.triggers import with_custom_claims
 
 __all__ = [
     "DEFAULT_PICTURE",
@@ -92,8 +93,10 @@ def mint_access_token(
     gty: str | None,
     openid: bool = False,
     act: dict[str, Any] | None = None,
+    custom: dict[str, Any] | None = None,
 ) -> Minted:
-    """A JWT access token for ``api`` in its token dialect (DOC access-token-profiles.mdx)."""
+    """A JWT access token for ``api`` in its token dialect (DOC access-token-profiles.mdx); ``custom``: the
+    claims Actions set (``api.accessToken.setCustomClaim``), filtered by Auth0's rules."""
     iat, exp = _times(ctx, api.token_lifetime)
     rfc9068 = api.token_dialect.startswith("rfc9068")
     aud: str | list[str] = [api.identifier, ctx.userinfo_audience] if openid else api.identifier
@@ -119,6 +122,8 @@ def mint_access_token(
         claims = reshape(
             profile, claims, api=api, client=client, user=user, scopes=scopes, permissions=permissions
         )
+    if custom:
+        claims = with_custom_claims(ctx, claims, custom, token="access", scopes=scopes)
     if api.signing_alg == "HS256":
         # DOC: HS256 tokens are signed with the API's secret and carry no kid.
         token = jwt.encode(
@@ -149,8 +154,10 @@ def mint_id_token(
     auth_time: float | None,
     sid: str | None = None,
     act: dict[str, Any] | None = None,
+    custom: dict[str, Any] | None = None,
 ) -> Minted:
-    """An OIDC ID token: aud = client_id, lifetime jwt_configuration.lifetime_in_seconds (DOC 36000)."""
+    """An OIDC ID token: aud = client_id, lifetime jwt_configuration.lifetime_in_seconds (DOC 36000); ``custom``:
+    the claims Actions set (``api.idToken.setCustomClaim``)."""
     lifetime = client.jwt_configuration.lifetime_in_seconds
     iat, exp = _times(ctx, lifetime)
     claims = scope_claims(user, scopes)
@@ -165,6 +172,8 @@ def mint_id_token(
         claims["nonce"] = nonce
     if act:
         claims["act"] = act
+    if custom:
+        claims = with_custom_claims(ctx, claims, custom, token="id", scopes=scopes)
     if client.jwt_configuration.alg == "HS256" and client.client_secret:
         token = jwt.encode(
             {"alg": "HS256", "typ": "JWT"},

@@ -13,6 +13,7 @@ from typing import Any
 from fake_idp import errors
 from fake_idp.context import Ctx
 from fake_idp.tokens import decode_opaque, scope_claims, verify_own_jwt
+from fake_idp.triggers import userinfo_claims
 from fake_idp.wire import Outgoing, json_response
 
 __all__ = ["userinfo_endpoint"]
@@ -49,7 +50,8 @@ async def userinfo_endpoint(ctx: Ctx) -> Outgoing:
             ctx, errors.USERINFO_WWW_AUTHENTICATE_INVALID, f"user {claims.get('sub')!r} does not exist"
         )
     # CAPTURE go-auth0 TestUserInfo.yaml key order.
-    return json_response({"sub": user.user_id, **scope_claims(user, scopes)})
+    # DOC custom-claims-migration.mdx: the claims Actions set are "also added to the response of /userinfo".
+    return json_response({"sub": user.user_id, **scope_claims(user, scopes), **userinfo_claims(ctx, token)})
 
 
 def _jwt_claims(ctx: Ctx, token: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The `authstage` command: `up`, `token`, `decode`, `explain`, `browser`, `replay`.
+"""The `authstage` command: `up`, `token`, `reset`, `decode`, `explain`, `browser`, `replay`.
 
 A leaf, as httpx's `_main.py`: nothing in the harness imports it. The console scripts `authstage` and
 `authstage-browser` (pyproject `[project.scripts]`) and `python -m harness` enter here.
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import httpx
 
 from harness._exceptions import AuthstageError, ScenarioLoadError
-from harness._manifest import remove_manifest, running_manifest, write_manifest
+from harness._manifest import remove_manifest, running_manifest, version, write_manifest
 from harness._token import decode_token
 
 if TYPE_CHECKING:
@@ -44,8 +44,13 @@ def cmd_up(args: argparse.Namespace) -> int:
     from harness._stack import Stack
 
     try:
-        stack = Stack(args.config, host=args.host, port_base=args.port_base,
-                      control_plane=not args.no_control_plane, tls=args.tls).start()
+        stack = Stack(args.config, host=args.host, port_base=args.port_base, public_url=args.public_url,
+                      control_plane=not args.no_control_plane, reason_header=args.reason_header,
+                      gateway=args.gateway, tls=args.tls).start()
+        if not args.no_control_plane and not args.no_console:
+            from harness._console import start_console
+
+            start_console(stack)
     except AuthstageError as exc:
         print(f"authstage: {exc}", file=sys.stderr)
         return 2
@@ -100,6 +105,23 @@ def cmd_token(args: argparse.Namespace) -> int:
         return 0
     finally:
         stack.stop()  # a fresh stack stops; an attached one only closes its client (it owns no process)
+
+
+# -- reset ----------------------------------------------------------------------------------------------------------
+def cmd_reset(args: argparse.Namespace) -> int:
+    from harness._stack import ProcessStack
+
+    manifest = running_manifest(args.manifest)
+    if manifest is None:
+        print("authstage reset: no running stack (start `authstage up` first)", file=sys.stderr)
+        return 2
+    stack = ProcessStack().attach_manifest(manifest)
+    try:
+        stack.reset()
+    finally:
+        stack.stop()  # closes the client only: the stack belongs to `authstage up`
+    print("authstage reset: every service back to its start config; state, logs and clocks cleared", file=sys.stderr)
+    return 0
 
 
 # -- decode ---------------------------------------------------------------------------------------------------------
@@ -168,23 +190,27 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 # -- browser --------------------------------------------------------------------------------------------------------
 def cmd_browser(args: argparse.Namespace) -> int:
-    from harness._clients import HeadlessBrowser
+    from harness._browser import run_foreground, spawn_background
 
+    def say(text: str) -> None:
+        print(f"authstage browser: {text}", file=sys.stderr, flush=True)
+
+    if not args.foreground:
+        options = [(flag, value) for flag, value in (("--user", args.user), ("--password", args.password),
+                                                     ("--manifest", args.manifest)) if value]
+        log = spawn_background([args.url, *(part for option in options for part in option)])
+        say(f"signing in and delivering the redirect in the background (log: {log or 'none'})")
+        return 0
     manifest = running_manifest(args.manifest)
     username = args.user or (manifest or {}).get("default_user")
     password = args.password
     if password is None and manifest and username in manifest.get("users", {}):
         password = manifest["users"][username].get("password")
-    browser = HeadlessBrowser(username=username, password=password, deliver=True)
     try:
-        result = browser.run(args.url)
+        return run_foreground(args.url, username=username, password=password, say=say)
     except (AuthstageError, httpx.HTTPError) as exc:
-        print(f"authstage browser: {exc}", file=sys.stderr)
+        say(str(exc))
         return 1
-    for hop in result.hops:
-        print(f"-> {hop}", file=sys.stderr)
-    print(f"authstage browser: ended at {result.url} ({result.status})", file=sys.stderr)
-    return 0 if result.status < 400 else 1
 
 
 # -- replay ---------------------------------------------------------------------------------------------------------
@@ -213,7 +239,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if args.junit:
         Path(args.junit).write_text(junit_xml(runs), encoding="utf-8")
     if args.report:
+        from harness._report_html import write_html_reports
+
         write_markdown_reports(runs, Path(args.report))
+        write_html_reports(runs, Path(args.report))
     return 0 if all(r.passed for r in runs) else 1
 
 
@@ -242,22 +271,35 @@ def _write_index(path: str, scenarios: list[Scenario]) -> int:
     return 0
 
 
+def _up_parser(sub: Any) -> None:
+    up = sub.add_parser("up", help="start the stack and serve until Ctrl-C / SIGTERM")
+    up.add_argument("--config", help="stack file (YAML: sections idp, gateway, mcp over the demo default)")
+    up.add_argument("--port-base", type=int, help="fixed ports N (IdP), N+1 (gateway), N+2 (MCP server)")
+    up.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1; 0.0.0.0 for other "
+                    "machines or a container, with --public-url)")
+    up.add_argument("--public-url", help="http://NAME other machines reach this one by: every URL of the stack "
+                    "uses it (each service on its own port) and the control planes answer to it")
+    up.add_argument("--no-console", action="store_true", help="do not serve the browser view (port N+3)")
+    up.add_argument("--reason-header", action="store_true",
+                    help="every refusal carries its reason in an X-Authstage-Reason response header")
+    up.add_argument("--json", action="store_true", help="first stdout line: the manifest as JSON")
+    up.add_argument("--quiet", action="store_true", help="no per-request lines")
+    up.add_argument("--no-control-plane", action="store_true", help="do not serve /_authstage/ on any service")
+    up.add_argument("--gateway", choices=["agentcore", "agentgateway"],
+                    help="which gateway the demo runs (default: the stack file's `dialect:`, else agentcore)")
+    up.add_argument("--tls", action="store_true",
+                    help="serve HTTPS at https://localhost:<port> with a CA made for this stack (prints the env lines)")
+    up.set_defaults(func=cmd_up, control_plane_lines=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="authstage", description="Local OAuth-protected MCP chain: Auth0-style IdP, AgentCore-style gateway, MCP server."
     )
+    parser.add_argument("--version", action="version", version=f"authstage {version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    up = sub.add_parser("up", help="start the stack and serve until Ctrl-C / SIGTERM")
-    up.add_argument("--config", help="stack file (YAML: sections idp, gateway, mcp over the demo default)")
-    up.add_argument("--port-base", type=int, help="fixed ports N (IdP), N+1 (gateway), N+2 (MCP server)")
-    up.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    up.add_argument("--json", action="store_true", help="first stdout line: the manifest as JSON")
-    up.add_argument("--quiet", action="store_true", help="no per-request lines")
-    up.add_argument("--no-control-plane", action="store_true", help="do not serve /_authstage/ on any service")
-    up.add_argument("--tls", action="store_true",
-                    help="serve HTTPS at https://localhost:<port> with a CA made for this stack (prints the env lines)")
-    up.set_defaults(func=cmd_up, control_plane_lines=True)
+    _up_parser(sub)
 
     token = sub.add_parser("token", help="mint an access token from a running (or a fresh) stack")
     token.add_argument("--client", default="demo-m2m", help="client name in the tenant (default demo-m2m)")
@@ -268,6 +310,10 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--manifest", help="manifest of the running stack (default ~/.authstage/manifest.json)")
     token.add_argument("--json", action="store_true", help="print the whole token response")
     token.set_defaults(func=cmd_token)
+
+    reset = sub.add_parser("reset", help="put the running stack back as it started (config, keys, clocks, logs)")
+    reset.add_argument("--manifest", help="manifest of the running stack (default ~/.authstage/manifest.json)")
+    reset.set_defaults(func=cmd_reset)
 
     decode = sub.add_parser("decode", help="print a token's header and claims (times in UTC); no verification")
     decode.add_argument("token", help="the token, or - to read it from stdin")
@@ -283,11 +329,13 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--json", action="store_true")
     explain.set_defaults(func=cmd_explain)
 
-    browser = sub.add_parser("browser", help="headless browser for an authorize URL (usable as BROWSER=... for mcp-remote)")
+    browser = sub.add_parser("browser", help="headless browser for an authorize URL (BROWSER=authstage-browser): "
+                             "returns at once, delivers the redirect in the background")
     browser.add_argument("url")
     browser.add_argument("--user", help="log in as this user (default: the demo user)")
     browser.add_argument("--password")
     browser.add_argument("--manifest")
+    browser.add_argument("--foreground", action="store_true", help="sign in and deliver before returning")
     browser.set_defaults(func=cmd_browser)
 
     replay = sub.add_parser("replay", help="replay scenario files, broken then fixed")
@@ -297,7 +345,8 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--fixed-only", action="store_true")
     mode.add_argument("--broken-only", action="store_true")
     replay.add_argument("--junit", help="write a JUnit XML report here")
-    replay.add_argument("--report", help="write Markdown reports (one per scenario) into this directory")
+    replay.add_argument("--report", help="write reports (one per scenario, Markdown and self-contained HTML, plus "
+                        "index.html) into this directory")
     replay.add_argument("--json", action="store_true", help="print results as JSON")
     replay.add_argument("--write-index", metavar="FILE", help="write the Markdown catalog index (no replay)")
     replay.set_defaults(func=cmd_replay)

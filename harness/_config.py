@@ -5,7 +5,8 @@ String values may use `${...}` to refer to the running stack, because ports are 
 `${idp.url}`, `${idp.issuer}`, `${idp.discovery_url}`, `${idp.token_endpoint}`, `${idp.jwks_uri}`,
 `${gateway.url}`, `${gateway.mcp_url}`, `${gateway.prm_url}`, `${mcp.url}`, `${mcp.mcp_url}`, the ports
 (`${idp.port}`, `${gateway.port}`, `${mcp.port}`: e.g. `http://localhost:${idp.port}`), and the demo
-tenant's `${clients.<name>.client_id}`, `${clients.<name>.client_secret}`, `${apis.<name>}`.
+tenant's `${clients.<name>.client_id}`, `${clients.<name>.client_secret}`, `${apis.<name>}`. `${event.…}` is
+not the harness's: it is left for the IdP's Actions (fake_idp/actions.py).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ __all__ = ["SECTIONS", "StackFile", "render", "stack_variables", "tenant_variabl
 
 SECTIONS = ("idp", "gateway", "mcp")
 DEPLOY_CLI_SECTIONS = ("tenant", "resourceServers", "clientGrants", "databases")
-_VARIABLE = re.compile(r"\$\{([a-z_]+(?:\.[A-Za-z0-9_@+:-]+)+)\}")
+# `${event.…}` is left alone: it is an IdP Action's own template, rendered per request (fake_idp/actions.py).
+_VARIABLE = re.compile(r"\$\{(?!event\.)([a-z_]+(?:\.[A-Za-z0-9_@+:-]+)+)\}")
 
 
 def stack_variables(idp_url: str, gateway_url: str, mcp_url: str) -> dict[str, str]:
@@ -82,8 +84,12 @@ class StackFile:
     """The three override sections of a stack file (empty sections = the demo default)."""
 
     def __init__(self, idp: dict[str, Any] | None = None, gateway: dict[str, Any] | None = None,
-                 mcp: dict[str, Any] | None = None, *, source: str = "<stack>") -> None:
+                 mcp: dict[str, Any] | None = None, *, source: str = "<stack>", dialect: str | None = None) -> None:
         self.source = source
+        if dialect not in (None, "agentcore", "agentgateway"):
+            raise ConfigError(f"{source}: `dialect` is agentcore or agentgateway, not {dialect!r}", path=source,
+                              key="dialect")
+        self.dialect = dialect  # which gateway the demo default is (None: AgentCore, unless --gateway says)
         self.sections: dict[str, dict[str, Any]] = {}
         for name, value in (("idp", idp), ("gateway", gateway), ("mcp", mcp)):
             if value is not None and not isinstance(value, dict):
@@ -97,11 +103,12 @@ class StackFile:
         if not any(k in document for k in SECTIONS) and any(k in document for k in DEPLOY_CLI_SECTIONS):
             document = {"idp": document}  # an auth0-deploy-cli tenant.yaml: the IdP section (fake_idp/deploy_cli.py)
         for key in document:
-            if key not in SECTIONS and key not in extra_keys:
+            if key not in SECTIONS and key not in (*extra_keys, "dialect"):
                 close = difflib.get_close_matches(str(key), [*SECTIONS, *extra_keys], n=1)
                 hint = f"; did you mean `{close[0]}`?" if close else f"; allowed: {', '.join(SECTIONS)}"
                 raise ConfigError(f"{source}: unknown section `{key}`{hint}", path=source, key=str(key))
-        return cls(document.get("idp"), document.get("gateway"), document.get("mcp"), source=source)
+        return cls(document.get("idp"), document.get("gateway"), document.get("mcp"), source=source,
+                   dialect=document.get("dialect"))
 
     @classmethod
     def load(cls, path: str | Path) -> StackFile:
@@ -119,4 +126,4 @@ class StackFile:
         Both are patches of the demo default, so a `null` in `other` stays `null` (it must still delete the
         demo default's key, e.g. `allowedAudience: null` in a fix when the broken stack never set it)."""
         return StackFile(**{n: compose_patches(self.sections[n], other.sections[n]) for n in SECTIONS},
-                         source=self.source)
+                         source=self.source, dialect=self.dialect)

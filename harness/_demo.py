@@ -12,14 +12,15 @@ from authstage_kit.access import Access
 from harness._env import export_lines
 from harness._exceptions import ConfigError
 
-__all__ = ["DEFAULT_USER", "build_apps", "demo_documents", "summary"]
+__all__ = ["DEFAULT_USER", "build_apps", "demo_documents", "gateway_app_for", "summary"]
 
 GATEWAY_OUTBOUND_CLIENT = "gateway-outbound"
 DEFAULT_USER = "alice@example.test"
 
 
-def demo_documents(variables: dict[str, str]) -> dict[str, dict[str, Any]]:
-    """The demo default of each section, as the documents a stack file's sections merge over."""
+def demo_documents(variables: dict[str, str], dialect: str = "agentcore") -> dict[str, dict[str, Any]]:
+    """The demo default of each section, as the documents a stack file's sections merge over (`dialect`: which
+    gateway: `agentcore`, or `agentgateway` for harness._agentgateway's demo)."""
     from fake_gateway import demo_gateway
     from fake_idp import demo_tenant
     from sample_mcp import SampleAuth, SampleSettings
@@ -40,11 +41,16 @@ def demo_documents(variables: dict[str, str]) -> dict[str, dict[str, Any]]:
     mcp = SampleSettings(
         auth=SampleAuth(issuer=variables["idp.issuer"], audience=variables["mcp.mcp_url"], scopes=["search:read"])
     )
-    return {
+    documents = {
         "idp": tenant.model_dump(mode="json", exclude_none=True),
         "gateway": gateway.to_document(),
         "mcp": mcp.model_dump(mode="json", exclude_none=True),
     }
+    if dialect == "agentgateway":
+        from harness._agentgateway import agentgateway_documents
+
+        return agentgateway_documents(variables, documents)
+    return documents
 
 
 def _validation(section: str, exc: Exception) -> ConfigError:
@@ -58,8 +64,6 @@ def build_apps(documents: dict[str, dict[str, Any]], variables: dict[str, str], 
                access: Access | None = None) -> dict[str, Any]:
     """Validate the three documents into their models and build the three ASGI apps (`access`: who may use
     their control planes)."""
-    from fake_gateway import Gateway
-    from fake_gateway import create_app as gateway_app
     from fake_idp import Tenant
     from fake_idp import create_app as idp_app
     from sample_mcp import SampleSettings
@@ -69,19 +73,34 @@ def build_apps(documents: dict[str, dict[str, Any]], variables: dict[str, str], 
         tenant = Tenant.load(_control_plane(documents["idp"], control_plane, "control_plane"), source="idp")
     except (ValidationError, ValueError) as exc:
         raise _validation("idp", exc) from exc
-    try:
-        gateway = Gateway.from_document(_control_plane(documents["gateway"], control_plane, "controlPlane"))
-    except (ValidationError, ValueError) as exc:
-        raise _validation("gateway", exc) from exc
+    gateway_app: Any = gateway_app_for(documents["gateway"], control_plane)
     try:
         settings = SampleSettings.model_validate({**documents["mcp"], **({} if control_plane else {"control_plane": False})})
     except ValidationError as exc:
         raise _validation("mcp", exc) from exc
     return {
         "idp": idp_app(tenant, base_url=variables["idp.url"], access=access),
-        "gateway": gateway_app(gateway, base_url=variables["gateway.url"], access=access),
+        "gateway": gateway_app(base_url=variables["gateway.url"], access=access),
         "mcp": mcp_app(settings, base_url=variables["mcp.url"], access=access),
     }
+
+
+def gateway_app_for(document: dict[str, Any], control_plane: bool = True) -> Any:
+    """`create_app(base_url=, access=)` of the gateway the document is for (fake_gateway.dialect)."""
+    from functools import partial
+
+    from fake_gateway import Gateway, create_app
+    from fake_gateway.agentgateway import AgentGateway
+    from fake_gateway.agentgateway import create_app as agentgateway_app
+    from fake_gateway.dialect import detect
+
+    document = _control_plane(document, control_plane, "controlPlane")
+    try:
+        if detect(document) == "agentgateway":
+            return partial(agentgateway_app, AgentGateway.from_document(document))
+        return partial(create_app, Gateway.from_document(document))
+    except (ValidationError, ValueError) as exc:
+        raise _validation("gateway", exc) from exc
 
 
 def _control_plane(document: dict[str, Any], enabled: bool, knob: str) -> dict[str, Any]:
@@ -124,6 +143,19 @@ def _client_snippets(gateway_mcp: str) -> list[str]:
     ]
 
 
+def _console_lines(manifest: dict[str, Any]) -> list[str]:
+    """The browser view's URL (with the control token in its fragment when the stack listens beyond loopback:
+    a fragment never reaches a server or its log)."""
+    lines = []
+    if "console" in manifest:
+        token = manifest.get("control_token")
+        url = manifest["console"]["url"] + "/" + (f"#token={token}" if token else "")
+        lines.append(f"  Browser view           {url}   (live requests, sequence diagram, token decoder, faults)")
+    if manifest.get("control_token"):
+        lines.append(f"  Control token          {manifest['control_token']}   (X-Authstage-Token on /_authstage/)")
+    return lines
+
+
 def summary(manifest: dict[str, Any]) -> str:
     """What `authstage up` prints for a person: URLs, credentials, a curl that works, client snippets."""
     idp, gateway = manifest["services"]["idp"], manifest["services"]["gateway"]
@@ -148,14 +180,17 @@ def summary(manifest: dict[str, Any]) -> str:
         f"  Gateway (AgentCore)    {gateway_mcp}",
         f"                         protected-resource metadata {gateway['prm_url']}",
         f"  MCP server (sample)    {manifest['services']['mcp']['mcp_url']}   (behind the gateway as target `search-server`)",
+        *_console_lines(manifest),
         "",
         "  Clients:",
         *(
             f"    {name:<17} client_id={c.get('client_id')}"
-            + (f"  client_secret={c['client_secret']}" if c.get("client_secret") else "  (public, PKCE)")
+            + (f"  client_secret={c['client_secret']}  ({c.get('token_endpoint_auth_method')})"
+               if c.get("client_secret") else "  (public, PKCE)")
             for name, c in manifest["clients"].items()
         ),
-        f"  Users: {users}  (headless login as {manifest['default_user']}; DCR on)",
+        f"  Users: {users}  (a browser sees the login page; authstage-browser and login_hint log in as "
+        f"{manifest['default_user']} without one; DCR on)",
         "",
         "  Mint a token and list the tools through the gateway:",
         f"    {token_cmd}",

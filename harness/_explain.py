@@ -12,27 +12,42 @@ from typing import Any
 
 import httpx
 
+from authstage_kit.access import TOKEN_HEADER
 from harness._exceptions import AuthstageError
 from harness._manifest import running_manifest
 
-__all__ = ["explain", "render_checks"]
+__all__ = ["explain", "explain_running", "render_checks"]
 
 MARK = {True: "PASS", False: "FAIL", None: "skip"}
 
 
-def _gateway_from_running(manifest_file: str | None) -> tuple[dict[str, Any], str]:
+def explain_running(token: str, gateway_url: str, control_token: str | None) -> list[dict[str, Any]]:
+    """Every check of the running gateway's authorizer for `token`: its config, the JWKS it holds and its clock
+    (`POST /_authstage/explain`), so a moved clock or a rotated key shows as the gateway sees it."""
+    headers = {TOKEN_HEADER: control_token} if control_token else {}
+    try:
+        response = httpx.post(f"{gateway_url}/_authstage/explain", json={"token": token}, headers=headers,
+                              timeout=10, trust_env=False)
+        response.raise_for_status()
+    except httpx.HTTPStatusError as exc:
+        raise AuthstageError(f"the running gateway at {gateway_url} refused to explain: "
+                             f"{exc.response.status_code} {exc.response.text[:300]}") from exc
+    except httpx.HTTPError as exc:
+        raise AuthstageError(f"cannot reach the running gateway at {gateway_url}: {exc}") from exc
+    checks: list[dict[str, Any]] = response.json()["checks"]
+    return checks
+
+
+def _explain_running(token: str, manifest_file: str | None) -> tuple[list[dict[str, Any]], str]:
     manifest = running_manifest(manifest_file)
     if manifest is None:
         raise AuthstageError(
             "no gateway to explain against: pass --gateway-config FILE (your real AWS gateway JSON works), "
             "or start `authstage up` first"
         )
-    url = manifest["services"]["gateway"]["url"]
-    try:
-        document = httpx.get(f"{url}/_authstage/config", timeout=5).raise_for_status().json()
-    except httpx.HTTPError as exc:
-        raise AuthstageError(f"cannot read the running gateway's config at {url}: {exc}") from exc
-    return document, f"running gateway {manifest['services']['gateway']['mcp_url']}"
+    gateway = manifest["services"]["gateway"]
+    checks = explain_running(token, gateway["url"], manifest.get("control_token"))
+    return checks, f"running gateway {gateway['mcp_url']}, on its clock"
 
 
 def explain(
@@ -45,17 +60,19 @@ def explain(
     load: Callable[[str], Any],
 ) -> tuple[list[dict[str, Any]], str]:
     from fake_gateway import Gateway, explain_token
+    from fake_gateway.dialect import detect
 
-    if gateway_config:
-        try:
-            document = load(gateway_config)
-        except OSError as exc:
-            raise AuthstageError(f"cannot read {gateway_config}: {exc.strerror}") from exc
-        source = f"gateway config {gateway_config}"
-    else:
-        document, source = _gateway_from_running(manifest)
+    if not gateway_config:
+        return _explain_running(token, manifest)
+    try:
+        document = load(gateway_config)
+    except OSError as exc:
+        raise AuthstageError(f"cannot read {gateway_config}: {exc.strerror}") from exc
+    source = f"gateway config {gateway_config}"
     if not isinstance(document, dict):
         raise AuthstageError(f"{source}: expected a JSON/YAML object")
+    if detect(document) == "agentgateway":
+        return _explain_agentgateway(token, document, source, manifest, gateway_config)
     try:
         gateway = Gateway.from_document(document)
     except ValueError as exc:
@@ -69,6 +86,28 @@ def explain(
             "explain offline"
         ) from exc
     return [check.to_dict() for check in checks], source
+
+
+def _explain_agentgateway(token: str, document: dict[str, Any], source: str, manifest: str | None,
+                          gateway_config: str | None) -> tuple[list[dict[str, Any]], str]:
+    """agentgateway: mcpAuthentication's checks and each `authorization` rule with the claim values it saw, run by
+    a gateway (the running one, or one started in-process on the given config)."""
+    import asyncio
+
+    from fake_gateway.agentgateway import AgentGateway
+    from fake_gateway.agentgateway.app import create_app
+
+    if gateway_config is None:
+        url = (running_manifest(manifest) or {})["services"]["gateway"]["url"]
+        response = httpx.post(f"{url}/_authstage/explain", json={"token": token}, timeout=10)
+        checks: list[dict[str, Any]] = response.raise_for_status().json()["checks"]
+        return checks, source
+    try:
+        app = create_app(AgentGateway.from_document(document))
+    except ValueError as exc:
+        raise AuthstageError(f"{source} is not a valid agentgateway config: {exc}") from exc
+    found = asyncio.run(app.state.control.pipeline.explain(token))
+    return [check.to_dict() for check in found], source
 
 
 def render_checks(checks: list[dict[str, Any]], source: str) -> str:

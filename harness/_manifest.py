@@ -19,9 +19,20 @@ from harness._demo import DEFAULT_USER
 from harness._env import environment
 from harness._exceptions import AuthstageError
 
-__all__ = ["build_manifest", "manifest_path", "remove_manifest", "running_manifest", "write_manifest"]
+__all__ = ["build_manifest", "manifest_path", "remove_manifest", "running_manifest", "version", "write_manifest"]
 
 CLIENT_KEYS = ("client_id", "client_secret", "app_type", "grant_types", "token_endpoint_auth_method", "callbacks")
+
+
+def version() -> str:
+    """The installed authstage's version (pyproject), or 0+unknown when running from a bare checkout."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("authstage")
+    except PackageNotFoundError:
+        return "0+unknown"
 
 
 def build_manifest(
@@ -50,7 +61,7 @@ def build_manifest(
     env = environment(gateway_url=gateway["url"], idp_url=idp["url"], mcp_url=mcp["mcp_url"], region=region,
                       management=management, tls=tls)
     return {
-        "authstage": "0.1.0",
+        "authstage": version(),
         "services": services,
         "idp": {"url": idp["url"], "issuer": idp["issuer"], "discovery_url": idp["discovery_url"]},
         "gateway": {"url": gateway["url"], "mcp_url": gateway["mcp_url"], "prm_url": gateway["prm_url"]},

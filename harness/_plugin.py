@@ -3,7 +3,9 @@
 Fixtures:
 
 * ``authstage_stack`` — the demo stack, started once per test session (per xdist worker), in this process.
-  Shared: tests that change it should use ``authstage`` instead (or call ``stack.reset()``).
+  Restored after every test that used it (`harness._restore`): its config, clocks and keys as they were before
+  the test, its runtime state and logs cleared when the test changed anything; a failing test's report gets a
+  section "authstage refusals" with every 4xx/5xx the stack served during the test, its reason and its fix.
 * ``authstage`` — a factory: ``authstage(idp={...}, gateway={...}, mcp={...})`` starts a fresh, isolated stack
   for one test, its sections deep-merged over the demo default (lists replaced); stopped after the test.
 * ``authstage_process_stack`` — the demo stack in a child process started with pytest-xprocess
@@ -18,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,11 +31,13 @@ from harness._stack import ProcessStack, Stack
 
 if TYPE_CHECKING:
     from harness._replay import Replayer
+    from harness._restore import Snapshot
     from harness._scenario import Scenario
 
 __all__ = ["authstage", "authstage_process_stack", "authstage_stack"]
 
 _REPLAYER = pytest.StashKey["Replayer"]()
+STACKS = pytest.StashKey[list["Snapshot"]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -55,16 +59,43 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def authstage_stack() -> Iterator[Stack]:
-    """The demo stack (IdP + gateway + sample MCP server), one per session/worker, on free loopback ports."""
+def _authstage_session_stack() -> Iterator[Stack]:
     stack = Stack().start()
     yield stack
     stack.stop()
 
 
 @pytest.fixture
-def authstage() -> Iterator[Callable[..., Stack]]:
+def authstage_stack(_authstage_session_stack: Stack, request: pytest.FixtureRequest) -> Iterator[Stack]:
+    """The demo stack (IdP + gateway + sample MCP server), one per session/worker, on free loopback ports;
+    restored after each test, its refusals shown in a failing test's report."""
+    from harness._restore import Snapshot
+
+    snapshot = Snapshot.take(_authstage_session_stack)
+    request.node.stash[STACKS] = [*request.node.stash.get(STACKS, []), snapshot]
+    yield _authstage_session_stack
+    snapshot.restore()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.failed and call.when == "call":
+        from harness._restore import refusals_section
+
+        text = refusals_section(item.stash.get(STACKS, []))
+        if text:
+            report.sections.append(("authstage refusals", text))
+    return report
+
+
+@pytest.fixture
+def authstage(request: pytest.FixtureRequest) -> Iterator[Callable[..., Stack]]:
     """Factory of isolated stacks: ``authstage(idp=..., gateway=..., mcp=..., config=path)``."""
+    from harness._restore import Snapshot
+
     stacks: list[Stack] = []
 
     def start(config: str | Path | None = None, *, idp: dict[str, Any] | None = None,
@@ -74,6 +105,7 @@ def authstage() -> Iterator[Callable[..., Stack]]:
         document = config if config is not None else {"idp": idp, "gateway": gateway, "mcp": mcp}
         stack = Stack(document).start()
         stacks.append(stack)
+        request.node.stash[STACKS] = [*request.node.stash.get(STACKS, []), Snapshot(stack, {}, {})]
         return stack
 
     yield start

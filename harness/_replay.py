@@ -80,6 +80,7 @@ class Replayer:
     def __init__(self, stack: Stack | None = None) -> None:
         self.stack = stack
         self._own = stack is None
+        self._stacks: dict[str, Stack] = {}  # one more stack per other gateway dialect a scenario asks for
         self.http = httpx.Client(timeout=30.0, follow_redirects=False, headers={"User-Agent": USER_AGENT})
         self._lock = threading.Lock()
         self._served: list[tuple[float, dict[str, Any]]] = []
@@ -89,6 +90,9 @@ class Replayer:
     def close(self) -> None:
         self._unwatch()
         self.http.close()
+        for other in self._stacks.values():
+            other.stop()
+        self._stacks = {}
         if self._own and self.stack is not None:
             self.stack.stop()
             self.stack = None
@@ -99,11 +103,15 @@ class Replayer:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _ensure_stack(self) -> Stack:
+    def _ensure_stack(self, dialect: str | None = None) -> Stack:
         if self.stack is None:
             self.stack = Stack().start()
             _settle(self.stack)
-        return self.stack
+        if (dialect or "agentcore") == self.stack.dialect:
+            return self.stack
+        if dialect not in self._stacks:
+            self._stacks[dialect or "agentcore"] = Stack(gateway=dialect).start()
+        return self._stacks[dialect or "agentcore"]
 
     # -- traffic ------------------------------------------------------------------------------------------------------
     def _watch(self, stack: Stack) -> None:
@@ -140,7 +148,7 @@ class Replayer:
     # -- running ------------------------------------------------------------------------------------------------------
     def run(self, scenario: Scenario, mode: str) -> RunResult:
         assert mode in MODES
-        stack = self._ensure_stack()
+        stack = self._ensure_stack(scenario.stack.dialect)
         self._watch(stack)
         started = time.perf_counter()
         context = StepContext(stack, self.http, scenario.stack_for(mode))
@@ -166,7 +174,7 @@ def _prepare(stack: Stack, scenario: Scenario, run_stack: StackFile) -> None:
     deferred = scenario.deferred_sections()
     if deferred:
         sections = {n: ({} if n in deferred else v) for n, v in run_stack.sections.items()}
-        stack.apply(StackFile(**sections, source=run_stack.source))
+        stack.apply(StackFile(**sections, source=run_stack.source, dialect=run_stack.dialect))
     else:
         stack.apply(run_stack)
     if scenario.clock_at is not None:

@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness._sequence import PARTICIPANTS, arrows
+
 if TYPE_CHECKING:
     from harness._replay import RunResult, StepResult
     from harness._scenario import Scenario
@@ -20,7 +22,6 @@ __all__ = ["index_markdown", "junit_xml", "markdown_report", "mermaid", "result_
            "write_markdown_reports"]
 
 
-PARTICIPANTS = {"client": "Client", "idp": "IdP", "gateway": "Gateway", "mcp": "MCP"}
 
 
 def text_report(scenarios: list[Scenario], runs: list[RunResult], modes: tuple[str, ...], seconds: float) -> str:
@@ -42,38 +43,15 @@ def text_report(scenarios: list[Scenario], runs: list[RunResult], modes: tuple[s
     return "\n".join(lines)
 
 
-def _caller(record: dict[str, Any]) -> str:
-    agent = (record.get("request", {}).get("headers", {}) or {}).get("user-agent", "")
-    if "authstage-gateway" in agent:
-        return "gateway"
-    if "authstage-sample-mcp" in agent:
-        return "mcp"
-    return "client"
-
-
 def mermaid(traffic: list[dict[str, Any]]) -> str:
     lines = ["sequenceDiagram", *(f"    participant {alias}" for alias in PARTICIPANTS.values())]
-    timed = all("started_at" in r and "finished_at" in r for r in traffic)
-    events = sorted(
-        [(r["started_at"] if timed else i, 0, i) for i, r in enumerate(traffic)]
-        + [(r["finished_at"] if timed else i, 1, i) for i, r in enumerate(traffic)]
-    )  # a request at its start, its answer at its end: nested calls sit between the two
-    for _, is_answer, index in events:
-        record = traffic[index]
-        source, target = PARTICIPANTS[_caller(record)], PARTICIPANTS.get(record["service"], record["service"])
-        path = record["path"]
-        method = ""
-        body = (record.get("request") or {}).get("body")
-        if isinstance(body, dict) and "method" in body:
-            method = f" {body['method']}"
-        elif isinstance(body, dict) and "grant_type" in body:
-            method = f" {body['grant_type']}"
-        reason = f" ({record['reason']})" if record.get("reason") else ""
-        label = f"{record['method']} {path}{method}".replace(";", ",").replace("#", "")
-        if not is_answer:
-            lines.append(f"    {source}->>{target}: {label}")
+    for arrow in arrows(traffic):
+        source, target = PARTICIPANTS[arrow.source], PARTICIPANTS.get(arrow.target, arrow.target)
+        if not arrow.answer:
+            lines.append(f"    {source}->>{target}: {arrow.label}".replace(";", ",").replace("#", ""))
         else:
-            lines.append(f"    {target}-->>{source}: {record['status']}{reason}".replace(";", ",").replace("#", "")[:300])
+            reason = f" ({arrow.reason})" if arrow.reason else ""
+            lines.append(f"    {source}-->>{target}: {arrow.status}{reason}".replace(";", ",").replace("#", "")[:300])
     return "\n".join(lines)
 
 

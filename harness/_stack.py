@@ -32,10 +32,13 @@ from harness._clients import connect, oauth_provider
 from harness._config import SECTIONS, StackFile, render, stack_variables, tenant_variables
 from harness._exceptions import AuthstageError, ConfigError, ServerStartError
 from harness._manifest import build_manifest
+from harness._public import check_public_url, reachable_url
 
 __all__ = ["ProcessStack", "Service", "Stack"]
 
 DEFAULT_CLIENT = "demo-m2m"
+REASON_HEADER_KNOBS = {"idp": {"emulator": {"reason_header": True}}, "gateway": {"emulator": {"reasonHeader": True}},
+                       "mcp": {"reason_header": True}}
 
 
 class Service:
@@ -98,8 +101,12 @@ class Stack:
 
     ``config`` is a stack file (path, dict with sections ``idp``/``gateway``/``mcp``, or `StackFile`); every
     section is deep-merged over the demo default. ``port_base`` fixes the ports (IdP, gateway, MCP server =
-    N, N+1, N+2); by default the kernel picks free ones. ``tls=True`` serves every service over HTTPS with a CA
-    made for this stack, at ``https://localhost:<port>`` (``tls`` holds its files; `env` the lines to export).
+    N, N+1, N+2); by default the kernel picks free ones. ``host`` is the interface the IdP and the gateway bind
+    (the MCP server, reached only by the gateway, stays on loopback); ``public_url`` (``http://HOST``) is the
+    name other machines reach them by: every URL of the stack (issuer, resource, discovery) uses it, each service
+    on its own port, and the control planes answer to it (with the control token). ``tls=True``
+    serves every service over HTTPS with a CA made for this stack, at ``https://localhost:<port>`` (``tls`` holds its
+    files; the manifest's ``env`` the lines to export).
     """
 
     def __init__(
@@ -109,15 +116,22 @@ class Stack:
         host: str = LOOPBACK,
         port_base: int | None = None,
         control_plane: bool = True,
+        gateway: str | None = None,
+        public_url: str | None = None,
+        reason_header: bool = False,
         tls: bool = False,
     ) -> None:
         self.stack_file = _as_stack_file(config)
+        # which gateway runs: --gateway, else the stack file's `dialect:`, else the AgentCore demo
+        self.dialect = gateway or self.stack_file.dialect or "agentcore"
         self.use_tls = tls
         self.tls: StackTls | None = None
         self.host = host
         self.port_base = port_base
         self.control_plane = control_plane
-        self.access = Access.for_bind(host)
+        self.public_url = check_public_url(public_url) if public_url else None
+        self.reason_header = reason_header
+        self.access = Access.for_bind(host, public_urls=(self.public_url,) if self.public_url else ())
         self._http: httpx.Client | None = None
         self.idp: Service
         self.gateway: Service
@@ -127,6 +141,7 @@ class Stack:
         self.defaults: dict[str, dict[str, Any]] = {}
         self._unsubscribe: list[Callable[[], None]] = []
         self.started = False
+        self.console_server: ServerThread | None = None  # the browser view, when harness._console started one
 
     # -- lifecycle ----------------------------------------------------------------------------------------------
     def start(self, timeout: float = 20.0) -> Stack:
@@ -134,14 +149,16 @@ class Stack:
 
         warn_if_exposed(self.host, "authstage")
         ports = [0, 0, 0] if self.port_base is None else [self.port_base + i for i in range(3)]
-        sockets = [bind_socket(self.host, port) for port in ports]
+        sockets = []
         try:
-            urls = [url_of(sock) for sock in sockets]
+            for port, host in zip(ports, (self.host, self.host, LOOPBACK), strict=True):
+                sockets.append(bind_socket(host, port))
+            urls = [reachable_url(sock, self.public_url) for sock in sockets[:2]] + [url_of(sockets[2])]
             if self.use_tls:
-                self.tls = _start_tls(self.host)
+                self.tls = _start_tls(self.host, self.public_url)
                 urls = [_https(url) for url in urls]
             self.variables = stack_variables(*urls)
-            self.defaults = demo_documents(self.variables)
+            self.defaults = demo_documents(self.variables, self.dialect)
             self.variables |= tenant_variables(self.defaults["idp"])
             self.documents = self._compose(self.stack_file)
             apps = build_apps(self.documents, self.variables, control_plane=self.control_plane, access=self.access)
@@ -182,9 +199,9 @@ class Stack:
             authorization_endpoint=urls[0] + "/authorize",
             registration_endpoint=urls[0] + "/oidc/register",
         )
-        self.gateway = Service(
-            "gateway", urls[1], self, mcp_url=variables["gateway.mcp_url"], prm_url=variables["gateway.prm_url"]
-        )
+        # agentgateway serves the PRM of /mcp at its path-suffixed URL (sheet §3.3)
+        prm_url = variables["gateway.prm_url"] + ("/mcp" if self.dialect == "agentgateway" else "")
+        self.gateway = Service("gateway", urls[1], self, mcp_url=variables["gateway.mcp_url"], prm_url=prm_url)
         self.mcp = Service("mcp", urls[2], self, mcp_url=variables["mcp.mcp_url"])
 
     def _compose(self, stack_file: StackFile) -> dict[str, dict[str, Any]]:
@@ -194,9 +211,16 @@ class Stack:
         documents = {name: merge_patch(self.defaults[name], rendered[name]) for name in SECTIONS}
         if is_deploy_cli(rendered["idp"]):  # an auth0-deploy-cli tenant.yaml, imported onto the demo tenant
             documents["idp"], _ = import_tenant_yaml(rendered["idp"], self.defaults["idp"])
+        documents["idp"] = _keep_grants_of_kept_clients(documents["idp"], rendered["idp"])
+        if self.reason_header:  # `authstage up --reason-header`: each service's own knob
+            for name, knob in REASON_HEADER_KNOBS.items():
+                documents[name] = merge_patch(documents[name], knob)
         return documents
 
     def stop(self) -> None:
+        if self.console_server is not None:
+            self.console_server.stop()
+            self.console_server = None
         for unsubscribe in self._unsubscribe:
             with contextlib.suppress(ValueError):
                 unsubscribe()
@@ -240,8 +264,11 @@ class Stack:
         services = {service.name: {"url": service.url, **service.urls} for service in self.services}
         tls = _tls_files(self.tls)
         region = str(self.documents.get("gateway", {}).get("emulator", {}).get("region", "us-east-1"))
-        return build_manifest(self.documents.get("idp", {}), services, control_token=self.access.token,
-                              tls=tls, region=region)
+        manifest = build_manifest(self.documents.get("idp", {}), services, control_token=self.access.token,
+                                  tls=tls, region=region)
+        if self.console_server is not None:
+            manifest["console"] = {"url": self.console_server.url}
+        return manifest
 
     def log(self) -> list[dict[str, Any]]:
         """Every request every service served, in time order (secrets redacted)."""
@@ -263,6 +290,9 @@ class Stack:
 
     def apply(self, stack_file: StackFile) -> None:
         """Reset, then run with `stack_file`'s sections merged over the demo default (not over the start config)."""
+        if (stack_file.dialect or "agentcore") != self.dialect:
+            raise AuthstageError(f"{stack_file.source} is for the {stack_file.dialect or 'agentcore'} gateway; this "
+                                 f"stack runs {self.dialect}")
         documents = self._compose(stack_file)
         self.reset()
         for service in (self.idp, self.mcp, self.gateway):
@@ -307,7 +337,11 @@ class Stack:
         """POST the IdP's token endpoint as `client` (its secret from the manifest)."""
         info = self.client(client)
         body: dict[str, str] = {"grant_type": grant_type, "client_id": info["client_id"], **params}
-        if info.get("client_secret"):
+        basic: tuple[str, str] | None = None
+        if info.get("client_secret") and info.get("token_endpoint_auth_method") == "client_secret_basic":
+            basic = (info["client_id"], info["client_secret"])  # RFC 6749 §2.3.1, as the client is registered
+            del body["client_id"]
+        elif info.get("client_secret"):
             body["client_secret"] = info["client_secret"]
         if audience is not None:
             body["audience"] = audience
@@ -317,6 +351,8 @@ class Stack:
             body["audience"] = self.gateway.mcp_url
         if scope is not None:
             body["scope"] = scope
+        if basic is not None:
+            return self.http.post(self.idp.token_endpoint, data=body, auth=basic)
         return self.http.post(self.idp.token_endpoint, data=body)
 
     def token(self, client: str = DEFAULT_CLIENT, **kwargs: Any) -> str:
@@ -429,10 +465,13 @@ class ProcessStack(Stack):
         super().stop()
 
 
-def _start_tls(host: str) -> StackTls:
-    """The stack's CA and certificate (loopback names, and the bind host), trusted by this process's emulators."""
-    hosts = LOOPBACK_NAMES if host in LOOPBACK_NAMES else (*LOOPBACK_NAMES, host.strip("[]"))
-    tls = StackTls.create(hosts)
+def _start_tls(host: str, public_url: str | None) -> StackTls:
+    """The stack's CA and certificate (loopback names, the bind host, the public name), trusted by this process's
+    emulators."""
+    names = [*LOOPBACK_NAMES, host.strip("[]")]
+    if public_url and urlsplit(public_url).hostname:
+        names.append(str(urlsplit(public_url).hostname))
+    tls = StackTls.create(tuple(n for n in dict.fromkeys(names) if n not in ("0.0.0.0", "::")))
     trust(tls.ca_file)
     return tls
 
@@ -448,6 +487,17 @@ def _tls_files(tls: StackTls | None) -> dict[str, str] | None:
     if tls is None:
         return None
     return {"ca_file": str(tls.ca_file), "bundle_file": str(tls.bundle_file)}
+
+
+def _keep_grants_of_kept_clients(tenant: dict[str, Any], section: dict[str, Any]) -> dict[str, Any]:
+    """A stack file that replaces `clients` (lists replace) but keeps the demo's `client_grants`: the demo grants of
+    clients it dropped go too, so a file written for an older demo (fewer clients) still loads."""
+    if "clients" not in section or "client_grants" in section:
+        return tenant
+    kept = {c.get("client_id") for c in tenant.get("clients", []) if isinstance(c, dict)}
+    grants = [g for g in tenant.get("client_grants", []) if not isinstance(g, dict) or not g.get("client_id")
+              or g["client_id"] in kept]
+    return {**tenant, "client_grants": grants}
 
 
 def _readline(process: subprocess.Popen[str], timeout: float) -> str:

@@ -23,6 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--auth-audience", help="protect /mcp: expected token audience (this server's resource URL)"
     )
     parser.add_argument("--auth-scope", action="append", default=[], help="required scope (repeatable)")
+    parser.add_argument(
+        "--stdio", action="store_true", help="serve MCP over stdin/stdout instead (a stdio target; no auth)"
+    )
     return parser
 
 
@@ -51,6 +54,8 @@ def run(argv: list[str] | None = None) -> int:
     except (OSError, ValidationError) as exc:
         print(f"sample_mcp: bad settings: {exc}", file=sys.stderr)
         return 2
+    if args.stdio:
+        return serve_stdio(settings)
 
     def ready(url: str, app: Any) -> dict[str, Any]:
         return {"service": "sample_mcp", "url": url, "mcp_url": f"{url}/mcp"}
@@ -67,6 +72,18 @@ def run(argv: list[str] | None = None) -> int:
         return create_app(settings, access=access)
 
     return serve_main(build, service="sample_mcp", args=args, ready=ready, summary=summary)
+
+
+def serve_stdio(settings: SampleSettings) -> int:
+    """The same tools over stdio (MCP basic/transports §stdio): what a gateway spawns as a stdio target."""
+    import anyio
+
+    from sample_mcp.corpus import Corpus
+    from sample_mcp.tools import build_server
+
+    server = build_server(lambda: settings, Corpus.load())
+    anyio.run(server.run_stdio_async)
+    return 0
 
 
 if __name__ == "__main__":

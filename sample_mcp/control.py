@@ -37,5 +37,8 @@ class SampleControl(ServiceControl[SampleSettings]):
     def enabled(self) -> bool:
         return self.config.control_plane
 
+    def reason_header(self) -> bool:
+        return self.config.reason_header
+
     def installed(self, old: SampleSettings | None, new: SampleSettings) -> None:
         self._on_change(new)

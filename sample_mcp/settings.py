@@ -78,6 +78,9 @@ class SampleSettings(BaseModel):
     )
     slow_cap_seconds: float = Field(default=10, ge=0, le=300, description="Upper bound of the `slow` tool.")
     control_plane: bool = Field(default=True, description="Serve /_authstage/ (turn off when exposed).")
+    reason_header: bool = Field(
+        default=False, description="Opt-in: refusals carry their reason in an X-Authstage-Reason response header."
+    )
 
     @property
     def use_json(self) -> bool:

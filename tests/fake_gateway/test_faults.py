@@ -245,11 +245,17 @@ def test_key_rotation_during_traffic_loses_no_valid_call(stack: Stack) -> None:
     for worker in workers:
         worker.start()
     kids = []
+
+    def calls_made(more: int) -> None:  # traffic between rotations, counted rather than timed (CI load varies)
+        target, deadline = len(results) + more, time.monotonic() + 20
+        while len(results) < target and time.monotonic() < deadline:
+            time.sleep(0.02)
+
     try:
         for _ in range(4):
-            time.sleep(0.35)
+            calls_made(5)
             kids.append(stack.rotate_keys())
-        time.sleep(0.35)
+        calls_made(5)
     finally:
         stop.set()
         for worker in workers:

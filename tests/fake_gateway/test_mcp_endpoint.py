@@ -161,6 +161,8 @@ def test_2026_07_28_stateless_requests(start_gateway: Any) -> None:
         "resultType": "complete",
         "ttlMs": 0,
         "cacheScope": "private",
+        # 2026-07-28 ResultMetaObject: serverInfo SHOULD be on every response (knob emulator.serverInfoMeta)
+        "_meta": {"io.modelcontextprotocol/serverInfo": {"name": "agentcore-gateway", "version": "1.0.0"}},
     }
     mismatch = post(
         modern, rpc("tools/list", {"_meta": meta}), version="2026-07-28", **{"Mcp-Method": "tools/call"}
@@ -555,3 +557,17 @@ def test_gateway_http_client_reuse(start_gateway: Any) -> None:
                 ).status_code
                 == 200
             )
+
+
+
+@pytest.mark.parametrize(("where", "stamped"), [("every-result", {"server/discover", "tools/list"}),
+                                                ("discover-only", {"server/discover"}), ("none", set())])
+def test_server_info_meta_2026_07_28(start_gateway: Any, where: str, stamped: set[str]) -> None:
+    """2026-07-28 ResultMetaObject: serverInfo "SHOULD [be] on every response" (spec); AgentCore UNKNOWN: knob
+    emulator.serverInfoMeta. The mcp SDK client reads it from server/discover (`_parse_server_info_stamp`)."""
+    modern = start_gateway(open_doc(mcp={"supportedVersions": ["2026-07-28"]}, emulator={"serverInfoMeta": where}))
+    meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
+    for method in ("server/discover", "tools/list"):
+        result = post(modern, rpc(method, {"_meta": meta}), version="2026-07-28", **{"Mcp-Method": method}).json()
+        info = (result["result"].get("_meta") or {}).get("io.modelcontextprotocol/serverInfo")
+        assert (info == {"name": "agentcore-gateway", "version": "1.0.0"}) == (method in stamped), (where, method)

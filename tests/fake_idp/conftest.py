@@ -157,6 +157,7 @@ def query_of(location: str) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def idp_server() -> Iterator[ServerThread]:
     tenant = demo_tenant(gateway_resource=GATEWAY, mcp_resource=MCP)
+    tenant.settings.headless_auto_approve = True  # these tests drive /authorize headlessly with httpx
     server = ServerThread(
         build=lambda url: create_app(tenant, base_url=url), name="fake_idp", sock=bind_socket()
     ).start()

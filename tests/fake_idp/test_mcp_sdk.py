@@ -98,6 +98,7 @@ def stack() -> Iterator[Stack]:
     sock = bind_socket()
     resource_url = url_of(sock)
     tenant = demo_tenant(gateway_resource=resource_url + "/mcp")
+    tenant.settings.headless_auto_approve = True  # the browser below follows the authorize URL with plain httpx2
     idp = ServerThread(
         build=lambda url: create_app(tenant, base_url=url), name="idp", sock=bind_socket()
     ).start()

@@ -173,3 +173,12 @@ def test_registered_client_is_strict_third_party(idp: Idp) -> None:
     body = t.json()
     assert "id_token" not in body and body["scope"] == "mcp:tools"  # no OIDC for strict third-party (F-21)
     assert idp.verify(body["access_token"])["aud"] == GATEWAY
+
+
+@pytest.mark.parametrize("uri", ["javascript:alert(document.cookie)", "JavaScript://%0aalert(1)",
+                                 "data:text/html,<script>alert(1)</script>", "vbscript:msgbox(1)", "file:///etc/passwd"])
+def test_dcr_refuses_redirect_uris_that_run_in_the_browser(idp: Idp, uri: str) -> None:
+    response = idp.http.post("/oidc/register", json={"client_name": "x", "redirect_uris": [uri],
+                                                     "token_endpoint_auth_method": "none"})
+    assert response.status_code == 400 and response.json()["error"] == "invalid_redirect_uri"
+    assert "runs in the browser" in idp.last("/oidc/register")["reason"]

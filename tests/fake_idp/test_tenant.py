@@ -61,7 +61,7 @@ def test_demo_tenant_round_trips_and_matches_the_brief() -> None:
         "authstage-gateway": "http://127.0.0.1:1/mcp",
         "sample-search": "http://127.0.0.1:2/mcp",
     }
-    assert {c.name for c in t.clients} == {"demo-m2m", "gateway-outbound", "demo-cli"}
+    assert {c.name for c in t.clients} == {"demo-m2m", "demo-m2m-basic", "gateway-outbound", "demo-cli"}
     for c in t.clients:
         assert len(c.client_id) == 32 and c.client_id.startswith("DEMO") and c.client_id.isalnum()
         assert c.client_secret is None or c.client_secret.startswith("demo-secret-not-for-production-")
@@ -70,7 +70,8 @@ def test_demo_tenant_round_trips_and_matches_the_brief() -> None:
         and t.settings.enable_dynamic_client_registration
     )
     assert (
-        t.settings.headless_auto_approve
+        not t.settings.headless_auto_approve  # a desktop browser sees the login page (issue 16)
+        and t.settings.auto_approve_login_hint
         and t.settings.rfc8414_metadata == "alias"
         and t.settings.discovery_profile == "2026"
     )

@@ -29,7 +29,8 @@ def authorize_url(stack: Stack, **extra: str) -> tuple[str, str]:
 
 
 def test_login_form_is_filled_and_the_code_reaches_the_redirect() -> None:
-    with Stack({"idp": {"settings": {"headless_auto_approve": False}}}) as stack:
+    no_auto_approve = {"headless_auto_approve": False, "auto_approve_login_hint": False, "auto_approve_user_agents": []}
+    with Stack({"idp": {"settings": no_auto_approve}}) as stack:
         url, _ = authorize_url(stack)
         page = stack.http.get(url, follow_redirects=True)  # Universal Login: /authorize -> /u/login
         assert page.status_code == 200 and "<form" in page.text and 'name="password"' in page.text
