@@ -28,18 +28,21 @@ def environment(
     region: str,
     management: dict[str, Any] | None,
     tls: dict[str, str] | None,
+    aws: bool = True,
 ) -> dict[str, str]:
-    """NAME -> value of every line `authstage up` prints (and the manifest carries as `env`)."""
-    env = {
-        "AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL": gateway_url,
-        "AWS_ENDPOINT_URL": gateway_url,
-        "AWS_REGION": region,
-        "AWS_DEFAULT_REGION": region,
-        "AWS_ACCESS_KEY_ID": DEMO_AWS_ACCESS_KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": DEMO_AWS_SECRET_ACCESS_KEY,
-        "AUTH0_DOMAIN": urlsplit(idp_url).netloc,
-        "MCP_SERVER_URL": mcp_url,
-    }
+    """NAME -> value of every line `authstage up` prints (and the manifest carries as `env`); `aws`: the gateway
+    answers the bedrock-agentcore-control API (the AgentCore dialect; agentgateway does not)."""
+    env: dict[str, str] = {}
+    if aws:
+        env |= {
+            "AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL": gateway_url,
+            "AWS_ENDPOINT_URL": gateway_url,
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+            "AWS_ACCESS_KEY_ID": DEMO_AWS_ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": DEMO_AWS_SECRET_ACCESS_KEY,
+        }
+    env |= {"AUTH0_DOMAIN": urlsplit(idp_url).netloc, "MCP_SERVER_URL": mcp_url}
     if management:
         env["AUTH0_CLIENT_ID"] = str(management["client_id"])
         env["AUTH0_CLIENT_SECRET"] = str(management.get("client_secret", ""))

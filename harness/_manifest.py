@@ -42,6 +42,7 @@ def build_manifest(
     control_token: str | None = None,
     tls: dict[str, str] | None = None,
     region: str = "us-east-1",
+    aws: bool = True,
 ) -> dict[str, Any]:
     """The manifest of a stack: `tenant` is the IdP's document, `services` each service's `url` and named URLs;
     `control_token` the token its control planes require (only when it listens beyond loopback); `tls` the
@@ -59,7 +60,7 @@ def build_manifest(
     idp, gateway, mcp = services["idp"], services["gateway"], services["mcp"]
     management = tenant.get("management_api")  # the Management API and its API Explorer application
     env = environment(gateway_url=gateway["url"], idp_url=idp["url"], mcp_url=mcp["mcp_url"], region=region,
-                      management=management, tls=tls)
+                      management=management, tls=tls, aws=aws)
     return {
         "authstage": version(),
         "services": services,
@@ -73,7 +74,7 @@ def build_manifest(
         "auth0": {"domain": env["AUTH0_DOMAIN"],
                   **({"management_audience": management["identifier"],
                       "management_client": management.get("client_name", "api-explorer")} if management else {})},
-        "aws": {"endpoint_url": gateway["url"], "region": region},
+        **({"aws": {"endpoint_url": gateway["url"], "region": region}} if aws else {}),
         **({"tls": tls} if tls else {}),
         "env": env,
         **({"control_token": control_token} if control_token else {}),

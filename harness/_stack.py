@@ -265,7 +265,7 @@ class Stack:
         tls = _tls_files(self.tls)
         region = str(self.documents.get("gateway", {}).get("emulator", {}).get("region", "us-east-1"))
         manifest = build_manifest(self.documents.get("idp", {}), services, control_token=self.access.token,
-                                  tls=tls, region=region)
+                                  tls=tls, region=region, aws=self.dialect == "agentcore")
         if self.console_server is not None:
             manifest["console"] = {"url": self.console_server.url}
         return manifest

@@ -4,6 +4,7 @@ the running tenant, changes a copy of its document and commits it (api.commit), 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fake_idp.management import payloads as p
@@ -20,7 +21,7 @@ from fake_idp.management.errors import (
     not_found,
 )
 from fake_idp.management.routing import Op, answer, commit, route
-from fake_idp.tenant import Api, Client, User
+from fake_idp.tenant import Api, Client, Tenant, User
 from fake_idp.wire import Outgoing
 
 __all__: list[str] = []
@@ -33,6 +34,12 @@ def _doc(op: Op) -> dict[str, Any]:
 def _note_ignored(op: Op, ignored: list[str]) -> None:
     if ignored:
         op.ctx.note(f"accepted but not emulated (no effect): {', '.join(ignored)}")
+
+
+def _save(op: Op, doc: dict[str, Any], what: str, ignored: list[str]) -> Tenant:
+    """Commit the changed tenant document; the request log notes what was accepted but not emulated."""
+    _note_ignored(op, ignored)
+    return commit(op.ctx, doc, what)
 
 
 def _require(body: dict[str, Any], name: str) -> Any:
@@ -86,8 +93,7 @@ async def create_resource_server(op: Op) -> Outgoing:
     new.setdefault("name", identifier)
     doc = _doc(op)
     doc["apis"].append(new)
-    _note_ignored(op, ignored)
-    api = commit(op.ctx, doc, "resource server").api_by_identifier(identifier)
+    api = _save(op, doc, "resource server", ignored).api_by_identifier(identifier)
     assert api is not None
     return answer(p.api_payload(api), 201)
 
@@ -108,8 +114,7 @@ async def update_resource_server(op: Op) -> Outgoing:
     for index, item in enumerate(doc["apis"]):
         if item["identifier"] == api.identifier:
             doc["apis"][index] = {**item, **body, "id": p.api_id(api)}
-    _note_ignored(op, ignored)
-    updated = commit(op.ctx, doc, "resource server").api_by_identifier(api.identifier)
+    updated = _save(op, doc, "resource server", ignored).api_by_identifier(api.identifier)
     assert updated is not None
     return answer(p.api_payload(updated))
 
@@ -163,8 +168,7 @@ async def create_client(op: Op) -> Outgoing:
         body.setdefault("client_secret", p.new_id("", 64))
     doc = _doc(op)
     doc["clients"].append({**body, "client_id": client_id})
-    _note_ignored(op, ignored)
-    tenant = commit(op.ctx, doc, "client")
+    tenant = _save(op, doc, "client", ignored)
     return answer(p.client_payload(_client(op, client_id), tenant, secret=True), 201)
 
 
@@ -209,17 +213,26 @@ GRANT_KNOWN = ("organization_usage", "allow_any_organization", "authorization_de
                "is_system")
 
 
-def _grant_index(op: Op) -> int:
-    for index, grant in enumerate(op.ctx.tenant.client_grants):
-        if p.grant_id(grant) == op.id:
+def _index(op: Op, items: Sequence[Any], id_of: Callable[[Any], str], kind: str) -> int:
+    """The position of the item the path's `{id}` names, or Auth0's 404 for its kind."""
+    for index, item in enumerate(items):
+        if id_of(item) == op.id:
             return index
-    raise not_found("client_grant", reason=f"no client grant {op.id!r}")
+    raise not_found(kind, reason=f"no {kind.replace('_', ' ')} {op.id!r}")
+
+
+def _where(op: Op, items: Sequence[Any], *filters: str) -> list[Any]:
+    """The items whose attributes equal the query parameters of the same names (`?audience=`, `?name=`...)."""
+    return [item for item in items if all(op.query(f) in (None, getattr(item, f)) for f in filters)]
+
+
+def _grant_index(op: Op) -> int:
+    return _index(op, op.ctx.tenant.client_grants, p.grant_id, "client_grant")
 
 
 @route("GET", "client-grants", "read:client_grants")
 async def list_grants(op: Op) -> Outgoing:
-    grants = [g for g in op.ctx.tenant.client_grants
-              if op.query("audience") in (None, g.audience) and op.query("client_id") in (None, g.client_id)]
+    grants = _where(op, op.ctx.tenant.client_grants, "audience", "client_id")
     return _paged(op, "client_grants", [p.grant_payload(g) for g in grants])
 
 
@@ -239,8 +252,7 @@ async def create_grant(op: Op) -> Outgoing:
     new_id = p.new_id("cgr_", 16)
     doc = _doc(op)
     doc.setdefault("client_grants", []).append({**body, "id": new_id})
-    _note_ignored(op, ignored)
-    tenant = commit(op.ctx, doc, "client grant")
+    tenant = _save(op, doc, "client grant", ignored)
     return answer(p.grant_payload(next(g for g in tenant.client_grants if g.id == new_id)), 201)
 
 
@@ -250,8 +262,7 @@ async def update_grant(op: Op) -> Outgoing:
     body, ignored = p.split(op.body, ("scope", "subject_type"), GRANT_KNOWN, "PATCH /api/v2/client-grants")
     doc = _doc(op)
     doc["client_grants"][index] = {**doc["client_grants"][index], **body, "id": op.id}
-    _note_ignored(op, ignored)
-    tenant = commit(op.ctx, doc, "client grant")
+    tenant = _save(op, doc, "client grant", ignored)
     return answer(p.grant_payload(tenant.client_grants[index]))
 
 
@@ -304,8 +315,7 @@ async def create_user(op: Op) -> Outgoing:
     user_id = "auth0|" + str(body.pop("user_id", None) or p.new_id("", 24, hexonly=True))
     doc = _doc(op)
     doc["users"].append({**body, "user_id": user_id})
-    _note_ignored(op, ignored)
-    tenant = commit(op.ctx, doc, "user")
+    tenant = _save(op, doc, "user", ignored)
     user = tenant.user_by_id(user_id)
     assert user is not None
     return answer(p.user_payload(user), 201)
@@ -322,8 +332,7 @@ async def update_user(op: Op) -> Outgoing:
     body, ignored = p.split(op.body, USER_FIELDS[1:], USER_KNOWN, "PATCH /api/v2/users")
     doc = _doc(op)
     doc["users"] = [{**u, **body} if u["user_id"] == user.user_id else u for u in doc["users"]]
-    _note_ignored(op, ignored)
-    tenant = commit(op.ctx, doc, "user")
+    tenant = _save(op, doc, "user", ignored)
     updated = tenant.user_by_id(user.user_id)
     assert updated is not None
     return answer(p.user_payload(updated))
@@ -356,16 +365,12 @@ async def update_settings(op: Op) -> Outgoing:
 
 
 def _connection_index(op: Op) -> int:
-    for index, connection in enumerate(op.ctx.tenant.connections):
-        if p.connection_id(connection) == op.id:
-            return index
-    raise not_found("connection", reason=f"no connection {op.id!r}")
+    return _index(op, op.ctx.tenant.connections, p.connection_id, "connection")
 
 
 @route("GET", "connections", "read:connections")
 async def list_connections(op: Op) -> Outgoing:
-    items = [c for c in op.ctx.tenant.connections
-             if op.query("name") in (None, c.name) and op.query("strategy") in (None, c.strategy)]
+    items = _where(op, op.ctx.tenant.connections, "name", "strategy")
     return _paged(op, "connections", [p.connection_payload(c) for c in items])
 
 
@@ -379,8 +384,7 @@ async def create_connection(op: Op) -> Outgoing:
         raise conflict(CONNECTION_EXISTS, reason=f"a connection {name!r} exists")
     doc = _doc(op)
     doc.setdefault("connections", []).append({**body, "id": p.new_id("con_", 16)})
-    _note_ignored(op, ignored)
-    tenant = commit(op.ctx, doc, "connection")
+    tenant = _save(op, doc, "connection", ignored)
     return answer(p.connection_payload(next(c for c in tenant.connections if c.name == name)), 201)
 
 
@@ -397,8 +401,7 @@ async def update_connection(op: Op) -> Outgoing:
     doc = _doc(op)
     doc["connections"][index] = {**doc["connections"][index], **body,
                                  "id": p.connection_id(op.ctx.tenant.connections[index])}
-    _note_ignored(op, ignored)
-    tenant = commit(op.ctx, doc, "connection")
+    tenant = _save(op, doc, "connection", ignored)
     return answer(p.connection_payload(tenant.connections[index]))
 
 

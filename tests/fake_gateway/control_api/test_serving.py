@@ -51,6 +51,15 @@ def _create(c, stack, name: str, provider_arn: str, **extra) -> dict:
     return gateway
 
 
+def _provider(c, stack) -> dict:
+    outbound = stack.client("gateway-outbound")
+    return c.create_oauth2_credential_provider(
+        name="outbound", credentialProviderVendor="CustomOauth2",
+        oauth2ProviderConfigInput={"customOauth2ProviderConfig": {
+            "oauthDiscovery": {"discoveryUrl": stack.idp.discovery_url}, "clientId": outbound["client_id"],
+            "clientSecret": outbound["client_secret"], "clientAuthenticationMethod": "CLIENT_SECRET_POST"}})
+
+
 async def _call(stack, url: str, token: str, tool: str = "search___search") -> tuple[list[str], bool]:
     async with stack.mcp_client(url=url, token=token) as session:
         tools = [t.name for t in (await session.list_tools()).tools]
@@ -61,12 +70,7 @@ async def _call(stack, url: str, token: str, tool: str = "search___search") -> t
 def test_two_created_gateways_and_the_demo_are_served_side_by_side(stack) -> None:
     stack.reset()
     c = _boto(stack)
-    outbound = stack.client("gateway-outbound")
-    provider = c.create_oauth2_credential_provider(
-        name="outbound", credentialProviderVendor="CustomOauth2",
-        oauth2ProviderConfigInput={"customOauth2ProviderConfig": {
-            "oauthDiscovery": {"discoveryUrl": stack.idp.discovery_url}, "clientId": outbound["client_id"],
-            "clientSecret": outbound["client_secret"], "clientAuthenticationMethod": "CLIENT_SECRET_POST"}})
+    provider = _provider(c, stack)
     first = _create(c, stack, "first", provider["credentialProviderArn"])
     second = _create(c, stack, "second", provider["credentialProviderArn"])
     urls = [first["gatewayUrl"], second["gatewayUrl"]]
@@ -97,12 +101,7 @@ def test_two_created_gateways_and_the_demo_are_served_side_by_side(stack) -> Non
 def test_a_policy_engine_attached_by_the_api_enforces_at_once(stack) -> None:
     stack.reset()
     c = _boto(stack)
-    outbound = stack.client("gateway-outbound")
-    provider = c.create_oauth2_credential_provider(
-        name="outbound", credentialProviderVendor="CustomOauth2",
-        oauth2ProviderConfigInput={"customOauth2ProviderConfig": {
-            "oauthDiscovery": {"discoveryUrl": stack.idp.discovery_url}, "clientId": outbound["client_id"],
-            "clientSecret": outbound["client_secret"], "clientAuthenticationMethod": "CLIENT_SECRET_POST"}})
+    provider = _provider(c, stack)
     engine = c.create_policy_engine(name="guard")
     gateway = _create(c, stack, "guarded", provider["credentialProviderArn"],
                       policyEngineConfiguration={"arn": engine["policyEngineArn"], "mode": "ENFORCE"})
