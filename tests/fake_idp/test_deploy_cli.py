@@ -3,8 +3,8 @@ auth0/auth0-deploy-cli examples/yaml/tenant.yaml with our own names and values."
 
 from __future__ import annotations
 
-from fake_idp.deploy_cli import import_tenant_yaml, is_deploy_cli, load_tenant_file
 from fake_idp.demo import demo_tenant
+from fake_idp.deploy_cli import import_tenant_yaml, is_deploy_cli, load_tenant_file
 from fake_idp.tenant import Tenant
 
 TENANT_YAML = """
