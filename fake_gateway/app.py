@@ -115,15 +115,17 @@ async def unknown(request: Request) -> Response:
     """The control-plane API's operations (fake_gateway/control_api), else Coral's UnknownOperationException
     for every other path (the control plane too, when it is off)."""
     api: ControlApi = request.app.state.control.control_api
+    body, oversize = await _read_body(request, request.app.state.backend.gateway.emulator.maxRequestBytes)
     answer = await api.handle(
         ApiRequest(
             request.method,
             request.scope.get("raw_path", request.url.path.encode()).decode("latin-1").split("?", 1)[0],
             request.query_params.multi_items(),
             {k.lower(): v for k, v in request.headers.items()},
-            await request.body(),
+            body,
             request.headers.get("host"),
             request.url.scheme,
+            oversize,
         )
     )
     if answer is None:

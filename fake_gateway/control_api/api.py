@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from fake_gateway.control_api.errors import (
+    BODY_TOO_LARGE,
     AwsError,
     idempotency_mismatch,
     not_emulated,
@@ -58,6 +59,7 @@ class ApiRequest:
     body: bytes
     host: str | None
     scheme: str
+    oversize: int | None = None  # the body's size when it exceeded emulator.maxRequestBytes (body is then b"")
 
 
 @dataclass
@@ -192,6 +194,8 @@ class ControlApi:
             handler = self.operations.get(route.operation)
             if handler is None:
                 raise not_emulated(route.operation, route.method, str(operation.http["requestUri"]))
+            if request.oversize is not None:
+                raise AwsError("SerializationException", BODY_TOO_LARGE.format(size=request.oversize), status=413)
             params = bind_input(operation, labels, request.query, request.headers, request.body)
             if operation.input_shape is not None:
                 issues = validate(params, operation.input_shape, hooks=self._hooks())

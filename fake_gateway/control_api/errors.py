@@ -50,6 +50,7 @@ NOT_EMULATED = (
     "are listed in docs/control-api.md"
 )
 NOT_EMULATED_CODE = "UnknownOperationException"
+BODY_TOO_LARGE = "Request body of {size} bytes is too large (emulator.maxRequestBytes)"  # INFERRED, 413
 NOT_EMULATED_STATUS = 501
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from fake_gateway.control_api.api import Call, Handler
-from fake_gateway.control_api.errors import ALREADY_EXISTS, GATEWAY_HAS_TARGETS, conflict
+from fake_gateway.control_api.errors import ALREADY_EXISTS, GATEWAY_HAS_TARGETS, conflict, not_found
 from fake_gateway.control_api.serving import CreatedGateway, GatewayHandle
 from fake_gateway.control_api.store import UPPER, Account, page, suffix
 from fake_gateway.validation import service_model
@@ -54,8 +54,16 @@ def compose(handle_base: dict[str, Any], request: dict[str, Any], targets: list[
     return {k: v for k, v in doc.items() if v != [] or k == "targets"}
 
 
+def _check_engine(request: dict[str, Any], base: dict[str, Any], account: Account) -> None:
+    """policyEngineConfiguration names a policy engine of the account (or the pasted document carries engines)."""
+    arn = (request.get("policyEngineConfiguration") or {}).get("arn")
+    if arn and all(e.arn != arn for e in account.engines.values()) and not base.get("policyEngines"):
+        raise not_found("Policy engine", str(arn))
+
+
 def install(call: Call, handle: GatewayHandle, request: dict[str, Any], targets: list[dict[str, Any]],
             prefix: str = "") -> None:
+    _check_engine(request, handle.base(), call.account)
     document = compose(handle.base(), request, targets, (handle.gateway_id, handle.arn), call.account)
     handle.install(call.api.load(document, call.operation, prefix))
 
@@ -91,6 +99,7 @@ async def create_gateway(call: Call) -> dict[str, Any]:
     gateway_id = f"{name.lower()}-{suffix()}"
     arn = call.account.arn(f"gateway/{gateway_id}")
     base = {"emulator": call.api.emulator()}
+    _check_engine(request, base, call.account)
     gateway = call.api.load(compose(base, request, [], (gateway_id, arn), call.account), call.operation)
     handle = CreatedGateway(gateway, clock=call.api.root_control.clock,
                             base_url=call.api.root_control.base_url, created_at=call.now())

@@ -213,6 +213,12 @@ def test_validation_and_not_found_errors_are_awss(client, stack) -> None:
         client.get_gateway(gatewayIdentifier="missing-abcdefghij")
     raw = stack.http.post(stack.gateway.url + "/gateways/", content=b"{not json", headers={"content-type": "application/json"})
     assert raw.status_code == 400 and raw.headers["x-amzn-ErrorType"] == "SerializationException"
+    big = stack.http.post(stack.gateway.url + "/gateways/", content=b"{" + b" " * (1 << 21) + b"}")
+    assert big.status_code == 413 and big.headers["x-amzn-ErrorType"] == "SerializationException"
+    engine = "arn:aws:bedrock-agentcore:us-east-1:123456789012:policy-engine/nowhere-abcdefghij"
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.create_gateway(name="unguarded", roleArn=ROLE, authorizerType="NONE",
+                              policyEngineConfiguration={"arn": engine, "mode": "ENFORCE"})
 
 
 def test_statuses_move_on_the_service_clock_and_deletes_lead_to_not_found(client, stack) -> None:
