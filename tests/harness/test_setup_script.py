@@ -74,3 +74,18 @@ def test_aws_cli_lists_and_gets_the_gateways(stack) -> None:
                           items[0]["gatewayId"], "--query", "gatewayUrl", "--output", "text"],
                          env=env, capture_output=True, text=True, timeout=60)
     assert url.returncode == 0 and url.stdout.strip() == stack.gateway.mcp_url
+
+
+def test_node_trusts_the_stack_through_node_extra_ca_certs(stack) -> None:
+    import shutil
+
+    node = shutil.which("node")
+    if node is None:
+        if os.environ.get("CI"):
+            raise AssertionError("Node.js is needed in CI (apt-get install nodejs)")
+        pytest.skip("needs Node.js (apt-get install nodejs)")
+    script = "fetch(process.argv[1]).then(r => r.json()).then(d => console.log(d.issuer))"
+    result = subprocess.run([node, "-e", script, stack.idp.discovery_url], env=_env(stack), capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == stack.idp.issuer
