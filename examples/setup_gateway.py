@@ -12,8 +12,9 @@ Auth0 auth4genai MCP guides: enable DCR, promote the connection to domain level,
   2. Auth0 app for the gateway's outbound calls, granted `search:read` on the MCP server's API.
   3. AgentCore: an OAuth2 credential provider for that app (discovery URL of the tenant).
   4. AgentCore: a gateway with a CUSTOM_JWT authorizer (discovery URL of the tenant).
-  5. Auth0: an API whose identifier is the gateway's URL, an M2M app for the agent and its client grant;
-     the gateway's allowedAudience becomes that URL (update-gateway, as the Auth0 guides say).
+  5. Auth0: an API whose identifier is the gateway's URL, an M2M app for the agent and its client grant, the
+     default grant of DCR (third-party) clients; the gateway's allowedAudience becomes that URL (update-gateway,
+     as the Auth0 guides say).
   6. AgentCore: an MCP-server target reached with the credential provider; wait until it is READY.
   7. The agent: a client-credentials token from Auth0, `tools/list` and `tools/call` through the gateway.
 """
@@ -110,6 +111,9 @@ def authorize_agent(auth0: ManagementClient, agentcore, gateway: dict) -> dict:
         name=f"search-agent-{SUFFIX}", app_type="non_interactive", grant_types=["client_credentials"]
     )
     auth0.client_grants.create(client_id=agent.client_id, audience=url, scope=["mcp:invoke"])
+    # MCP clients that register themselves (DCR) are third-party apps: they get the API through this grant
+    auth0.client_grants.create(default_for="third_party_clients", audience=url, scope=["mcp:invoke"],
+                               subject_type="user")
     agentcore.update_gateway(
         gatewayIdentifier=gateway["gatewayId"],
         name=gateway["name"],

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -61,6 +62,14 @@ def test_setup_script_runs_unchanged_and_its_gateway_serves_a_tool(stack) -> Non
     document = created[0]["document"]
     assert document["authorizerType"] == "CUSTOM_JWT" and document["targets"][0]["name"] == "search"
     assert document["credentialProviders"][0]["credentialProviderVendor"] == "CustomOauth2"
+    # the DCR the script turned on, end to end: the SDK's OAuth client registers itself and logs in as alice
+    url = stack.gateway.url + f"/gateways/{document['gatewayId']}/mcp"
+
+    async def whoami() -> dict:
+        async with stack.mcp_client(oauth=True, url=url) as session:
+            return (await session.call_tool("search___whoami", {})).structured_content
+
+    assert asyncio.run(whoami())["authenticated"]
 
 
 def test_aws_cli_lists_and_gets_the_gateways(stack) -> None:
