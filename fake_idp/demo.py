@@ -88,7 +88,7 @@ def demo_tenant(
         ],
     )
     if management_api:
-        secret = "demo-secret-not-for-production-api-explorer-0004"
+        secret = "demo-secret-not-for-production-api-explorer-0005"
         tenant.management_api = ManagementApi(identifier=management_api, client_name=MANAGEMENT_CLIENT,
                                               client_id=DEMO_CLIENT_IDS[MANAGEMENT_CLIENT], client_secret=secret)
         tenant = Tenant.model_validate(tenant.model_dump())  # the validator adds the API, the app and the grant
