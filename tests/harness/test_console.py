@@ -114,7 +114,7 @@ def test_bobs_step_up_403_appears_in_the_live_view_with_its_reason(page: Any, st
     row.wait_for()
     why = str(row.locator("td.why").text_content())
     assert "mcp:tools" in why and "fix:" in why
-    assert page.locator("#diagram svg g.refused").count() >= 1
+    page.locator("#diagram svg g.refused").first.wait_for()  # the diagram redraws after the table row appears
     page.screenshot(path=str(tmp_path / "bob-403.png"), full_page=True)
     refused = [r for r in stack.gateway.log() if r["status"] == 403]
     assert refused and refused[-1]["reason"] in why
