@@ -262,3 +262,19 @@ def test_ids_arns_and_region_follow_the_model_and_the_signature(client, stack) -
     assert [g["name"] for g in client.list_gateways()["items"]] == ["authstage-demo"]
     created = client.get_gateway(gatewayIdentifier=client.list_gateways()["items"][0]["gatewayId"])
     assert isinstance(created["createdAt"], dt.datetime)
+
+
+def test_odd_input_to_every_emulated_operation_is_a_4xx_never_a_500(stack) -> None:
+    stack.gateway.reset()
+    model = service_model()
+    bodies = [b"[]", b'{"name": 5, "unknown": true}', b'{"name": "' + b"x" * 300 + b'"}', b"\xff\xfe", b"null"]
+    for name in emulated_operations():
+        http = model.operation_model(name).http
+        path = str(http["requestUri"]).split("?")[0]
+        for label in [seg[1:-1] for seg in path.split("/") if seg.startswith("{")]:
+            path = path.replace("{" + label + "}", "no%2Fsuch-thing")
+        for body in bodies:
+            response = stack.http.request(str(http["method"]), stack.gateway.url + path + "?maxResults=x",
+                                          content=body, headers={"content-type": "application/json"})
+            assert 400 <= response.status_code < 500, (name, body, response.status_code, response.text)
+            assert response.headers["x-amzn-ErrorType"] and "message" in response.json()
