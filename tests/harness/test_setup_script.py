@@ -38,7 +38,7 @@ def stack():
 def _env(stack) -> dict[str, str]:
     """This machine's environment without any AWS or Auth0 setting, plus exactly the printed lines."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AUTH0_", "SSL_", "REQUESTS_"))}
-    return {**clean, **stack.manifest["env"], "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+    return {**clean, **stack.manifest["env"]}
 
 
 def test_up_prints_the_lines_to_export(stack) -> None:
