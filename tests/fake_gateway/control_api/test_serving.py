@@ -122,7 +122,7 @@ def test_update_gateway_on_the_demo_gateway_changes_the_running_config(stack) ->
     c = _boto(stack)
     demo = c.get_gateway(gatewayIdentifier=c.list_gateways()["items"][0]["gatewayId"])
     jwt = demo["authorizerConfiguration"]["customJWTAuthorizer"]
-    c.update_gateway(gatewayIdentifier=demo["gatewayId"], name=demo["name"], roleArn=ROLE,
+    c.update_gateway(gatewayIdentifier=demo["gatewayId"], name=demo["name"], roleArn=demo["roleArn"],
                      authorizerType="CUSTOM_JWT", protocolType="MCP",
                      authorizerConfiguration={"customJWTAuthorizer": {**jwt, "allowedScopes": ["mcp:admin"]}})
     config = stack.gateway.config()
