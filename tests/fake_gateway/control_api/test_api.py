@@ -168,6 +168,9 @@ def test_every_emulated_operation_answers_per_the_model(client, stack) -> None:
     c.delete_oauth2_credential_provider(name="auth0-outbound")
     c.delete_gateway(gatewayIdentifier=gid)
     assert _check_responses(c.raw) == set(emulated_operations())
+    log = json.dumps(stack.gateway.log())
+    secrets = (stack.client("gateway-outbound")["client_secret"], "demo-api-key-not-secret", "demo-api-key-rotated")
+    assert "CreateOauth2CredentialProvider" in log and not any(secret in log for secret in secrets)
 
 
 def test_every_other_operation_answers_aws_error_shape_naming_itself(stack) -> None:
