@@ -222,7 +222,8 @@ class ServiceControl(Generic[M]):
         try:
             new = self.validate(document)
         except ValidationError as exc:
-            raise ControlError(400, "invalid_config", problems_of(exc.errors(include_url=False))) from exc
+            errors = exc.errors(include_url=False)
+            raise ControlError(400, "invalid_config", problems_of(errors, type(self._model))) from exc
         old, self._model = self._model, new
         self._installed(old, new, reseed=False)
         return new

@@ -16,6 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
+from authstage_kit.suggest import extra_key_message
+
 __all__ = ["AuthstageError", "ControlError", "Problem", "ServerStartError", "problems_of"]
 
 Problem = dict[str, str]
@@ -56,10 +60,12 @@ class ControlError(AuthstageError):
         return {"error": self.error, "detail": self.detail}
 
 
-def problems_of(errors: list[Any]) -> list[Problem]:
-    """pydantic ``ValidationError.errors()`` as ``{loc, msg}`` problems (``loc`` dotted, ``(body)`` when empty)."""
+def problems_of(errors: list[Any], model: type[BaseModel] | None = None) -> list[Problem]:
+    """pydantic ``ValidationError.errors()`` as ``{loc, msg}`` problems (``loc`` dotted, ``(body)`` when empty);
+    with the settings ``model``, an unknown key's message names the closest real one."""
     found: list[Problem] = []
     for err in errors:
         loc = ".".join(str(part) for part in err.get("loc", ())) or "(body)"
-        found.append({"loc": loc, "msg": str(err.get("msg", ""))})
+        message = extra_key_message(err, model) if model is not None else str(err.get("msg", ""))
+        found.append({"loc": loc, "msg": message})
     return found

@@ -5,11 +5,19 @@
 response byte leaves, so a client that has its answer always finds the record. Handlers explain a 4xx/5xx by
 setting ``scope["state"]["reason"]`` (``request.state.reason``) and add remarks to ``scope["state"]["notes"]``.
 Control-plane paths (``/_authstage/``) are never logged.
+
+A client that goes away before its answer (a closed socket, a body cut short, a connection the server closed
+because it stalled) costs one warning line and a record with status 499 (nginx's "client closed request"), never
+a traceback: whatever the app raises once the client is gone (Starlette's ``ClientDisconnect`` reading the body,
+the cancellation of its task) ends the request quietly. ``ClientGoneFilter`` drops the traceback a library logs
+for the same event (the MCP SDK's "Error handling POST request").
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import threading
 import time
 from collections import deque
@@ -22,10 +30,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from authstage_kit import redact
 from authstage_kit.clock import Clock
 
-__all__ = ["CAPTURE_LIMIT", "CONTROL_PREFIX", "REASON_HEADER", "Record", "RequestLog", "RequestLogMiddleware"]
+__all__ = ["CAPTURE_LIMIT", "CLIENT_GONE", "CONTROL_PREFIX", "REASON_HEADER", "ClientGoneFilter", "Record",
+           "RequestLog", "RequestLogMiddleware"]
 
 CONTROL_PREFIX = "/_authstage"
 REASON_HEADER = "x-authstage-reason"
+CLIENT_GONE = 499  # nginx's "client closed request": the status a request's record gets when nobody is left to answer
+_LOGGER = logging.getLogger("uvicorn.error")  # the server's own log: the one line a vanished client costs
 CAPTURE_LIMIT = 65536  # bytes of each body kept while a request is served; the record keeps redact.MAX_TEXT of them
 Record = dict[str, Any]
 
@@ -95,6 +106,14 @@ class _Tee:
             self.complete = False
 
 
+class ClientGoneFilter(logging.Filter):
+    """Drops a library's traceback for a client that went away (the request log's warning line says it once)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return type(error).__name__ != "ClientDisconnect"
+
+
 class RequestLogMiddleware:
     """Pure ASGI middleware writing one record per request outside ``/_authstage/`` to ``log``."""
 
@@ -114,6 +133,9 @@ class RequestLogMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 exchange.request.add(message.get("body", b""))
+                exchange.received += len(message.get("body", b""))
+            elif message["type"] == "http.disconnect" and not exchange.answered:
+                exchange.gone = True
             return message
 
         async def send_logged(message: Message) -> None:
@@ -124,7 +146,8 @@ class RequestLogMiddleware:
                 return  # held back until the first body chunk, so the record can precede the last byte
             if message["type"] == "http.response.body":
                 exchange.response.add(message.get("body", b""))
-                if not message.get("more_body", False):
+                if not message.get("more_body", False) and not exchange.gone:
+                    exchange.answered = True
                     self._write(exchange)
             if exchange.pending is not None:
                 start, exchange.pending = exchange.pending, None
@@ -133,7 +156,12 @@ class RequestLogMiddleware:
 
         try:
             await self.app(scope, receive_logged, send_logged)
+        except (Exception, asyncio.CancelledError):
+            if not exchange.gone:
+                raise  # a real failure: the server's error handling answers and logs it
         finally:
+            if exchange.gone:
+                self._gone(exchange)
             self._write(exchange)
 
     def _with_reason(self, start: Message, scope: Scope) -> Message:
@@ -144,6 +172,17 @@ class RequestLogMiddleware:
             return start
         value = " ".join(str(reason).split()).encode("ascii", "backslashreplace")[:512]
         return {**start, "headers": [*start.get("headers", []), (REASON_HEADER.encode(), value)]}
+
+    @staticmethod
+    def _gone(exchange: _Exchange) -> None:
+        """The one line a vanished client costs; its record says 499 and why."""
+        state = exchange.scope.setdefault("state", {})
+        why = state.get("closed") or "the client went away before the answer"
+        state["reason"] = f"{why} ({exchange.received} body bytes received)"
+        exchange.status = CLIENT_GONE
+        client = exchange.scope.get("client") or ("?", 0)
+        _LOGGER.warning("%s:%s %s %s: %s", client[0], client[1], exchange.scope.get("method", ""),
+                        exchange.scope.get("path", ""), state["reason"])
 
     def _write(self, exchange: _Exchange) -> None:
         if exchange.recorded:
@@ -168,6 +207,9 @@ class _Exchange:
         self.headers: list[tuple[bytes, bytes]] = []
         self.pending: Message | None = None
         self.recorded = False
+        self.received = 0  # request body bytes the app read
+        self.gone = False  # the client disconnected before its answer was complete
+        self.answered = False
 
     def record(self) -> Record:
         tokens: list[dict[str, Any]] = []

@@ -21,10 +21,11 @@ from typing import Any
 import uvicorn
 
 from authstage_kit.access import Access, is_loopback
+from authstage_kit.connections import BODY_TIMEOUT, HEADER_TIMEOUT, guarded_protocol
 from authstage_kit.errors import ServerStartError
 
-__all__ = ["LOOPBACK", "ServerThread", "bind_socket", "port_number", "serve_main", "service_parser", "url_of",
-           "warn_if_exposed"]
+__all__ = ["IDLE_TIMEOUT", "LOOPBACK", "ServerThread", "bind_socket", "port_number", "serve_main", "service_parser",
+           "url_of", "warn_if_exposed"]
 
 LOOPBACK = "127.0.0.1"
 
@@ -38,9 +39,9 @@ def bind_socket(host: str = LOOPBACK, port: int = 0) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host.strip("[]"), port))
-    except OSError as exc:
+    except (OSError, OverflowError) as exc:  # OverflowError: a port outside 0..65535
         sock.close()
-        raise ServerStartError(f"cannot bind {host}:{port}: {exc.strerror or exc}") from exc
+        raise ServerStartError(f"cannot bind {host}:{port}: {getattr(exc, 'strerror', None) or exc}") from exc
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
@@ -64,12 +65,17 @@ class _QuietServer(uvicorn.Server):
         yield
 
 
+IDLE_TIMEOUT = 5.0  # uvicorn's keep-alive default, kept
+
+
 class ServerThread:
     """One ASGI app served by uvicorn in a daemon thread.
 
     Pass either ``app`` (an ASGI app) or ``build`` (``(base_url) -> ASGI app``); the second form lets
-    the app know the URL it will be reached at before it is built. ``ssl`` (``StackTls.server_options()``)
-    serves HTTPS.
+    the app know the URL it will be reached at before it is built. Connections have deadlines
+    (`authstage_kit.connections`): ``header_timeout`` for a request head, ``body_timeout`` without body progress,
+    ``idle_timeout`` between requests.
+    ``ssl`` (``StackTls.server_options()``) serves HTTPS.
     """
 
     def __init__(
@@ -82,6 +88,9 @@ class ServerThread:
         name: str = "service",
         sock: socket.socket | None = None,
         log_level: str = "warning",
+        header_timeout: float = HEADER_TIMEOUT,
+        body_timeout: float = BODY_TIMEOUT,
+        idle_timeout: float = IDLE_TIMEOUT,
         ssl: dict[str, Any] | None = None,
     ) -> None:
         self.name = name
@@ -98,6 +107,8 @@ class ServerThread:
             lifespan="on",
             timeout_graceful_shutdown=2,
             ws="none",
+            http=guarded_protocol(header_timeout, body_timeout),
+            timeout_keep_alive=idle_timeout,  # type: ignore[arg-type]  # typed int; uvicorn hands it to call_later
             **(ssl or {}),  # HTTPS: ssl_certfile / ssl_keyfile (authstage_kit/tls.py)
         )
         self._server = _QuietServer(config)

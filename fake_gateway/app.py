@@ -57,22 +57,23 @@ async def _read_body(request: Request, limit: int) -> tuple[bytes, int | None]:
 
 
 async def mcp(request: Request) -> Response:
-    """`POST /mcp` (and the other methods, answered as AgentCore answers them): the MCP endpoint."""
+    """`POST /mcp` (and the other methods, answered as AgentCore answers them): the MCP endpoint. The body is read
+    only once the token is checked (`Incoming.load`): an anonymous flood of large bodies costs no memory."""
     return await _serve_mcp(request, request.app.state.backend, request.app.state.endpoint)
 
 
 async def _serve_mcp(request: Request, backend: Backend, endpoint: McpEndpoint) -> Response:
-    body, oversize = (b"", None)
-    if request.method == "POST":
-        body, oversize = await _read_body(request, backend.gateway.emulator.maxRequestBytes)
+    async def read() -> tuple[bytes, int | None]:
+        return await _read_body(request, backend.gateway.emulator.maxRequestBytes)
+
     incoming = Incoming(
         method=request.method,
         headers={k.lower(): v for k, v in request.headers.items()},
         raw_headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]],
-        body=body,
+        body=b"",
         host=request.headers.get("host"),
         scheme=request.url.scheme,
-        oversize=oversize,
+        reader=read if request.method == "POST" else None,
     )
     out = await endpoint.handle(incoming)
     if out.stream is not None:

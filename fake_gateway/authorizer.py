@@ -65,7 +65,7 @@ def evaluate_jwt(
         return Verdict([bearer.check, parsed.check, *skipped(later[1:], "token does not parse")])
     alg = check_alg(parsed.header, knobs)
     kid, key = check_kid(parsed.header, keys, jwt.discovery_url, knobs)
-    signature = check_signature(bearer.token, parsed.header, key, alg)
+    signature = check_signature(bearer.token, parsed.header, key, alg, knobs)
     claims = check_claims(parsed.claims, jwt, keys, knobs, now, verified=signature.passed is True)
     return Verdict(
         [bearer.check, parsed.check, alg, kid, signature, *claims],

@@ -22,6 +22,7 @@ from fake_gateway.credentials import OutboundCredentials
 from fake_gateway.errors import PRM_PATH, USER_AGENT, BearerChallenge
 from fake_gateway.logs import AppLog
 from fake_gateway.policy import PolicyEngine
+from fake_gateway.prm import authorization_servers
 from fake_gateway.sessions import SessionStore
 from fake_gateway.settings import Emulator, Gateway, TargetSpec, View
 from fake_gateway.targets import TargetFailure, TargetPool, TargetState
@@ -149,9 +150,9 @@ class Backend:
         jwt = self.view.jwt
         if jwt is None:
             return None
-        issuer = self.keys.keys.discovery["issuer"] if self.keys.keys.discovery else None
+        rule = self.gateway.emulator.prmAuthorizationServers
         return {
-            "authorization_servers": [issuer] if issuer else [],
+            "authorization_servers": authorization_servers(rule, jwt.discovery_url, self.keys.keys.discovery),
             "resource": self.resource(origin),
             "scopes_supported": jwt.advertised_scopes,
         }

@@ -3,19 +3,21 @@
 One function per claim, as Authlib's `oauth2/rfc9068/claims.py`, each returning the `Check` it decided:
 `check_exp`, `check_nbf`, `check_iat` (time, knobs `leewaySeconds`, `requireExp`, `rejectFutureIat`),
 `check_iss` (exact compare with the discovery `issuer`), then the configured checks, ANDed: `check_aud`
-(`aud`, string or array, in allowedAudience), `check_client_id` (`client_id` in allowedClients, no `azp`/`cid`
+(`aud`, string or array of strings, in allowedAudience), `check_client_id` (`client_id` in allowedClients, no `azp`/`cid`
 fallback: the real trap), `check_custom_claim` (one customClaims rule), `check_scope` (any scope of `scope` or
 `scp` in allowedScopes). `check_claims` runs them in that order. A failed check's `fix` names the IdP trap that
-usually causes it (sheet §3, U1-U7).
+usually causes it (sheet §3, U1-U7). The syntax is strict by default (`authstage_kit.jwtsyntax`: scopes split on
+single spaces, `aud` arrays of strings, NumericDates in the calendar); knobs `scopeSeparator`, `audienceMembers`,
+`numericDates` read them leniently.
 """
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from authstage_kit.jwks import Keys
+from authstage_kit.jwtsyntax import audience_values, numeric_date, scope_tokens
 from fake_gateway.settings import ClaimRule, Emulator, JwtConfig
 from fake_gateway.verdict import Check
 
@@ -37,9 +39,14 @@ __all__ = [
 class TimeKnobs(Protocol):
     """What the time checks read (the AgentCore `Emulator`, or another dialect's knobs)."""
 
-    leewaySeconds: float
-    requireExp: bool
-    rejectFutureIat: bool
+    @property
+    def leewaySeconds(self) -> float: ...
+    @property
+    def requireExp(self) -> bool: ...
+    @property
+    def rejectFutureIat(self) -> bool: ...
+    @property
+    def numericDates(self) -> str: ...  # "calendar" (1970-9999, strict) or "any"
 
 
 def claim_names(jwt: JwtConfig) -> list[str]:
@@ -57,10 +64,10 @@ def check_claims(
         check_nbf(claims, knobs, now),
         check_iat(claims, knobs, now),
         check_iss(claims, keys),
-        check_aud(claims, jwt),
+        check_aud(claims, jwt, knobs),
         check_client_id(claims, jwt),
         *(check_custom_claim(i, rule, claims, jwt.authenticate_only) for i, rule in enumerate(jwt.claims)),
-        check_scope(claims, jwt),
+        check_scope(claims, jwt, knobs),
     ]
 
 
@@ -74,18 +81,19 @@ def _iso(ts: float) -> str:
         return f"{ts:.4g} (out of range)"
 
 
-def _numeric_date(value: Any) -> float | None:
-    """RFC 7519 §2 NumericDate as a float; None unless a finite JSON number (bools and strings are not)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:  # an integer beyond any float
-        return None
-    return number if math.isfinite(number) else None
+def _numeric_date(value: Any, knobs: TimeKnobs) -> float | None:
+    """RFC 7519 §2 NumericDate as a float; None unless a finite JSON number in range (knob `numericDates`)."""
+    return numeric_date(value, strict=knobs.numericDates == "calendar")
 
 
 def _not_a_number(name: str, value: Any) -> Check:
+    if isinstance(value, int | float) and not isinstance(value, bool) and numeric_date(value, strict=False) is not None:
+        return Check(
+            name,
+            False,
+            f"{name} {value!r:.60} is out of range (a NumericDate between 1970 and 9999)",
+            f"{name} is seconds since the epoch; allow any number with emulator.numericDates: any",
+        )
     return Check(name, False, f"{name} {value!r:.60} is not a number", f"{name} is seconds since the epoch")
 
 
@@ -99,7 +107,7 @@ def check_exp(claims: dict[str, Any], knobs: TimeKnobs, now: float, *, verified:
             "the token has no exp claim",
             "access tokens must carry exp (RFC 9068 §2.2)" if knobs.requireExp else None,
         )
-    if (exp_at := _numeric_date(exp)) is None:
+    if (exp_at := _numeric_date(exp, knobs)) is None:
         return _not_a_number("exp", exp)
     leeway = knobs.leewaySeconds
     if now > exp_at + leeway:
@@ -118,7 +126,7 @@ def check_nbf(claims: dict[str, Any], knobs: TimeKnobs, now: float) -> Check:
     nbf = claims.get("nbf")
     if nbf is None:
         return Check("nbf", None, "no nbf claim")
-    if (nbf_at := _numeric_date(nbf)) is None:
+    if (nbf_at := _numeric_date(nbf, knobs)) is None:
         return _not_a_number("nbf", nbf)
     if now + knobs.leewaySeconds < nbf_at:
         return Check(
@@ -137,7 +145,7 @@ def check_iat(claims: dict[str, Any], knobs: TimeKnobs, now: float) -> Check:
         return Check("iat", None, "not checked (emulator.rejectFutureIat is off)")
     if iat is None:
         return Check("iat", None, "no iat claim")
-    if (issued := _numeric_date(iat)) is None:
+    if (issued := _numeric_date(iat, knobs)) is None:
         return _not_a_number("iat", iat)
     leeway = knobs.leewaySeconds
     if issued > now + leeway:
@@ -186,15 +194,18 @@ def _iss_fix(iss: str, expected: str) -> str:
 # --- aud / allowedAudience (RFC 7519 §4.1.3; DOC inbound-jwt-authorizer)
 
 
-def check_aud(claims: dict[str, Any], jwt: JwtConfig, *, setting: str = "allowedAudience") -> Check:
-    """One value of `aud` (a string or an array) is in allowedAudience (`setting` names the config key); exact
-    compare. Not run when unset."""
+def check_aud(
+    claims: dict[str, Any], jwt: JwtConfig, knobs: Emulator | None = None, *, setting: str = "allowedAudience"
+) -> Check:
+    """One value of `aud` (a string or an array of strings; knob `audienceMembers`) is in allowedAudience
+    (`setting` names the config key); exact compare. Not run when unset."""
     if jwt.audiences is None or jwt.authenticate_only:
         return Check("aud", None, f"{setting} not configured")
     aud = claims.get("aud")
-    values = [aud] if isinstance(aud, str) else [str(a) for a in aud] if isinstance(aud, list) else []
+    strict = knobs is None or knobs.audienceMembers == "strings"
+    values = audience_values(aud, strict=strict)
     allowed = list(jwt.audiences)
-    if any(v in allowed for v in values):
+    if values is not None and any(v in allowed for v in values):
         return Check("aud", True, f"aud {aud!r} matches {setting} {allowed}")
     if aud is None:
         fix = (
@@ -203,7 +214,14 @@ def check_aud(claims: dict[str, Any], jwt: JwtConfig, *, setting: str = "allowed
             else f"request the token for an audience in {setting}"
         )
         return Check("aud", False, f"the token has no aud claim; {setting} is {allowed}", fix)
-    return Check("aud", False, f"aud {aud!r} not in {setting} {allowed}", _aud_fix(values, allowed, setting))
+    if values is None and isinstance(aud, list):
+        return Check(
+            "aud",
+            False,
+            f"aud {aud!r:.200} is not an array of strings (RFC 7519 §4.1.3)",
+            "every aud member must be a string; allow others with emulator.audienceMembers: any",
+        )
+    return Check("aud", False, f"aud {aud!r} not in {setting} {allowed}", _aud_fix(values or [], allowed, setting))
 
 
 def _aud_fix(values: list[str], allowed: list[str], setting: str = "allowedAudience") -> str:
@@ -333,24 +351,39 @@ def _string_array_rule(name: str, rule: ClaimRule, value: Any) -> Check:
 # --- scope / allowedScopes (RFC 9068 §2.2.3; sheet §3: `scope` or `scp`, string or array)
 
 
-def scopes_of(claims: dict[str, Any]) -> list[str]:
-    """Scopes from `scope` and `scp`, each a space-delimited string or an array (sheet §3: accept both)."""
+def scopes_of(claims: dict[str, Any], knobs: Emulator | None = None) -> list[str]:
+    """Scopes from `scope` and `scp`, each a space-delimited string or an array (sheet §3: accept both); knob
+    `scopeSeparator` says what separates them (strict: single spaces, RFC 6749 §3.3)."""
+    return _scopes(claims, knobs)[0]
+
+
+def _scopes(claims: dict[str, Any], knobs: Emulator | None) -> tuple[list[str], list[str]]:
+    strict = knobs is None or knobs.scopeSeparator == "space"
     found: list[str] = []
+    refused: list[str] = []
     for name in ("scope", "scp"):
-        value = claims.get(name)
-        items = value.split() if isinstance(value, str) else value if isinstance(value, list) else []
-        found.extend(str(i) for i in items if str(i) not in found)
-    return found
+        items, bad = scope_tokens(claims.get(name), strict=strict)
+        found.extend(i for i in items if i not in found)
+        refused.extend(bad)
+    return found, refused
 
 
-def check_scope(claims: dict[str, Any], jwt: JwtConfig) -> Check:
+def check_scope(claims: dict[str, Any], jwt: JwtConfig, knobs: Emulator | None = None) -> Check:
     """Any scope of the token is in allowedScopes (a failure alone is the 403 insufficient_scope)."""
     if jwt.scopes is None or jwt.authenticate_only:
         return Check("scope", None, "allowedScopes not configured")
     allowed = list(jwt.scopes)
-    have = scopes_of(claims)
+    have, refused = _scopes(claims, knobs)
     if any(s in allowed for s in have):
         return Check("scope", True, f"scopes {have} include one of allowedScopes {allowed}")
+    if refused:
+        return Check(
+            "scope",
+            False,
+            f"scopes {have} share none with allowedScopes {allowed}; not scope-tokens: {refused!r:.200} "
+            "(RFC 6749 §3.3: NQCHARs separated by single spaces)",
+            "separate scopes with single spaces; read any whitespace with emulator.scopeSeparator: whitespace",
+        )
     if not have:
         return Check(
             "scope",

@@ -61,6 +61,8 @@ __all__ = [
     "NOT_ACCEPTABLE",
     "PARSE_ERROR",
     "POLICY_DEFAULT_DENY",
+    "POLICY_DENIED_CODE",
+    "POLICY_DENIED_PREFIX",
     "POLICY_FORBID",
     "PRM_PATH",
     "RESOURCE_NOT_FOUND_TEXT",
@@ -81,6 +83,7 @@ __all__ = [
     "UNSUPPORTED_VERSION_HEADER",
     "USER_AGENT",
     "VALUE_CONSTRAINT",
+    "VALUE_CONSTRAINT_SENSITIVE",
     "AuthError",
     "BearerChallenge",
     "GatewayError",
@@ -192,6 +195,11 @@ POLICY_FORBID = (
     "AuthorizeActionException - Tool Execution Denied: Tool call not allowed due to policy enforcement "
     "[Policy evaluation denied due to {policy_id}]"
 )
+# Knob policyDenialResponse: jsonrpc-error. Sources conflict: the DOC (above) shows the isError result;
+# third-party captures (issue 18's sample of fidelity rows) show HTTP 200 with a JSON-RPC error -32002 whose
+# message is the same text without the exception name. The code and that message shape are what they showed.
+POLICY_DENIED_CODE = -32002
+POLICY_DENIED_PREFIX = "AuthorizeActionException - "
 
 # --- The built-in search tool (sheet §6.5) -----------------------------------------------------------------
 
@@ -228,6 +236,11 @@ LOG_FAILED = "Failed to process request with requestId: {request_id}: {reason}"
 # copies it; many user logs quote it): "1 validation error detected: Value 'x' at 'path' failed to satisfy
 # constraint: Member must satisfy regular expression pattern: <p>".
 VALUE_CONSTRAINT = "Value {value} at '{path}' failed to satisfy constraint: {constraint}"
+# A sensitive member's value is left out, not masked: "When a sensitive member fails validation, the resultant
+# ValidationException will omit the value of the input" (smithy-lang/smithy smithy-aws-protocol-tests/model/
+# restJson1/validation/sensitive-validation.smithy, RestJsonMalformedPatternSensitiveString: "Value at '/string'
+# failed to satisfy constraint: …"); Cognito answers the same for a password ("Value at 'password' failed …").
+VALUE_CONSTRAINT_SENSITIVE = "Value at '{path}' failed to satisfy constraint: {constraint}"
 C_PATTERN = "Member must satisfy regular expression pattern: {pattern}"
 C_ENUM = "Member must satisfy enum value set: [{values}]"
 C_MIN_LEN = "Member must have length greater than or equal to {n}"

@@ -13,7 +13,7 @@ import asyncio
 import base64
 import binascii
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +43,8 @@ from fake_gateway.errors import (
     MODERN_VERSIONS,
     NOT_ACCEPTABLE,
     PARSE_ERROR,
+    POLICY_DENIED_CODE,
+    POLICY_DENIED_PREFIX,
     RESOURCE_NOT_FOUND_TEXT,
     SEARCH_TOOL_INPUT_SCHEMA,
     SEARCH_TOOL_NAME,
@@ -80,9 +82,13 @@ HANDSHAKE_ASSUMED = (
 )
 
 
+# The body of a refused request is read for APPLICATION_LOGS (its JSON-RPC id) only up to this size.
+AUTH_FAILURE_BODY_BYTES = 16384
+
+
 @dataclass
 class Incoming:
-    """One HTTP request to /mcp, as the adapter read it."""
+    """One HTTP request to /mcp, as the adapter read it; `reader` reads the body when `load` asks for it."""
 
     method: str
     headers: dict[str, str]  # lower-case names
@@ -91,6 +97,17 @@ class Incoming:
     host: str | None
     scheme: str = "http"
     oversize: int | None = None  # bytes seen when the body exceeded maxRequestBytes
+    reader: Callable[[], Awaitable[tuple[bytes, int | None]]] | None = None
+
+    async def load(self, *, up_to: int | None = None) -> None:
+        """Read the body once (after the token was checked); with `up_to`, only a body declared that small."""
+        if self.reader is None:
+            return
+        declared = self.headers.get("content-length", "")
+        if up_to is not None and not (declared.isdigit() and int(declared) <= up_to):
+            return
+        reader, self.reader = self.reader, None
+        self.body, self.oversize = await reader()
 
 
 @dataclass
@@ -150,6 +167,7 @@ class McpEndpoint:
         request_id, trace_id = ids.uuid4(), ids.token_hex(16)
         await self.backend.pool.close_retired()
         principal = await self._authenticate(req, request_id, trace_id)
+        await req.load()
         if req.method == "DELETE":
             return self._delete(req, principal)
         self._check_transport(req)
@@ -169,6 +187,7 @@ class McpEndpoint:
         try:
             return await self.backend.authenticate(_authorization(req), origin)
         except AuthError as exc:
+            await req.load(up_to=AUTH_FAILURE_BODY_BYTES)  # a small body's JSON-RPC id for the log; never a big one
             body = _lenient_json(req.body)
             self.backend.app_log.emit(
                 request_id=request_id,
@@ -617,7 +636,11 @@ class McpEndpoint:
             reason=decision.reason,
         )
         if not decision.allowed and decision.enforced:
-            return {"content": [{"type": "text", "text": decision.text}], "isError": True}
+            text = str(decision.text)
+            if self.knobs.policyDenialResponse == "jsonrpc-error":  # sources conflict: errors.py, knob docs
+                message = text.removeprefix(POLICY_DENIED_PREFIX)
+                raise JsonRpcHttpError(200, POLICY_DENIED_CODE, message, decision.reason)
+            return {"content": [{"type": "text", "text": text}], "isError": True}
         return None
 
     def _failure(self, call: _Call, reason: str) -> dict[str, Any]:

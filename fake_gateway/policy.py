@@ -5,7 +5,9 @@ Entities: `AgentCore::OAuthUser::"<sub>"` with every JWT claim as a tag (`princi
 `AgentCore::IamEntity::"<arn>"`; action `AgentCore::Action::"<target>___<tool>"`; resource
 `AgentCore::Gateway::"<gateway ARN>"`; `context.input` = the tool arguments. Default deny, forbid wins.
 Listing: "a principal is allowed to list a tool if there exists any set of circumstances under which a call to
-that tool would be permitted" — Cedar partial evaluation with the context left unknown.
+that tool would be permitted" — Cedar partial evaluation with the context left unknown. The action is an entity
+of the request's entity set: without it, `action in [A, B]` (the form of AWS's example-policies) stays a
+residual and every tool would be listed.
 """
 
 from __future__ import annotations
@@ -81,8 +83,14 @@ class PolicyEngine:
         }
         return _uid("OAuthUser", ident), [entity]
 
-    def authorize(self, principal: Principal, tool: str, arguments: dict[str, Any] | None) -> PolicyDecision:
+    def _entities(self, principal: Principal, tool: str) -> tuple[str, list[dict[str, Any]]]:
+        """The principal's uid and the entities a request about `tool` needs: the principal and the action."""
         uid, entities = self._principal(principal)
+        action = {"uid": {"type": "AgentCore::Action", "id": tool}, "attrs": {}, "parents": []}
+        return uid, [*entities, action]
+
+    def authorize(self, principal: Principal, tool: str, arguments: dict[str, Any] | None) -> PolicyDecision:
+        uid, entities = self._entities(principal, tool)
         request = {
             "principal": uid,
             "action": _uid("Action", tool),
@@ -123,7 +131,7 @@ class PolicyEngine:
             return True
         if not self.active.strip():
             return False
-        uid, entities = self._principal(principal)
+        uid, entities = self._entities(principal, tool)
         request = {"principal": uid, "action": _uid("Action", tool), "resource": self.resource}
         result = cedarpy.is_authorized_partial(request, self.active, entities)
         return result.decision != cedarpy.Decision.Deny

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import cedarpy
 
+from authstage_kit.access import is_loopback
 from fake_gateway.errors import (
     AT_LEAST_ONE_CHECK,
     C_PATTERN,
@@ -65,9 +66,13 @@ POLICY_SHAPE = doc_shape(
 
 
 def is_loopback_http(url: str) -> bool:
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    return parts.scheme == "http" and (host in ("localhost", "::1") or host.startswith("127."))
+    """An http:// URL whose host is loopback (an address in 127.0.0.0/8 or ::1, or localhost): a host name that
+    merely starts with `127.` (`127.attacker.example`) is a name like any other."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    return url.lower().startswith("http://") and bool(host) and is_loopback(host)
 
 
 def provider_kind(doc: dict[str, Any]) -> str | None:

@@ -89,6 +89,9 @@ class Emulator(BaseModel):
     """Origin used in PRM/challenges; default: the request's Host."""
     prmResource: str | None = None
     """Override the PRM `resource` (default `<origin>/mcp`)."""
+    prmAuthorizationServers: Literal["discovery-issuer", "discovery-url", "discovery-url-slash"] = "discovery-issuer"
+    """PRM `authorization_servers`: the discovery `issuer` (INFERRED from the SAMPLE captures), or derived from
+    discoveryUrl without (`discovery-url`) or with (`discovery-url-slash`) a trailing slash (UNKNOWN; fake_gateway/prm.py)."""
     controlPlane: bool = True
     """Serve /_authstage/ (off: those paths answer like unknown paths)."""
     reasonHeader: bool = False
@@ -136,6 +139,20 @@ class Emulator(BaseModel):
     iamPrincipalArn: str = "arn:aws:sts::123456789012:assumed-role/authstage-caller/authstage"
     """Principal assumed for a SigV4-shaped request (signatures are not verified)."""
 
+    # --- token syntax: strict by default (AgentCore UNKNOWN); each lenient reading is a knob (authstage_kit.jwtsyntax)
+    scopeSeparator: Literal["space", "whitespace"] = "space"
+    """space: RFC 6749 §3.3, scope-tokens separated by single spaces (TAB, LF, NBSP, \\x1f join, not split);
+    whitespace: any Unicode whitespace separates and array members are stringified (Python's str.split)."""
+    audienceMembers: Literal["strings", "any"] = "strings"
+    """strings: RFC 7519 §4.1.3, an `aud` array with a non-string member is malformed (401); any: members are
+    stringified and one match passes."""
+    numericDates: Literal["calendar", "any"] = "calendar"
+    """calendar: exp/nbf/iat must fall in 1970..9999 (`exp: 2**64` or `1e300` is malformed, 401); any: any
+    finite number (a far-future exp passes)."""
+    critHeader: Literal["reject", "understood"] = "reject"
+    """reject: any `crit` header, `[]` included, refuses the token (RFC 7515 §4.1.11: no extension is understood);
+    understood: only a `crit` the JOSE library does not understand is refused (`crit: []` passes)."""
+
     # --- MCP front (sheet §6)
     defaultSupportedVersions: list[str] = ["2025-03-26", "2025-06-18", "2025-11-25"]
     """supportedVersions when protocolConfiguration.mcp has none."""
@@ -152,6 +169,10 @@ class Emulator(BaseModel):
     """tools/list page size (UNKNOWN)."""
     unknownToolResponse: Literal["jsonrpc", "http404"] = "jsonrpc"
     """jsonrpc: 200 -32602 'Unknown tool: x'; http404: DOC ResourceNotFoundError."""
+    policyDenialResponse: Literal["isError", "jsonrpc-error"] = "isError"
+    """How an enforced policy deny reaches the caller. Sources conflict: isError (DOC use-gateway-with-policy: a
+    200 result with isError: true, "AuthorizeActionException - Tool Execution Denied: …"); jsonrpc-error (third-party
+    captures: HTTP 200 with JSON-RPC error -32002 "Tool Execution Denied: …")."""
     targetToolErrors: Literal["mask", "pass-through"] = "mask"
     """A target result with isError: masked like any target failure, or passed through."""
     searchToolDescription: str = SEARCH_TOOL_DESCRIPTION

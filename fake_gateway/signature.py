@@ -1,7 +1,8 @@
 """Is the token a JWS signed by the IdP behind discoveryUrl? (RFC 7515 §5.2, RFC 7517 §5; DOC inbound-jwt-authorizer)
 
 The checks that make a token untrustworthy as a whole, in order: `parse` (a compact JWS with a JSON object
-payload), `alg` (knob `algorithms`), `kid` (a key of the discovered JWKS; knob `requireKid`), `signature`.
+payload), `alg` (knob `algorithms`), `kid` (a key of the discovered JWKS; knob `requireKid`), `signature` (and
+the header's `crit`: refused whenever present unless knob `critHeader` is `understood`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import Key, KeySet, KeySetSerialization
 
 from authstage_kit.jwks import Keys
+from authstage_kit.jwtsyntax import crit_refusal
 from fake_gateway.settings import Emulator
 from fake_gateway.verdict import Check
 
@@ -121,10 +123,20 @@ def check_kid(
     ), None
 
 
-def check_signature(token: str, header: dict[str, Any], key: Key | None, alg: Check) -> Check:
-    """RFC 7515 §5.2 with the selected key and an accepted alg; a `crit` extension we do not know fails (§4.1.11)."""
+def check_signature(
+    token: str, header: dict[str, Any], key: Key | None, alg: Check, knobs: Emulator | None = None
+) -> Check:
+    """RFC 7515 §5.2 with the selected key and an accepted alg; `crit` fails (§4.1.11): any `crit` by default,
+    only one the JOSE library does not understand with knob `critHeader: understood`."""
     if key is None or not alg.passed:
         return Check("signature", None, "not evaluated: no usable key/algorithm")
+    if refusal := crit_refusal(header, strict=knobs is None or knobs.critHeader == "reject"):
+        return Check(
+            "signature",
+            False,
+            f"the JWS header is not acceptable: {refusal}",
+            "the IdP must not mark extensions critical; accept understood ones with emulator.critHeader: understood",
+        )
     try:
         jws.deserialize_compact(token, key, algorithms=[str(header.get("alg"))])
     except JoseError as exc:

@@ -33,6 +33,7 @@ from fake_gateway.errors import (
     UNION_COUNT,
     UNKNOWN_MEMBER,
     VALUE_CONSTRAINT,
+    VALUE_CONSTRAINT_SENSITIVE,
     Issue,
 )
 
@@ -91,11 +92,9 @@ def _regex(pattern: str) -> re.Pattern[str] | None:
         return None
 
 
-def _show(value: Any, sensitive: bool) -> str:
+def _show(value: Any) -> str:
     if value is None:
         return "null"
-    if sensitive:
-        return "'[redacted]'"
     if isinstance(value, list):
         return (
             f"'[{len(value)} item{'s' if len(value) != 1 else ''}]'"  # containers may hold secrets: size only
@@ -109,9 +108,10 @@ def _show(value: Any, sensitive: bool) -> str:
 
 
 def _constraint(path: str, value: Any, constraint: str, sensitive: bool = False) -> Issue:
-    return Issue(
-        path, VALUE_CONSTRAINT.format(value=_show(value, sensitive), path=path, constraint=constraint)
-    )
+    """AWS's wording; a sensitive member's value is left out of it (errors.VALUE_CONSTRAINT_SENSITIVE)."""
+    if sensitive and value is not None:
+        return Issue(path, VALUE_CONSTRAINT_SENSITIVE.format(path=path, constraint=constraint))
+    return Issue(path, VALUE_CONSTRAINT.format(value=_show(value), path=path, constraint=constraint))
 
 
 def _join(path: str, key: str) -> str:

@@ -23,7 +23,7 @@ from fake_idp.management import MANAGEMENT_API_NAME
 from fake_idp.management import payloads as p
 from fake_idp.tenant import Tenant
 
-__all__ = ["SECTIONS", "import_tenant_yaml", "is_deploy_cli", "load_tenant_file"]
+__all__ = ["SECTIONS", "as_patch", "import_tenant_yaml", "is_deploy_cli", "load_tenant_file"]
 
 SECTIONS = ("tenant", "resourceServers", "clients", "clientGrants", "databases")
 MARKERS = ("resourceServers", "clientGrants", "databases", "tenant")
@@ -135,3 +135,11 @@ def load_tenant_file(path: str | Path) -> Tenant:
         return Tenant.from_file(path)
     doc, _ = import_tenant_yaml(document, Tenant().model_dump(mode="json", exclude_none=True))
     return Tenant.load(doc, source=str(path))
+
+
+def as_patch(source: dict[str, Any], *, keywords: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The file as a patch of a tenant document (items keyed by name or identifier): merged over a tenant with
+    named-list semantics, it adds and updates what the file names and keeps the rest. Client names the file
+    references resolve to the ids of the file's own clients."""
+    doc, _ = import_tenant_yaml(source, {}, keywords=keywords)
+    return {k: v for k, v in doc.items() if v not in ([], {}, None)}

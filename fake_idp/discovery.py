@@ -115,7 +115,8 @@ def discovery_document(ctx: Ctx) -> dict[str, Any]:
         doc["global_token_revocation_endpoint_auth_methods_supported"] = ["global-token-revocation+jwt"]
         doc["dpop_signing_alg_values_supported"] = ["ES256"]
         doc["authorization_grant_profiles_supported"] = ["urn:ietf:params:oauth:grant-profile:id-jag"]
-    if s.authorization_response_iss_parameter_supported and ctx.tenant.emulator.advertise_iss_parameter:
+    advertised = s.authorization_response_iss_parameter_supported and ctx.tenant.emulator.advertise_iss_parameter
+    if advertised or ctx.tenant.faults.iss_advertised_not_sent:
         doc["authorization_response_iss_parameter_supported"] = True
     if s.client_id_metadata_document_supported:
         doc["client_id_metadata_document_supported"] = True

@@ -249,10 +249,7 @@ class AuthorizationCodeGrant(Grant):
         self._check_resource(rec)
         user, api = self._subject(rec)
         _, permissions = user_scopes(self.ctx, self.client, user, api, rec.scopes, None)
-        transaction = {"redirect_uri": rec.redirect_uri, "response_type": ["code"]}
-        login = post_login(
-            self.ctx, Login(self.client, user, api, rec.scopes, "oidc-basic-profile", self.params, transaction)
-        )
+        login: Outcome = rec.actions  # decided at login (login.finish), as Auth0 runs post-login there
         pieces = user_token_response(
             self.ctx,
             self.client,

@@ -17,6 +17,7 @@ from fake_idp.response_mode import iss_param, redirect_with, send_back
 from fake_idp.state import AuthCode, AuthTxn, Session
 from fake_idp.tenant import Client, User
 from fake_idp.tokens import random_code
+from fake_idp.triggers import Login, Outcome, post_login
 from fake_idp.wire import Cookie, Outgoing, html_response, read_params, redirect
 
 __all__ = [
@@ -127,6 +128,7 @@ def finish(ctx: Ctx, txn: AuthTxn, user: User, *, consented: bool) -> Outgoing:
     api = ctx.tenant.api_by_identifier(txn.api_identifier)
     grant = user_flow_policy(ctx, client, api)[1] if api else None
     scopes, _perms = user_scopes(ctx, client, user, api, txn.scopes, grant)
+    actions = _post_login(ctx, txn, client, user, scopes)
     now = ctx.now()
     with ctx.state.lock:
         ctx.state.transactions.pop(txn.txn_id, None)
@@ -146,6 +148,7 @@ def finish(ctx: Ctx, txn: AuthTxn, user: User, *, consented: bool) -> Outgoing:
             issuer=txn.issuer,
             auth_time=txn.auth_time or now,
             created_at=now,
+            actions=actions,
         )
         ctx.state.codes[code.code] = code
     dropped = [s for s in txn.scopes if s not in scopes]
@@ -155,6 +158,26 @@ def finish(ctx: Ctx, txn: AuthTxn, user: User, *, consented: bool) -> Outgoing:
         )
     params = {"code": code.code, "state": txn.state or None, "iss": iss_param(ctx)}
     return redirect_with(txn.redirect_uri, params, txn.response_mode)
+
+
+def _post_login(ctx: Ctx, txn: AuthTxn, client: Client, user: User, scopes: list[str]) -> Outcome:
+    """Auth0 runs the post-login Actions in the login transaction, before the code is issued (DOC
+    actions/triggers/post-login): `api.access.deny` sends the browser back to the callback with
+    `error=access_denied`; the claims and scopes they set wait with the code for the exchange."""
+    api = ctx.tenant.api_by_identifier(txn.api_identifier)
+    query = {
+        "client_id": txn.client_id, "redirect_uri": txn.redirect_uri, "response_type": "code",
+        "scope": " ".join(txn.scopes), "audience": txn.api_identifier, "resource": txn.resource, "state": txn.state,
+    }  # fmt: skip
+    transaction = {"redirect_uri": txn.redirect_uri, "response_type": ["code"], "state": txn.state}
+    login = Login(client, user, api, scopes, "oidc-basic-profile", {k: v for k, v in query.items() if v}, transaction)
+    try:
+        return post_login(ctx, login)
+    except errors.OAuthError as exc:
+        denied = errors.AuthorizeError(exc.error, exc.description or "", reason=exc.reason)
+        raise send_back(
+            denied, ctx, client, redirect_uri=txn.redirect_uri, state=txn.state, response_mode=txn.response_mode
+        ) from exc
 
 
 def _txn(ctx: Ctx, txn_id: str | None) -> AuthTxn:

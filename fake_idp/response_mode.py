@@ -33,7 +33,10 @@ def redirect_with(uri: str, params: Mapping[str, str | None], mode: str) -> Outg
 
 
 def iss_param(ctx: Ctx) -> str | None:
-    """RFC 9207 §2: the issuer in every authorization response, when the tenant includes it."""
+    """RFC 9207 §2: the issuer in every authorization response, when the tenant includes it (never under the
+    fault `iss_advertised_not_sent`, which advertises it all the same)."""
+    if ctx.tenant.faults.iss_advertised_not_sent:
+        return None
     return ctx.issuer if ctx.tenant.settings.authorization_response_iss_parameter_supported else None
 
 

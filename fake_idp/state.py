@@ -75,6 +75,7 @@ class AuthCode:
     created_at: float
     used: bool = False
     refresh_family: str | None = None
+    actions: Any = None  # what the post-login Actions decided at login (`triggers.Outcome`), applied at the exchange
 
 
 @dataclass

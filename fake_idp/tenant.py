@@ -18,6 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from authstage_kit.suggest import extra_key_message
 from fake_idp.actions import Action, ActionsEmulator, rebase_code_files
 from fake_idp.actions_node import check_actions
 
@@ -85,12 +86,14 @@ class TenantConfigError(ValueError):
         self.errors = errors or []
 
 
-def format_validation_error(exc: ValidationError) -> list[dict[str, Any]]:
-    """Pydantic errors as ``[{"loc": "faults.jwks_kid_mode", "msg": ..., "input": ...}]`` (JSON-safe)."""
+def format_validation_error(exc: ValidationError, model: type[BaseModel] | None = None) -> list[dict[str, Any]]:
+    """Pydantic errors as ``[{"loc": "faults.jwks_kid_mode", "msg": ..., "input": ...}]`` (JSON-safe); with the
+    ``model``, an unknown key's message names the closest real one (did you mean …?)."""
     out = []
     for err in exc.errors(include_url=False):
         loc = ".".join(str(p) for p in err.get("loc", ())) or "(root)"
-        item: dict[str, Any] = {"loc": loc, "msg": err.get("msg", "")}
+        msg = extra_key_message(err, model) if model is not None else err.get("msg", "")
+        item: dict[str, Any] = {"loc": loc, "msg": msg}
         value = err.get("input")
         if isinstance(value, str | int | float | bool) or value is None:
             item["input"] = value
@@ -481,6 +484,12 @@ class Faults(_Model):
         description="Userinfo-audience tokens: 5-part alg:dir JWE (2021+) or a 32-char random string "
         "(auth0-spa-js#1008, cfworker#157, nextjs-auth0#12).",
     )
+    iss_advertised_not_sent: bool = Field(
+        default=False,
+        description="Discovery advertises authorization_response_iss_parameter_supported: true, but authorization "
+        "responses carry no RFC 9207 iss: clients that enforce RFC 9207 refuse the callback ('Authorization "
+        "server response missing required issuer', cloudflare/mcp-server-cloudflare#449, openai/codex#37300).",
+    )
     audience_match: Literal["exact", "normalize"] = Field(
         default="exact",
         description="exact (real Auth0): 'https://x/' != 'https://x' -> Service not found (stigmer, "
@@ -814,7 +823,7 @@ class Tenant(_Model):
         try:
             return cls.model_validate(doc)
         except ValidationError as exc:
-            errors = format_validation_error(exc)
+            errors = format_validation_error(exc, cls)
             lines = "\n".join(f"  {e['loc']}: {e['msg']}" for e in errors)
             raise TenantConfigError(
                 f"{source}: invalid tenant configuration:\n{lines}", path=source, errors=errors

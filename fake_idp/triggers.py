@@ -1,7 +1,8 @@
 """Running the Actions of a trigger where Auth0 runs them, and what their ``api`` calls do (DOC customize/actions).
 
-* ``post-login`` (:func:`post_login`) — before the tokens of a login (here: at the code exchange, see
-  docs/idp.md "Actions"), of a refresh-token exchange and of a Custom Token Exchange are minted;
+* ``post-login`` (:func:`post_login`) — in the login transaction before the code is issued (``login.finish``:
+  a denial goes back to the callback), and before the tokens of a refresh-token exchange and of a Custom Token
+  Exchange are minted;
 * ``credentials-exchange`` (:func:`credentials_exchange`) — "executed before the access token is returned"
   for the client-credentials grant (DOC machine-to-machine-trigger.mdx);
 * ``custom-token-exchange`` (:func:`custom_token_exchange`) — the one Action a CTE profile names.

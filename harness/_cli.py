@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import httpx
 
+from authstage_kit.runner import port_number
 from harness._exceptions import AuthstageError, ScenarioLoadError
 from harness._manifest import remove_manifest, running_manifest, version, write_manifest
 from harness._token import decode_token
@@ -159,10 +160,10 @@ def cmd_decode(args: argparse.Namespace) -> int:
 
 # -- explain --------------------------------------------------------------------------------------------------------
 def _load_document(path: str) -> Any:
-    import yaml
+    """A JSON/YAML file read the safe way (harness._source): a bad file is a ConfigError naming its line."""
+    from harness._source import read_yaml
 
-    text = Path(path).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return read_yaml(path).document
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -219,7 +220,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from harness._selection import modes, select
 
     try:
-        scenarios = select(args.paths, args.keyword)
+        scenarios = select(args.paths, args.keyword, args.exclude)
     except ScenarioLoadError as exc:
         print(f"authstage replay: {exc}", file=sys.stderr)
         return 2
@@ -271,10 +272,19 @@ def _write_index(path: str, scenarios: list[Scenario]) -> int:
     return 0
 
 
+def port_base(text: str) -> int:
+    """An argparse type: the first of four consecutive ports (N, N+1, N+2 and the browser view's N+3), so 1 to
+    65532."""
+    port = port_number(text)
+    if not 1 <= port <= 65532:
+        raise argparse.ArgumentTypeError(f"{port} cannot start four ports (N to N+3): use 1 to 65532")
+    return port
+
+
 def _up_parser(sub: Any) -> None:
     up = sub.add_parser("up", help="start the stack and serve until Ctrl-C / SIGTERM")
     up.add_argument("--config", help="stack file (YAML: sections idp, gateway, mcp over the demo default)")
-    up.add_argument("--port-base", type=int, help="fixed ports N (IdP), N+1 (gateway), N+2 (MCP server)")
+    up.add_argument("--port-base", type=port_base, help="fixed ports N (IdP), N+1 (gateway), N+2 (MCP server), N+3 (browser view)")
     up.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1; 0.0.0.0 for other "
                     "machines or a container, with --public-url)")
     up.add_argument("--public-url", help="http://NAME other machines reach this one by: every URL of the stack "
@@ -341,6 +351,8 @@ def build_parser() -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="replay scenario files, broken then fixed")
     replay.add_argument("paths", nargs="*", default=["scenarios"])
     replay.add_argument("-k", dest="keyword", help="only scenarios whose name/title/tags match this expression")
+    replay.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                        help="leave out YAML files matching GLOB (also: a .authstageignore file in the directory)")
     mode = replay.add_mutually_exclusive_group()
     mode.add_argument("--fixed-only", action="store_true")
     mode.add_argument("--broken-only", action="store_true")

@@ -1,6 +1,10 @@
 """Stack files: YAML with the sections `idp:`, `gateway:`, `mcp:`, each deep-merged over the demo default.
 
-Merging is RFC 7396 JSON merge patch: objects merge key by key, lists and scalars replace, `null` deletes a key.
+Merging is RFC 7396 JSON merge patch (objects merge key by key, scalars replace, `null` deletes a key), except
+that lists of named things merge item by item (`NAMED_LISTS`, the kernel's `merge_named`): changing one client
+is `clients: [{name: demo-m2m, grant_types: [...]}]`; `{name: x, $patch: delete}` removes an item,
+`{name: x, $patch: replace, ...}` replaces it whole, and a list that starts with `{$patch: replace}` replaces the
+demo's list. A scenario's `fix` is a second layer, applied after the broken stack (`StackFile.layers`).
 String values may use `${...}` to refer to the running stack, because ports are only known at start:
 `${idp.url}`, `${idp.issuer}`, `${idp.discovery_url}`, `${idp.token_endpoint}`, `${idp.jwks_uri}`,
 `${gateway.url}`, `${gateway.mcp_url}`, `${gateway.prm_url}`, `${mcp.url}`, `${mcp.mcp_url}`, the ports
@@ -12,79 +16,38 @@ not the harness's: it is left for the IdP's Actions (fake_idp/actions.py).
 from __future__ import annotations
 
 import difflib
-import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-
-import yaml
 
 from authstage_kit.merge import compose_patches
-from harness._exceptions import ConfigError
+from harness._exceptions import ConfigError, Problems
+from harness._sections import NAMED_LISTS, SECTIONS, compose_section, section_problems
+from harness._source import read_yaml
+from harness._variables import render, stack_variables, tenant_variables, variable_names
 
-__all__ = ["SECTIONS", "StackFile", "render", "stack_variables", "tenant_variables"]
+__all__ = [
+    "NAMED_LISTS",
+    "SECTIONS",
+    "StackFile",
+    "compose_section",
+    "render",
+    "stack_variables",
+    "tenant_variables",
+    "variable_names",
+]
 
-SECTIONS = ("idp", "gateway", "mcp")
-DEPLOY_CLI_SECTIONS = ("tenant", "resourceServers", "clientGrants", "databases")
-# `${event.…}` is left alone: it is an IdP Action's own template, rendered per request (fake_idp/actions.py).
-_VARIABLE = re.compile(r"\$\{(?!event\.)([a-z_]+(?:\.[A-Za-z0-9_@+:-]+)+)\}")
-
-
-def stack_variables(idp_url: str, gateway_url: str, mcp_url: str) -> dict[str, str]:
-    ports = {f"{name}.port": str(urlsplit(url).port or "") for name, url in
-             (("idp", idp_url), ("gateway", gateway_url), ("mcp", mcp_url))}
-    return {
-        **ports,
-        "idp.url": idp_url,
-        "idp.issuer": idp_url + "/",
-        "idp.discovery_url": idp_url + "/.well-known/openid-configuration",
-        "idp.token_endpoint": idp_url + "/oauth/token",
-        "idp.jwks_uri": idp_url + "/.well-known/jwks.json",
-        "gateway.url": gateway_url,
-        "gateway.mcp_url": gateway_url + "/mcp",
-        "gateway.prm_url": gateway_url + "/.well-known/oauth-protected-resource",
-        "mcp.url": mcp_url,
-        "mcp.mcp_url": mcp_url + "/mcp",
-    }
-
-
-def tenant_variables(tenant: dict[str, Any]) -> dict[str, str]:
-    """`clients.<name>.client_id|client_secret` and `apis.<name>` of a tenant document."""
-    found: dict[str, str] = {}
-    for client in tenant.get("clients", []):
-        for key in ("client_id", "client_secret"):
-            if client.get(key):
-                found[f"clients.{client['name']}.{key}"] = client[key]
-    for api in tenant.get("apis", []):
-        found[f"apis.{api['name']}"] = api["identifier"]
-    return found
-
-
-def render(value: Any, variables: dict[str, str], *, where: str = "") -> Any:
-    """Substitute `${...}` in every string of a nested document."""
-    if isinstance(value, str):
-
-        def replace(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name not in variables:
-                close = difflib.get_close_matches(name, list(variables), n=1)
-                hint = f" (did you mean ${{{close[0]}}}?)" if close else ""
-                raise ConfigError(f"{where}: unknown variable ${{{name}}}{hint}", key=where)
-            return variables[name]
-
-        return _VARIABLE.sub(replace, value)
-    if isinstance(value, dict):
-        return {k: render(v, variables, where=f"{where}.{k}" if where else str(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [render(v, variables, where=f"{where}[{i}]") for i, v in enumerate(value)]
-    return value
+Layer = dict[str, dict[str, Any]]
 
 
 class StackFile:
-    """The three override sections of a stack file (empty sections = the demo default)."""
+    """The three override sections of a stack file (empty sections = the demo default).
+
+    `layers` are the patches applied in turn over the demo default (one for a stack file; a scenario's fixed run
+    adds its `fix`); `sections` is their RFC 7396 composition, for reading."""
 
     def __init__(self, idp: dict[str, Any] | None = None, gateway: dict[str, Any] | None = None,
-                 mcp: dict[str, Any] | None = None, *, source: str = "<stack>", dialect: str | None = None) -> None:
+                 mcp: dict[str, Any] | None = None, *, source: str = "<stack>", dialect: str | None = None,
+                 layers: tuple[Layer, ...] | None = None) -> None:
         self.source = source
         if dialect not in (None, "agentcore", "agentgateway"):
             raise ConfigError(f"{source}: `dialect` is agentcore or agentgateway, not {dialect!r}", path=source,
@@ -95,13 +58,19 @@ class StackFile:
             if value is not None and not isinstance(value, dict):
                 raise ConfigError(f"{source}: section `{name}` must be a mapping", path=source, key=name)
             self.sections[name] = dict(value or {})
+        self.layers: tuple[Layer, ...] = layers if layers is not None else (self.sections,)
+
+    def without(self, names: tuple[str, ...]) -> StackFile:
+        """This file with the sections `names` left at the demo default (in every layer)."""
+        layers = tuple({n: ({} if n in names else v) for n, v in layer.items()} for layer in self.layers)
+        sections = {n: ({} if n in names else v) for n, v in self.sections.items()}
+        return StackFile(**sections, source=self.source, dialect=self.dialect, layers=layers)
 
     @classmethod
     def from_dict(cls, document: dict[str, Any], *, source: str = "<stack>", extra_keys: tuple[str, ...] = ()) -> StackFile:
         if not isinstance(document, dict):
             raise ConfigError(f"{source}: a stack file is a mapping with sections {', '.join(SECTIONS)}", path=source)
-        if not any(k in document for k in SECTIONS) and any(k in document for k in DEPLOY_CLI_SECTIONS):
-            document = {"idp": document}  # an auth0-deploy-cli tenant.yaml: the IdP section (fake_idp/deploy_cli.py)
+        document = _deploy_cli(document)
         for key in document:
             if key not in SECTIONS and key not in (*extra_keys, "dialect"):
                 close = difflib.get_close_matches(str(key), [*SECTIONS, *extra_keys], n=1)
@@ -112,13 +81,30 @@ class StackFile:
 
     @classmethod
     def load(cls, path: str | Path) -> StackFile:
-        try:
-            document = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read: {exc.strerror}", path=str(path)) from exc
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML: {exc}", path=str(path)) from exc
-        return cls.from_dict(document, source=str(path))
+        """A stack file, checked at once: the YAML (harness._source), its sections, and the documents they make
+        over the demo default (harness._sections); ConfigError lists every problem with its line."""
+        source = read_yaml(path)
+        document = {} if source.document is None else _deploy_cli(source.document)
+        if not isinstance(document, dict):
+            raise ConfigError.of(source.path, [(1, f"a stack file is a mapping with sections {', '.join(SECTIONS)}", None)])
+        problems: Problems = []
+        for key, value in document.items():
+            if key == "dialect":
+                continue  # StackFile checks its value
+            if key not in SECTIONS:
+                close = difflib.get_close_matches(str(key), list(SECTIONS), n=1)
+                hint = f"; did you mean `{close[0]}`?" if close else f"; allowed: {', '.join(SECTIONS)}"
+                problems.append((source.line_of((key,)), f"unknown section `{key}`{hint}", str(key)))
+            elif value is not None and not isinstance(value, dict):
+                problems.append((source.line_of((key,)), f"section `{key}` must be a mapping", key))
+        if not problems:
+            sections = {name: document.get(name) or {} for name in SECTIONS}
+            # an agentgateway `gateway:` section is checked by its own loader when the stack starts
+            skip = ("gateway",) if document.get("dialect") == "agentgateway" else ()
+            problems = section_problems([(sections, source.line_of)], skip=skip)
+        if problems:
+            raise ConfigError.of(source.path, problems)
+        return cls.from_dict(document, source=source.path)
 
     def merged(self, other: StackFile) -> StackFile:
         """This file with `other`'s overrides on top (a scenario's `fix` over its broken stack).
@@ -126,4 +112,15 @@ class StackFile:
         Both are patches of the demo default, so a `null` in `other` stays `null` (it must still delete the
         demo default's key, e.g. `allowedAudience: null` in a fix when the broken stack never set it)."""
         return StackFile(**{n: compose_patches(self.sections[n], other.sections[n]) for n in SECTIONS},
-                         source=self.source, dialect=self.dialect)
+                         source=self.source, dialect=self.dialect, layers=(*self.layers, *other.layers))
+
+
+def _deploy_cli(document: Any) -> Any:
+    """An auth0-deploy-cli tenant.yaml (no stack sections; `tenant:`, `resourceServers:`, ...): the `idp:` patch it
+    stands for, which the named-list merge applies over the demo tenant as `a0deploy import` does (adds and
+    updates, deletes nothing; fake_idp/deploy_cli.py)."""
+    from fake_idp.deploy_cli import as_patch, is_deploy_cli
+
+    if isinstance(document, dict) and not any(k in document for k in SECTIONS) and is_deploy_cli(document):
+        return {"idp": as_patch(document)}
+    return document

@@ -157,6 +157,8 @@ EXPECTATIONS: dict[str, Callable[[Any, dict[str, Any]], list[str]]] = {
     "redirect": _observed("redirect"),
     "checks": _observed("checks"),
     "token_kind": _observed("token_kind", "none"),
+    "id_token_claims": _observed("id_token_claims"),
+    "id_token_header": _observed("id_token_header"),
     "log": _log,
     "app_log": _app_log,
 }

@@ -7,12 +7,13 @@ Fixtures:
   the test, its runtime state and logs cleared when the test changed anything; a failing test's report gets a
   section "authstage refusals" with every 4xx/5xx the stack served during the test, its reason and its fix.
 * ``authstage`` — a factory: ``authstage(idp={...}, gateway={...}, mcp={...})`` starts a fresh, isolated stack
-  for one test, its sections deep-merged over the demo default (lists replaced); stopped after the test.
+  for one test, its sections deep-merged over the demo default (lists of named things merged by name); stopped after the test.
 * ``authstage_process_stack`` — the demo stack in a child process started with pytest-xprocess
   (``authstage up --json``), for tests that want the services out of their process.
 
-Option ``--authstage-scenarios DIR`` collects every scenario file under DIR as test items (one per scenario
-and mode).
+Option ``--authstage-scenarios DIR`` collects every YAML file under DIR as a scenario (one test item per scenario
+and mode); a file that does not load is a collection error. ``--authstage-exclude GLOB`` (or a
+``.authstageignore`` file) leaves files out, as ``authstage replay --exclude`` does.
 """
 
 from __future__ import annotations
@@ -48,6 +49,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
         metavar="DIR",
         help="collect authstage scenario files (YAML) under DIR as tests, one per scenario and mode",
+    )
+    group.addoption(
+        "--authstage-exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="leave out YAML files under the scenario directories that match GLOB (also: .authstageignore)",
     )
 
 
@@ -146,11 +154,13 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Col
     if not roots or file_path.suffix not in (".yaml", ".yml"):
         return None
     resolved = file_path.resolve()
-    if not any(root == resolved or root in resolved.parents for root in roots):
+    inside = [root for root in roots if root == resolved or root in resolved.parents]
+    if not inside:
         return None
-    from harness._selection import is_scenario_file
+    from harness._selection import excluded
 
-    if not is_scenario_file(file_path):
+    patterns = parent.config.getoption("authstage_exclude") or []
+    if resolved not in roots and excluded(resolved, inside[0], patterns):
         return None
     return ScenarioFile.from_parent(parent, path=file_path)
 

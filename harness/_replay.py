@@ -172,11 +172,7 @@ class Replayer:
 def _prepare(stack: Stack, scenario: Scenario, run_stack: StackFile) -> None:
     """Reset the services to this run's documents (sections a `deploy` step creates: the demo default) and clock."""
     deferred = scenario.deferred_sections()
-    if deferred:
-        sections = {n: ({} if n in deferred else v) for n, v in run_stack.sections.items()}
-        stack.apply(StackFile(**sections, source=run_stack.source, dialect=run_stack.dialect))
-    else:
-        stack.apply(run_stack)
+    stack.apply(run_stack.without(deferred) if deferred else run_stack)
     if scenario.clock_at is not None:
         stack.clock(at=scenario.clock_at)
 

@@ -1,38 +1,58 @@
-"""Which scenarios and modes a replay runs: file discovery, `-k EXPR`, `--fixed-only` / `--broken-only`.
+"""Which scenarios and modes a replay runs: file discovery, exclusions, `-k EXPR`, `--fixed-only` / `--broken-only`.
 
 `authstage replay PATHS` and `pytest --authstage-scenarios DIR` find scenario files the same way
-(`find_scenarios`, `is_scenario_file`); `-k` takes pytest's keyword expressions over a scenario's name, title
-and tags (docs/writing-scenarios.md).
+(`find_scenarios`, `excluded`): every `*.yaml` / `*.yml` under a directory is a scenario, and one that does not
+load is an error that fails the run; nothing is skipped silently. A file is left out only when asked: a glob of
+`--exclude` (`--authstage-exclude` under pytest), or of a `.authstageignore` file in the directory or one above
+it inside the replayed directory (one glob per line, matched against the path relative to that directory and the
+file name; `#` starts a comment). `-k` takes pytest's keyword expressions over a scenario's name, title and
+tags (docs/writing-scenarios.md).
 """
 
 from __future__ import annotations
 
+import fnmatch
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from harness._exceptions import AuthstageError, ScenarioLoadError
+from harness._exceptions import AuthstageError, Problems, ScenarioLoadError
 from harness._scenario import MODES, Scenario, load_scenario
 
-__all__ = ["find_scenarios", "is_scenario_file", "keyword_matches", "modes", "select"]
+__all__ = ["IGNORE_FILE", "excluded", "find_scenarios", "keyword_matches", "modes", "select"]
+
+IGNORE_FILE = ".authstageignore"
 
 
-def is_scenario_file(path: str | Path) -> bool:
-    """A YAML file with `steps:` and `symptom:` at the top level (cheap check before a full load)."""
+def _ignore_globs(directory: Path) -> list[str]:
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError:
-        return False
-    return "\nsteps:" in f"\n{text}" and "\nsymptom:" in f"\n{text}"
+        text = (directory / IGNORE_FILE).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    return [line.split("#", 1)[0].strip() for line in text.splitlines() if line.split("#", 1)[0].strip()]
 
 
-def find_scenarios(paths: list[str]) -> list[Path]:
-    """Scenario files: each path as given, each directory searched for `*.yaml`/`*.yml` scenario files."""
+def excluded(path: Path, root: Path, patterns: Sequence[str] = ()) -> bool:
+    """Is `path` (a YAML file under the replayed directory `root`) left out by `patterns` (`--exclude`) or by a
+    `.authstageignore` between `root` and the file?"""
+    directories = [d for d in (path.parent, *path.parent.parents) if d == root or root in d.parents]
+    for directory in directories:
+        relative = path.relative_to(directory).as_posix()
+        for pattern in [*patterns, *_ignore_globs(directory)]:
+            if fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(path.name, pattern):
+                return True
+    return False
+
+
+def find_scenarios(paths: list[str], exclude: Sequence[str] = ()) -> list[Path]:
+    """Scenario files: each file as given, and every `*.yaml`/`*.yml` under each directory but the excluded ones."""
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found.extend(p for p in sorted(path.rglob("*.y*ml")) if p.suffix in (".yaml", ".yml") and is_scenario_file(p))
+            root = path.resolve()
+            found.extend(p for p in sorted(path.rglob("*.y*ml"))
+                         if p.suffix in (".yaml", ".yml") and p.is_file() and not excluded(p.resolve(), root, exclude))
         elif path.exists():
             found.append(path)
         else:
@@ -90,15 +110,28 @@ def keyword_matches(expression: str | None, scenario: Scenario) -> bool:
     return result
 
 
-def select(paths: list[str], keyword: str | None) -> list[Scenario]:
-    """The scenarios under `paths` that `keyword` selects; two scenarios of one name are a load error."""
-    scenarios = [load_scenario(path) for path in find_scenarios(paths)]
+def select(paths: list[str], keyword: str | None, exclude: Sequence[str] = ()) -> list[Scenario]:
+    """The scenarios under `paths` that `keyword` selects. Every file is loaded first: a file that does not load,
+    or a second scenario of one name, is a ScenarioLoadError listing the problems of every such file."""
+    scenarios: list[Scenario] = []
+    failed: list[ScenarioLoadError] = []
+    for path in find_scenarios(paths, exclude):
+        try:
+            scenarios.append(load_scenario(path))
+        except ScenarioLoadError as exc:
+            failed.append(exc)
     names: dict[str, str] = {}
     for scenario in scenarios:
         if scenario.name in names:
-            raise ScenarioLoadError(f"duplicate scenario name `{scenario.name}` (also in {names[scenario.name]})",
-                                    path=scenario.path, key="name")
+            failed.append(ScenarioLoadError(f"duplicate scenario name `{scenario.name}` (also in "
+                                            f"{names[scenario.name]})", path=scenario.path, key="name"))
         names[scenario.name] = scenario.path
+    if len(failed) == 1:
+        raise failed[0]
+    if failed:
+        problems: Problems = [p for exc in failed for p in exc.problems]
+        listing = "\n".join(str(exc) for exc in failed)
+        raise ScenarioLoadError(f"{len(failed)} files do not load:\n{listing}", problems=problems)
     return [s for s in scenarios if keyword_matches(keyword, s)]
 
 

@@ -29,7 +29,7 @@ from authstage_kit.merge import merge_patch
 from authstage_kit.runner import LOOPBACK, ServerThread, bind_socket, url_of, warn_if_exposed
 from authstage_kit.tls import LOOPBACK_NAMES, StackTls, client_context, trust, untrust
 from harness._clients import connect, oauth_provider
-from harness._config import SECTIONS, StackFile, render, stack_variables, tenant_variables
+from harness._config import SECTIONS, StackFile, compose_section, render, stack_variables, tenant_variables
 from harness._exceptions import AuthstageError, ConfigError, ServerStartError
 from harness._manifest import build_manifest
 from harness._public import check_public_url, reachable_url
@@ -205,13 +205,13 @@ class Stack:
         self.mcp = Service("mcp", urls[2], self, mcp_url=variables["mcp.mcp_url"])
 
     def _compose(self, stack_file: StackFile) -> dict[str, dict[str, Any]]:
-        from fake_idp.deploy_cli import import_tenant_yaml, is_deploy_cli
-
-        rendered = {name: render(stack_file.sections[name], self.variables, where=name) for name in SECTIONS}
-        documents = {name: merge_patch(self.defaults[name], rendered[name]) for name in SECTIONS}
-        if is_deploy_cli(rendered["idp"]):  # an auth0-deploy-cli tenant.yaml, imported onto the demo tenant
-            documents["idp"], _ = import_tenant_yaml(rendered["idp"], self.defaults["idp"])
-        documents["idp"] = _keep_grants_of_kept_clients(documents["idp"], rendered["idp"])
+        layers = [{name: render(layer[name], self.variables, where=name) for name in SECTIONS}
+                  for layer in stack_file.layers]
+        documents = {name: compose_section(name, self.defaults[name], [layer[name] for layer in layers])
+                     for name in SECTIONS}
+        idp = [layer["idp"] for layer in layers]
+        if any("clients" in patch for patch in idp) and not any("client_grants" in patch for patch in idp):
+            documents["idp"] = _keep_grants_of_kept_clients(documents["idp"])
         if self.reason_header:  # `authstage up --reason-header`: each service's own knob
             for name, knob in REASON_HEADER_KNOBS.items():
                 documents[name] = merge_patch(documents[name], knob)
@@ -489,11 +489,9 @@ def _tls_files(tls: StackTls | None) -> dict[str, str] | None:
     return {"ca_file": str(tls.ca_file), "bundle_file": str(tls.bundle_file)}
 
 
-def _keep_grants_of_kept_clients(tenant: dict[str, Any], section: dict[str, Any]) -> dict[str, Any]:
-    """A stack file that replaces `clients` (lists replace) but keeps the demo's `client_grants`: the demo grants of
-    clients it dropped go too, so a file written for an older demo (fewer clients) still loads."""
-    if "clients" not in section or "client_grants" in section:
-        return tenant
+def _keep_grants_of_kept_clients(tenant: dict[str, Any]) -> dict[str, Any]:
+    """A stack file that changes `clients` (replaces the list, or deletes a demo client) but not `client_grants`:
+    the demo grants of clients it dropped go too, so the tenant still loads."""
     kept = {c.get("client_id") for c in tenant.get("clients", []) if isinstance(c, dict)}
     grants = [g for g in tenant.get("client_grants", []) if not isinstance(g, dict) or not g.get("client_id")
               or g["client_id"] in kept]

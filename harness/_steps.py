@@ -1,9 +1,11 @@
 """Step execution: each kind of scenario step sends the real HTTP requests a client sends (docs/writing-scenarios.md).
 
-`execute` resolves a step's `${...}` references, runs the function of its kind (`STEPS`) and adds the request
-records its expectations read. A step function takes the step's `StepContext` and its resolved spec and returns
-an `Observation`: what the step observed (matched against `expect`), what it sent (shown in the report), and
-what `as: NAME` keeps for later steps' `${NAME...}` references.
+`execute` resolves a step's `${...}` references, runs the function of its kind (`STEPS`; in the fixed run, the
+kind of the step its `fix` replaces it with) and adds the request records its expectations read. A step function
+takes the step's `StepContext` and its resolved spec and returns an `Observation`: what the step observed (matched
+against `expect`), what it sent (shown in the report), and what `as: NAME` keeps for later steps' `${NAME...}`
+references; a reference reads into any JWT it meets (`${tok.access_token.claims.sub}`, `${tok.id_token.header.kid}`,
+and `${tok.claims.x}` / `${tok.header.x}` for the access token of a token response).
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,10 +21,12 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
+from harness._client_checks import client_checks
 from harness._clients import HeadlessBrowser
-from harness._config import StackFile
+from harness._config import StackFile, compose_section, render
 from harness._exceptions import AuthstageError, ScenarioStepError
 from harness._token import decode_token
+from harness._variables import REFERENCE
 
 if TYPE_CHECKING:
     from harness._scenario import Step
@@ -32,7 +35,8 @@ if TYPE_CHECKING:
 __all__ = ["STEPS", "USER_AGENT", "Observation", "StepContext", "execute", "parse_body", "resolve"]
 
 USER_AGENT = "authstage-replay/0.1"
-_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_:@+-]+)*)\}")
+_REF = REFERENCE
+TOKEN_PARTS = ("claims", "header")  # what a reference reads from a JWT: ${tok.access_token.claims.sub}
 
 Observation = tuple[dict[str, Any], dict[str, Any], Any]  # observed, request (for the report), saved (for `as:`)
 
@@ -54,7 +58,7 @@ def execute(step: Step, mode: str, context: StepContext, expected: dict[str, Any
     marks = {service.name: _last_seq(service) for service in stack.services} if "log" in expected else {}
     app_mark = _app_log_mark(stack) if "app_log" in expected else 0
     spec = resolve(step.spec_for(mode), context)
-    observed, request, saved = STEPS[step.kind](context, spec)
+    observed, request, saved = STEPS[step.kind_for(mode)](context, spec)
     if "log" in expected:
         observed["log"] = [r for s in stack.services for r in s.log(marks[s.name])]
     if "app_log" in expected:
@@ -88,20 +92,28 @@ def _lookup(name: str, context: StepContext) -> Any:
         raise AuthstageError(f"unknown reference ${{{name}}}: no step saved `{head}` (as: {head})")
     value = roots[head]
     while rest:
-        if isinstance(value, dict):
-            # Keys may contain dots (an e-mail address): take the longest prefix that is a key.
-            for size in range(len(rest), 0, -1):
-                key = ".".join(rest[:size])
-                if key in value:
-                    value, rest = value[key], rest[size:]
-                    break
-            else:
-                raise AuthstageError(f"reference ${{{name}}}: `{rest[0]}` not found")
-        elif isinstance(value, list) and rest[0].isdigit() and int(rest[0]) < len(value):
-            value, rest = value[int(rest[0])], rest[1:]
-        else:
-            raise AuthstageError(f"reference ${{{name}}}: `{rest[0]}` not found")
+        value, rest = _step_into(value, rest, name)
     return value
+
+
+def _step_into(value: Any, rest: list[str], name: str) -> tuple[Any, list[str]]:
+    """One step of a reference: an object key (the longest that exists: e-mail addresses have dots), a list
+    index, or the `claims`/`header` of a JWT (of the access token, for a token response)."""
+    if rest[0] in TOKEN_PARTS and isinstance(value, dict) and rest[0] not in value and "access_token" in value:
+        value = value["access_token"]
+    if rest[0] in TOKEN_PARTS and isinstance(value, str):
+        decoded = decode_token(value)
+        if decoded["kind"] != "JWS" and not (rest[0] == "header" and decoded["header"] is not None):
+            raise AuthstageError(f"reference ${{{name}}}: the value before `{rest[0]}` is not a JWT ({decoded['kind']})")
+        return decoded[rest[0]], rest[1:]
+    if isinstance(value, dict):
+        for size in range(len(rest), 0, -1):
+            key = ".".join(rest[:size])
+            if key in value:
+                return value[key], rest[size:]
+    elif isinstance(value, list) and rest[0].isdigit() and int(rest[0]) < len(value):
+        return value[int(rest[0])], rest[1:]
+    raise AuthstageError(f"reference ${{{name}}}: `{rest[0]}` not found")
 
 
 # -- observing --------------------------------------------------------------------------------------------------------
@@ -137,6 +149,21 @@ def _with_token_claims(observed: dict[str, Any], token: Any) -> dict[str, Any]:
         observed["claims"] = decoded["claims"]
     if decoded["header"] is not None:
         observed["token_header"] = decoded["header"]
+    return observed
+
+
+def _with_tokens(observed: dict[str, Any], body: Any) -> dict[str, Any]:
+    """The decoded access token (`claims`, `token_header`, `token_kind`) and ID token (`id_token_claims`,
+    `id_token_header`) of a token response."""
+    body = body if isinstance(body, dict) else {}
+    _with_token_claims(observed, body.get("access_token"))
+    id_token = body.get("id_token")
+    if isinstance(id_token, str) and id_token:
+        decoded = decode_token(id_token)
+        if decoded["claims"] is not None:
+            observed["id_token_claims"] = decoded["claims"]
+        if decoded["header"] is not None:
+            observed["id_token_header"] = decoded["header"]
     return observed
 
 
@@ -207,8 +234,7 @@ def step_token(context: StepContext, spec: dict[str, Any]) -> Observation:
     body.update(spec.get("params", {}))
     response = _post_token(context, body, client, spec.get("auth"), spec.get("encoding", "form"), spec.get("host"))
     observed = _observe(response)
-    token = observed["json"].get("access_token") if isinstance(observed["json"], dict) else None
-    return _with_token_claims(observed, token), {"grant_type": body["grant_type"]}, observed["json"]
+    return _with_tokens(observed, observed["json"]), {"grant_type": body["grant_type"]}, observed["json"]
 
 
 def step_register(context: StepContext, spec: dict[str, Any]) -> Observation:
@@ -261,7 +287,7 @@ def step_authorize(context: StepContext, spec: dict[str, Any]) -> Observation:
         observed.update(_observe(_post_token(context, body, client)))
         if isinstance(observed["json"], dict):
             saved.update(observed["json"])
-            _with_token_claims(observed, observed["json"].get("access_token"))
+            _with_tokens(observed, observed["json"])
     return observed, {"authorize": query}, saved
 
 
@@ -272,8 +298,7 @@ def step_refresh(context: StepContext, spec: dict[str, Any]) -> Observation:
         if key in spec:
             body[key] = spec[key]
     observed = _observe(_post_token(context, body, client))
-    token = observed["json"].get("access_token") if isinstance(observed["json"], dict) else None
-    return _with_token_claims(observed, token), {"grant_type": "refresh_token"}, observed["json"]
+    return _with_tokens(observed, observed["json"]), {"grant_type": "refresh_token"}, observed["json"]
 
 
 def step_revoke(context: StepContext, spec: dict[str, Any]) -> Observation:
@@ -359,8 +384,45 @@ def step_deploy(context: StepContext, spec: dict[str, Any]) -> Observation:
 
 
 def step_fault(context: StepContext, spec: dict[str, Any]) -> Observation:
-    context.stack.patch(**spec)
+    """Change running services as a stack file changes the demo: each section merged over the service's current
+    config (named lists by name or id, `NAMED_LISTS`), then PUT."""
+    stack = context.stack
+    for name, patch in spec.items():
+        if patch:
+            service = getattr(stack, name)
+            service.put(compose_section(name, service.config(), [render(patch, stack.variables, where=name)]))
     return {}, {"patch": spec}, None
+
+
+def step_check(context: StepContext, spec: dict[str, Any]) -> Observation:
+    """A strict client's checks (harness._client_checks) on the PRM, the AS metadata and an authorize step's
+    redirect; observed as `checks: {name: true|false|null}` and their reasons in `json`."""
+    stack = context.stack
+    trusted = spec.get("issuer") or _gateway_issuer(context)
+    checks = client_checks(
+        context.http,
+        prm_url=spec.get("prm") or stack.gateway.prm_url,
+        resource=spec.get("resource") or stack.gateway.mcp_url,
+        trusted=trusted,
+        redirect=spec.get("redirect"),
+        issuer_rule=spec.get("issuer_rule", "exact"),
+        resource_rule=spec.get("resource_rule", "exact"),
+    )
+    chosen = [c for c in checks if c.name in spec.get("only", [c.name])]
+    observed = {"checks": {c.name: c.passed for c in chosen}, "json": [c.as_dict() for c in chosen]}
+    return observed, {"check": {k: v for k, v in spec.items() if k != "redirect"}}, observed["json"]
+
+
+def _gateway_issuer(context: StepContext) -> str | None:
+    """The issuer the running gateway validates tokens against (its discoveryUrl's `issuer`), if it has one."""
+    jwt = (context.stack.gateway.config().get("authorizerConfiguration") or {}).get("customJWTAuthorizer") or {}
+    if not jwt.get("discoveryUrl"):
+        return None
+    try:
+        issuer = context.http.get(jwt["discoveryUrl"]).json().get("issuer")
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return None
+    return issuer if isinstance(issuer, str) else None
 
 
 def step_clock(context: StepContext, spec: dict[str, Any]) -> Observation:
@@ -401,4 +463,5 @@ STEPS: dict[str, Callable[[StepContext, dict[str, Any]], Observation]] = {
     "rotate_keys": step_rotate_keys,
     "explain": step_explain,
     "deploy": step_deploy,
+    "check": step_check,
 }

@@ -9,6 +9,7 @@ path-inserted location of `/mcp` and at the root.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -26,6 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from authstage_kit.access import Access
 from authstage_kit.control import install
+from authstage_kit.reqlog import ClientGoneFilter
 from authstage_kit.tls import client_context
 from sample_mcp.auth import TokenVerifier
 from sample_mcp.control import SampleControl
@@ -37,6 +39,8 @@ from sample_mcp.tools import build_server
 __all__ = ["create_app"]
 
 MCP_PATH = "/mcp"
+# The SDK logs a traceback when a client goes away mid-body; the request log says it in one line instead.
+logging.getLogger("mcp.server.streamable_http").addFilter(ClientGoneFilter())
 PRM_PATHS = ("/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource")
 
 

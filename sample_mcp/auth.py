@@ -3,7 +3,10 @@
 https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#access-token-usage
 Keys come from the issuer's OIDC discovery document (`jwks_uri`), are cached, and are refetched at most once per
 `jwks_refetch_min_interval` when a token names an unknown `kid` (Auth0's advice for resource servers:
-auth0-tenant.md §1.4). Signatures and claims are checked with joserfc; only the configured algorithms pass.
+auth0-tenant.md §1.4). Signatures and claims are checked with joserfc; only the configured algorithms pass. The
+syntax is strict (`authstage_kit.jwtsyntax`): no `crit` at all (RFC 7515 §4.1.11), `aud` a string or an array of
+strings (RFC 7519 §4.1.3), exp/nbf/iat within the calendar (RFC 7519 §2), scopes separated by single spaces
+(RFC 6749 §3.3).
 """
 
 from __future__ import annotations
@@ -33,10 +36,11 @@ from mcp.server.auth.provider import AccessToken
 
 from authstage_kit.jwks import KeyCache as JwksCache
 from authstage_kit.jwks import Keys
+from authstage_kit.jwtsyntax import audience_values, crit_refusal, numeric_date, scope_tokens
 from sample_mcp.errors import INSUFFICIENT_SCOPE, INVALID_TOKEN, AuthFailure
 from sample_mcp.settings import SampleAuth
 
-__all__ = ["KeyCache", "TokenVerifier", "scopes_of"]
+__all__ = ["KeyCache", "TokenVerifier", "scopes_of", "syntax_problem"]
 
 
 class KeyCache:
@@ -78,13 +82,25 @@ class KeyCache:
 
 
 def scopes_of(claims: dict[str, Any], names: list[str]) -> list[str]:
-    """Scopes from `scope`/`scp` (space-delimited string or array) and any other configured claim."""
+    """Scopes from `scope`/`scp` (space-delimited string or array) and any other configured claim; only single
+    spaces separate them (RFC 6749 §3.3)."""
     found: list[str] = []
     for name in names:
-        value = claims.get(name)
-        items = value.split() if isinstance(value, str) else value if isinstance(value, list) else []
-        found.extend(str(item) for item in items if str(item) not in found)
+        items, _ = scope_tokens(claims.get(name))
+        found.extend(item for item in items if item not in found)
     return found
+
+
+def syntax_problem(header: dict[str, Any], claims: dict[str, Any]) -> tuple[str, str] | None:
+    """(kind, reason) when a signed token is malformed beyond what joserfc checks: `crit`, `aud`, NumericDates."""
+    if refusal := crit_refusal(header):
+        return "header", refusal
+    if "aud" in claims and audience_values(claims["aud"]) is None:
+        return "audience", f"aud {claims['aud']!r:.120} is not a string or an array of strings"
+    for name in ("exp", "nbf", "iat"):
+        if name in claims and numeric_date(claims[name]) is None:
+            return "claims", f"{name} {claims[name]!r:.60} is not a NumericDate between 1970 and 9999"
+    return None
 
 
 class TokenVerifier:
@@ -146,6 +162,8 @@ class TokenVerifier:
         if isinstance(decoded, AuthFailure):
             return decoded
         claims = decoded.claims
+        if problem := syntax_problem(dict(decoded.header), claims):
+            return self._fail(*problem)
         registry = JWTClaimsRegistry(
             now=lambda: int(self.now()),
             leeway=self.settings.leeway_seconds,

@@ -8,7 +8,8 @@ duplicates, NUL bytes and folded lines to reach the server as written). Used by
 
 `kind` names what is wrong with a forgery, in the words of the gateway's authorizer checks: `missing`,
 `scheme`, `duplicate`, `malformed`, `alg`, `kid`, `signature`, `crit`, `expired`, `not_yet_valid`, `claims`,
-`issuer`, `audience`, `transport` (the HTTP server itself refuses the request line/headers).
+`issuer`, `audience`, `scope` (a valid token whose scopes are not RFC 6749 §3.3 scope-tokens), `transport` (the
+HTTP server itself refuses the request line/headers).
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ CLASSES = (
     "non-ascii-control",
     "bearer-scheme",
     "duplicate",
+    "loose-syntax",
 )
 
 _KEYS: dict[str, RSAKey] = {}
@@ -525,8 +527,8 @@ def forgeries(realm: Realm, attacker: AttackerSite) -> list[Forgery]:
         ("exp as a string", {"exp": str(now + 600)}, "claims"),
         ("exp null", {"exp": None}, "claims"),
         ("exp as a boolean", {"exp": True}, "claims"),
-        ("exp at the start of time", {"exp": -(10**30)}, "expired"),
-        ("nbf at the end of time", {"nbf": 10**30}, "not_yet_valid"),
+        ("exp at the start of time", {"exp": -(10**30)}, "claims"),  # no calendar holds it (RFC 7519 §2)
+        ("nbf at the end of time", {"nbf": 10**30}, "claims"),
     ]
     for variant, changes, kind in expiry:
         add("expiry", variant, kind, realm.valid_token(**changes))
@@ -709,6 +711,21 @@ def forgeries(realm: Realm, attacker: AttackerSite) -> list[Forgery]:
         "duplicate",
         authorization=(b"Bearer " + good.encode(), b"Basic Zm9vOmJhcg=="),
     )
+
+    # 18. syntax a permissive parser lets through, signed by the real key (authstage_kit.jwtsyntax)
+    add("loose-syntax", "crit: [] (RFC 7515 §4.1.11: MUST NOT be empty)", "crit", sign_rs256(realm.key, realm.header(crit=[]), claims))
+    for name, separator in (("TAB", "\t"), ("LF", "\n"), ("NBSP", "\u00a0"), ("unit separator 0x1f", "\x1f")):
+        add("loose-syntax", f"scopes joined by {name}", "scope", realm.valid_token(scope=f"{realm.scope}{separator}extra"))
+    for name, member in (("a number", 1), ("null", None), ("an object", {"x": 1})):
+        add("loose-syntax", f"aud array with {name}", "audience", realm.valid_token(aud=[realm.audience, member]))
+    now = int(time.time())
+    for name, changes in (
+        ("exp 2**64", {"exp": 2**64}),
+        ("exp 1e300", {"exp": 1e300}),
+        ("iat before 1970", {"iat": -1}),
+        ("nbf in the year 10000", {"nbf": 253_402_300_800, "exp": now + 600}),
+    ):
+        add("loose-syntax", name, "claims", realm.valid_token(**changes))
     return out
 
 

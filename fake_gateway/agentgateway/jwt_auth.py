@@ -47,6 +47,7 @@ class JwtKnobs:
     leewaySeconds: float = 60
     requireExp: bool = True
     rejectFutureIat: bool = False
+    numericDates: str = "calendar"  # jsonwebtoken reads exp/nbf as u64: absurd values fail to parse (INFERRED)
 
 
 @dataclass

@@ -50,3 +50,11 @@ def test_is_loopback() -> None:
         and is_loopback("127.1.2.3")
     )
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.1") and not is_loopback("example.com")
+
+
+def test_a_port_beyond_65535_is_a_start_error_not_an_overflow() -> None:
+    """`Stack(port_base=65534)` asks for 65536 too: socket.bind raises OverflowError, which is a ServerStartError."""
+    with pytest.raises(ServerStartError, match=r"cannot bind 127\.0\.0\.1:65536"):
+        bind_socket("127.0.0.1", 65536)
+    with pytest.raises(ServerStartError, match=r"cannot bind 127\.0\.0\.1:-5"):
+        bind_socket("127.0.0.1", -5)

@@ -246,3 +246,32 @@ def test_explain_targets_stats_and_control_plane_off(idp: FakeIdP, start_gateway
             response = client.get(path)
             assert (response.status_code, response.content) == (404, b"<UnknownOperationException/>")
         assert client.post("/_authstage/reset").json() == CORAL_JSON
+
+
+def _answer_before_the_body(url: str, token: str | None, length: int = 1_000_000) -> bytes:
+    """POST headers promising `length` bytes, send 100 of them, and read whatever comes back within 3 s."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    head = (f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: application/json\r\n"
+            f"Accept: application/json\r\nContent-Length: {length}\r\n")
+    if token:
+        head += f"Authorization: Bearer {token}\r\n"
+    with socket.create_connection((parts.hostname, parts.port), timeout=3) as sock:
+        sock.sendall(head.encode() + b"\r\n" + b'{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"x":"' + b"x" * 40)
+        try:
+            return sock.recv(65536)
+        except TimeoutError:
+            return b""
+
+
+def test_the_token_is_checked_before_a_large_body_is_read(idp: FakeIdP, start_gateway: Any) -> None:
+    """An anonymous 1 MB POST gets its 401 from the headers alone (nothing of the body is held); an
+    authenticated one is read (the gateway waits for the rest of it)."""
+    gw = start_gateway(jwt_document(idp, allowedAudience=["api"]))
+    refused = _answer_before_the_body(f"{gw.url}/mcp", None)
+    assert refused.startswith(b"HTTP/1.1 401 ") and b"www-authenticate: Bearer" in refused
+    forged = _answer_before_the_body(f"{gw.url}/mcp", "eyJhbGciOiJub25lIn0.e30.")
+    assert forged.startswith((b"HTTP/1.1 401 ", b"HTTP/1.1 403 "))  # refused from the headers too
+    assert _answer_before_the_body(f"{gw.url}/mcp", idp.mint(aud="api")) == b""  # waiting for the body

@@ -149,3 +149,37 @@ def test_scope_from_scope_or_scp() -> None:
     full = check_scope({"scope": "api://app/read"}, jwt)
     assert full.passed is False and "full scope" in (full.fix or "")
     assert check_scope({"scope": "read"}, config()).passed is None
+
+
+@pytest.mark.parametrize("separator", ["\t", "\n", "\u00a0", "\x1f", "\r", "\u2003"])
+def test_scopes_split_on_single_spaces_unless_the_knob_reads_any_whitespace(separator: str) -> None:
+    """RFC 6749 §3.3: scope-tokens of NQCHAR separated by %x20; TAB, LF, NBSP or 0x1f do not separate."""
+    claims = {"scope": f"read{separator}write"}
+    jwt = config(scopes=("read",))
+    strict = check_scope(claims, jwt, knobs())
+    assert strict.passed is False and "not scope-tokens" in strict.reason
+    assert "scopeSeparator: whitespace" in (strict.fix or "")
+    assert scopes_of(claims, knobs()) == []
+    assert check_scope(claims, jwt, knobs(scopeSeparator="whitespace")).passed is True
+    assert check_scope({"scope": "write read"}, jwt, knobs()).passed is True
+
+
+def test_aud_arrays_hold_strings_only_unless_the_knob_allows_any_member() -> None:
+    jwt = config(audiences=("https://gw.example/mcp",))
+    for member in (1, None, {"a": 1}, ["x"], True):
+        claims = {"aud": ["https://gw.example/mcp", member]}
+        strict = check_aud(claims, jwt, knobs())
+        assert strict.passed is False and "is not an array of strings" in strict.reason
+        assert check_aud(claims, jwt, knobs(audienceMembers="any")).passed is True
+
+
+@pytest.mark.parametrize("value", [2**64, 1e300, 253_402_300_800, -1, -(10**30)])
+def test_numeric_dates_stay_in_the_calendar_unless_the_knob_takes_any_number(value: float) -> None:
+    for check, claim in ((check_exp, "exp"), (check_nbf, "nbf"), (check_iat, "iat")):
+        args: dict[str, Any] = {"verified": True} if check is check_exp else {}
+        strict = check({claim: value}, knobs(), NOW, **args)
+        assert strict.passed is False and "out of range" in strict.reason, (claim, strict)
+        assert "numericDates: any" in (strict.fix or "")
+    lenient = knobs(numericDates="any")
+    assert check_exp({"exp": value}, lenient, NOW, verified=True).passed is (value > NOW)
+    assert check_exp({"exp": NOW + 60}, knobs(), NOW, verified=True).passed is True

@@ -60,11 +60,14 @@ REASONS = {
     "claims": (
         "the token has no exp",
         "exp ",
+        "nbf ",
+        "iat ",
         "the token is not a valid compact JWS (NaN",
         "the token is not a valid compact JWS (Infinity",
     ),
     "issuer": ("iss ",),
     "audience": ("aud ", "the token has no aud"),
+    "scope": ("scopes ",),
 }
 
 
@@ -145,7 +148,7 @@ def problems_of(chain: Chain, forgery: Forgery) -> list[str]:
     else:
         status, error, body = (
             (403, "insufficient_scope", INSUFFICIENT)
-            if forgery.kind == "issuer"
+            if forgery.kind in ("issuer", "scope")
             else (401, "invalid_token", INVALID)
         )
         if reply.status != status:
@@ -220,3 +223,20 @@ def test_headers_beyond_the_http_servers_buffer_do_not_take_the_gateway_down(cha
     assert reply.reset or reply.status == 400, (reply.status, reply.body[:200])
     assert chain.target_calls() == before
     assert accepted(chain, chain.realm.valid_token())["result"]["isError"] is False
+
+
+LENIENT = {"scopeSeparator": "whitespace", "audienceMembers": "any", "numericDates": "any", "critHeader": "understood"}
+
+
+def test_loose_syntax_passes_only_with_the_lenient_knobs(chain: Chain, forged: list[Forgery]) -> None:
+    """Each strict reading is a knob: with all four lenient, every loose-syntax token but the one whose nbf lies
+    past year 9999 (still in the future) reaches the target; with the defaults, none does (the class test)."""
+    items = [f for f in forged if f.cls == "loose-syntax"]
+    control = chain.gateway
+    control.patch({"emulator": LENIENT})
+    try:
+        statuses = {f.variant: chain.call(f).status for f in items}
+    finally:
+        control.patch({"emulator": dict.fromkeys(LENIENT)})
+    assert statuses.pop("nbf in the year 10000") == 401
+    assert set(statuses.values()) == {200}, statuses

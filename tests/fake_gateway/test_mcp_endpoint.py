@@ -358,6 +358,26 @@ def test_bad_input_gets_json_rpc_errors(
     assert response.json()["jsonrpc"] == "2.0"
 
 
+def _nested(depth: int) -> bytes:
+    """A ping nested `depth` levels in all: the message, params and _meta objects, then `depth - 3` lists."""
+    lists = b"[" * (depth - 3) + b"]" * (depth - 3)
+    return b'{"jsonrpc":"2.0","id":1,"method":"ping","params":{"_meta":{"x":' + lists + b"}}}"
+
+
+def test_the_json_depth_limit_is_exactly_max_json_depth(start_gateway: Any) -> None:
+    """Knob maxJsonDepth (default 64): a body nested exactly that deep is parsed, one level more is -32700."""
+    gw = start_gateway(open_doc())
+    for limit in (64, 10):
+        if limit != 64:
+            gw.control.patch({"emulator": {"maxJsonDepth": limit}})
+        at_limit, beyond = post(gw, None, raw=_nested(limit)), post(gw, None, raw=_nested(limit + 1))
+        assert at_limit.status_code == 200 and at_limit.json() == {"jsonrpc": "2.0", "id": 1, "result": {}}
+        assert beyond.status_code == 400 and beyond.json()["error"] == {"code": -32700, "message": "Parse error"}
+        assert gw.control.records()[-1]["reason"] == (
+            f"body nests {limit + 1} levels deep; emulator.maxJsonDepth is {limit}"
+        )
+
+
 def test_wrong_param_types_content_type_and_size(start_gateway: Any) -> None:
     gw = start_gateway(open_doc(emulator={"maxRequestBytes": 2048}))
     wrong = post(gw, rpc("tools/call", {"name": 5}))

@@ -157,3 +157,36 @@ def test_invalid_cedar_and_unmatched_engine_are_config_errors(idp: FakeIdP, tiny
     with pytest.raises(ValidationError) as caught:
         Gateway.from_document(doc)
     assert any(e["loc"] == ("policyEngineConfiguration.arn",) for e in caught.value.errors())
+
+
+def test_action_in_a_list_lists_only_the_tools_it_names(idp: FakeIdP, start_gateway: Any, tiny_target: Any) -> None:
+    """`action in [A, B]` (the form of AWS's example-policies, sheet §8): a tool outside the list is neither listed
+    nor callable. The action is an entity of the partial request, so Cedar decides instead of leaving a residual."""
+    permit = (
+        'permit(principal is AgentCore::OAuthUser, action in [AgentCore::Action::"tiny___count", '
+        'AgentCore::Action::"other___x"], resource);'
+    )
+    gw = start_gateway(policy_doc(idp, tiny_target.mcp_url, [("permit_count", permit)]))
+    post = session(gw, idp)
+    assert [t["name"] for t in post(rpc("tools/list"))["result"]["tools"]] == ["tiny___count"]
+    denied = post(rpc("tools/call", {"name": "tiny___lookup_order", "arguments": {"order_id": "1"}}))["result"]
+    assert denied["isError"] is True and denied["content"][0]["text"] == DEFAULT_DENY
+
+
+def test_denial_as_a_json_rpc_error_when_the_sources_conflict(
+    idp: FakeIdP, start_gateway: Any, tiny_target: Any
+) -> None:
+    """Knob policyDenialResponse: jsonrpc-error answers HTTP 200 with error -32002 (third-party captures) instead of
+    the documented isError result; the decision is logged either way."""
+    doc = policy_doc(idp, tiny_target.mcp_url, [])
+    doc["emulator"] = {"policyDenialResponse": "jsonrpc-error"}
+    gw = start_gateway(doc)
+    post = session(gw, idp)
+    response = post(rpc("tools/call", {"name": "tiny___lookup_order", "arguments": {"order_id": "1"}}, id=4))
+    assert response == {
+        "jsonrpc": "2.0",
+        "id": 4,
+        "error": {"code": -32002, "message": DEFAULT_DENY.removeprefix("AuthorizeActionException - ")},
+    }
+    failed = [r["body"] for r in gw.control.app_logs() if r["body"]["log"].startswith("Failed to process")][-1]
+    assert failed["reason"] == "no policy applies (denied by default)"

@@ -201,7 +201,7 @@ def test_top_level_typos_and_emulator_knobs() -> None:
         (
             {"description": ""},
             "description",
-            "Value '[redacted]' at 'description' failed to satisfy constraint: Member must have length greater than or equal to 1",
+            "Value at 'description' failed to satisfy constraint: Member must have length greater than or equal to 1",
         ),
         (
             {"authorizerType": None},
@@ -333,6 +333,38 @@ def test_loopback_http_endpoints_are_an_emulator_widening() -> None:
     assert Gateway.from_document(doc).view.targets[0].endpoint == "http://127.0.0.1:8001/mcp"
     errors = errors_of({**doc, "emulator": {"allowHttpLoopbackEndpoints": False}})
     assert errors["targets[0].targetConfiguration.mcp.mcpServer.endpoint"].endswith("pattern: https://.*")
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "accepted"),
+    [
+        ("http://127.0.0.1:8001/mcp", True),
+        ("http://127.9.9.9/mcp", True),
+        ("http://[::1]:8001/mcp", True),
+        ("http://localhost:8001/mcp", True),
+        ("http://127.attacker.example/mcp", False),
+        ("http://127.0.0.1.attacker.example/mcp", False),
+        ("http://localhost.attacker.example/mcp", False),
+        ("http://10.0.0.1/mcp", False),
+        ("http://[::1/mcp", False),
+    ],
+)
+def test_the_loopback_exception_is_for_loopback_addresses_only(endpoint: str, accepted: bool) -> None:
+    """Only hosts that are loopback pass the http:// widening; a name starting with `127.` is a name."""
+    doc = pasted()
+    doc["targets"][0]["targetConfiguration"]["mcp"]["mcpServer"]["endpoint"] = endpoint
+    path = "targets[0].targetConfiguration.mcp.mcpServer.endpoint"
+    if accepted:
+        assert Gateway.from_document(doc).view.targets[0].endpoint == endpoint
+    else:
+        assert errors_of(doc)[path].endswith("pattern: https://.*")
+
+
+def test_sensitive_values_are_left_out_of_validation_messages() -> None:
+    """AWS omits a sensitive member's value (smithy RestJsonMalformedPatternSensitiveString) instead of masking it."""
+    message = errors_of(pasted(description="x" * 201))["description"]
+    assert message == "Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 200"
+    assert "redacted" not in message and "xxx" not in message
 
 
 def test_credential_provider_rules() -> None:

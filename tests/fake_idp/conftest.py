@@ -143,6 +143,19 @@ class Idp:
         )
         return (t.json() if t.headers.get("content-type", "").startswith("application/json") else {}), t
 
+    def denied_login(self, **params: Any) -> dict[str, str]:
+        """A headless /authorize that a post-login Action denies: Auth0 sends the browser back to the callback with
+        `error=access_denied` (DOC actions/triggers/post-login api.access.deny); returns that redirect's query."""
+        _, challenge = pkce_pair()
+        r = self.authorize(scope="openid profile email mcp:tools offline_access", audience=GATEWAY,
+                           code_challenge=challenge, code_challenge_method="S256", **params)  # fmt: skip
+        assert r.status_code == 302, r.text
+        location = r.headers["location"]
+        assert location.startswith(CLI_CALLBACK), location
+        q = query_of(location)
+        assert "code" not in q, "the login was not denied"
+        return q
+
     def last(self, path: str | None = None) -> dict[str, Any]:
         recs = [r for r in self.control.records() if path is None or r["path"] == path]
         assert recs, f"no log record for {path}"

@@ -70,15 +70,14 @@ def test_a_public_style_action_reads_secrets_metadata_stats_and_node_modules(idp
     assert two[f"{ns}/requested"] == ["openid", "mcp:tools"]
     assert len(two["external_id"]) == 36 and two["external_id"] != one["external_id"]  # crypto.randomUUID
     assert idp.verify(second["id_token"], audience=CLI_ID)["external_id"] == two["external_id"]
-    assert any("console: enriched alice@example.test" in n for n in idp.last("/oauth/token")["notes"])
+    assert any("console: enriched alice@example.test" in n for n in idp.last("/authorize")["notes"])  # at login
 
 
 def test_an_action_written_against_the_rules_api_fails_the_login(idp: Idp) -> None:
     idp.patch({"actions": [js("rules-style", "post-login")]})
-    _, r = idp.code_flow()
-    assert r.status_code == 403
-    assert r.json() == {"error": "access_denied", "error_description": "context is not defined"}
-    assert "ReferenceError: context is not defined" in idp.last("/oauth/token")["reason"]
+    q = idp.denied_login()
+    assert (q["error"], q["error_description"]) == ("access_denied", "context is not defined")
+    assert "ReferenceError: context is not defined" in idp.last("/authorize")["reason"]
 
 
 def test_a_credentials_exchange_action_denies_one_client_and_enriches_another(idp: Idp) -> None:
@@ -111,11 +110,11 @@ def test_members_outside_the_documented_surface_and_the_network_fail_loudly(
 ) -> None:
     code = f"exports.onExecutePostLogin = async (event, api) => {{ {source} }};"
     idp.patch({"actions": [inline("post-login", code)]})
-    _, r = idp.code_flow()
-    assert r.status_code == 403 and r.json()["error"] == "access_denied"
-    assert message in r.json()["error_description"]
+    q = idp.denied_login()
+    assert q["error"] == "access_denied"
+    assert message in q["error_description"]
     if "roles" in source and "Custom" not in source:
-        assert "event.authorization.roles" in r.json()["error_description"]
+        assert "event.authorization.roles" in q["error_description"]
 
 
 def test_child_processes_are_denied_where_node_has_the_permission_model(idp: Idp) -> None:

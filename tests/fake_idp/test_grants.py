@@ -85,6 +85,23 @@ def test_rbac_scope_is_intersection_bob_gets_no_mcp_tools(idp: Idp) -> None:
     assert claims["scope"] == "mcp:tools" and claims["permissions"] == []
 
 
+def test_rbac_scope_is_the_intersection_for_a_user_with_some_permissions(idp: Idp) -> None:
+    """A user who holds one of the two requested API scopes gets exactly that one (requested ∩ permissions):
+    neither everything requested nor nothing. With RBAC off the request alone decides."""
+    users = [u.model_dump(mode="json") for u in idp.control.tenant.users]
+    for user in users:
+        if user["email"] == "alice@example.test":
+            user["permissions"]["authstage-gateway"] = ["mcp:tools"]
+    idp.patch({"users": users})
+    body, _ = idp.code_flow(scope="openid mcp:tools mcp:admin")
+    claims = idp.verify(body["access_token"], audience=[GATEWAY, f"{idp.issuer}userinfo"])
+    assert claims["scope"].split() == ["openid", "mcp:tools"] and claims["permissions"] == ["mcp:tools"]
+    idp.patch_api(enforce_policies=False)
+    body, _ = idp.code_flow(scope="openid mcp:tools mcp:admin")
+    claims = idp.verify(body["access_token"], audience=[GATEWAY, f"{idp.issuer}userinfo"])
+    assert claims["scope"].split() == ["openid", "mcp:tools", "mcp:admin"]
+
+
 def test_rbac_without_requested_scopes_leaves_rights_only_in_permissions(idp: Idp) -> None:
     body, _ = idp.code_flow(scope="openid")
     claims = idp.verify(body["access_token"])

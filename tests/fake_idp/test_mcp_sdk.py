@@ -179,3 +179,17 @@ def test_sdk_flow_fails_when_resource_is_ignored(stack: Stack) -> None:
     control.patch({"faults": {"authorize_error_delivery": "redirect"}})
     with pytest.raises(Exception, match="userinfo audience is not allowed"):
         asyncio.run(_run(stack, MemoryTokenStorage(), HeadlessBrowser()))
+
+
+def test_sdk_refuses_a_callback_without_the_iss_it_was_promised(stack: Stack) -> None:
+    """Fault iss_advertised_not_sent: discovery promises RFC 9207 `iss` but the redirect carries none; the SDK's
+    OAuth client refuses it before redeeming the code (cloudflare/mcp-server-cloudflare#449 with Codex)."""
+    control = stack.idp.app.state.control
+    control.patch({"faults": {"iss_advertised_not_sent": True}})
+    metadata = httpx2.get(stack.idp.url + "/.well-known/oauth-authorization-server").json()
+    assert metadata["authorization_response_iss_parameter_supported"] is True
+    browser = HeadlessBrowser()
+    with pytest.raises(Exception, match="Authorization response missing iss parameter advertised by the authorization server"):
+        asyncio.run(_run(stack, MemoryTokenStorage(), browser))
+    assert browser.result is not None and browser.result.iss is None
+    assert "/oauth/token" not in [r["path"] for r in control.records()]

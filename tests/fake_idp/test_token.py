@@ -431,14 +431,24 @@ def test_revoke_refresh_token_family(idp: Idp) -> None:
 
 
 def test_revoke_deletes_grant_toggle(idp: Idp) -> None:
+    """Off (the default): revoking one refresh token revokes its family only; another login's token of the same
+    user, app and audience keeps working. On: it revokes every token of the grant."""
+
+    def refresh(rt: str) -> int:
+        body = {"grant_type": "refresh_token", "client_id": CLI_ID, "refresh_token": rt}
+        return idp.http.post("/oauth/token", data=body).status_code
+
+    assert idp.http.get("/_authstage/config").json()["settings"]["refresh_token_revocation_deletes_grant"] is False
+    rt1 = idp.code_flow()[0]["refresh_token"]
+    rt2 = idp.code_flow()[0]["refresh_token"]
+    idp.http.post("/oauth/revoke", data={"client_id": CLI_ID, "token": rt1})
+    assert (refresh(rt1), refresh(rt2)) == (403, 200)
+    assert idp.last("/oauth/revoke")["notes"] == ["revoked the refresh-token family (1 live token(s))"]
     idp.patch({"settings": {"refresh_token_revocation_deletes_grant": True}})
     rt1 = idp.code_flow()[0]["refresh_token"]
     rt2 = idp.code_flow()[0]["refresh_token"]
     idp.http.post("/oauth/revoke", data={"client_id": CLI_ID, "token": rt1})
-    r = idp.http.post(
-        "/oauth/token", data={"grant_type": "refresh_token", "client_id": CLI_ID, "refresh_token": rt2}
-    )
-    assert r.status_code == 403
+    assert (refresh(rt1), refresh(rt2)) == (403, 403)
 
 
 def test_revoke_unknown_token_and_errors(idp: Idp) -> None:

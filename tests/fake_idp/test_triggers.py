@@ -102,18 +102,20 @@ def test_add_scope_and_remove_scope_change_the_token_and_the_response(idp: Idp) 
     assert body["scope"].split() == scopes
 
 
-def test_post_login_deny_at_the_code_exchange_and_at_refresh(idp: Idp) -> None:
-    body, r = idp.code_flow()
-    assert r.status_code == 200 and body["refresh_token"]
+def test_post_login_deny_at_login_and_at_refresh(idp: Idp) -> None:
+    first, second = idp.code_flow()[0], idp.code_flow()[0]
+    assert first["refresh_token"] and second["refresh_token"]
     idp.patch({"actions": [action("post-login", [{"access.deny": "Access to demo-cli is not allowed."}],
                                   when={"event.client.name": "demo-cli"})]})  # fmt: skip
-    denied = refresh(idp, body["refresh_token"])
+    denied = refresh(idp, first["refresh_token"])
     assert (denied.status_code, denied.json()) == (
         403, {"error": "access_denied", "error_description": "Access to demo-cli is not allowed."})  # fmt: skip
-    _, r = idp.code_flow()
-    assert r.status_code == 403 and r.json()["error"] == "access_denied"
-    idp.patch({"emulator": {"actions": {"deny_status": 401}}})
-    assert idp.code_flow()[1].status_code == 401
+    # At login, Auth0 runs post-login before the code exists: the denial goes back to the callback.
+    q = idp.denied_login(state="st-deny")
+    assert q == {"error": "access_denied", "error_description": "Access to demo-cli is not allowed.", "state": "st-deny"}
+    assert "api.access.deny" in idp.last("/authorize")["reason"]
+    idp.patch({"emulator": {"actions": {"deny_status": 401}}})  # the status of a denial at /oauth/token
+    assert refresh(idp, second["refresh_token"]).status_code == 401
 
 
 def test_refresh_runs_post_login_again_with_its_protocol(idp: Idp) -> None:
@@ -205,7 +207,7 @@ def test_no_action_runs_after_a_denial_but_metadata_set_before_it_is_kept(idp: I
     deny = action("post-login", [{"access.deny": "No."}], name="deny")
     after = action("post-login", [{"user.setAppMetadata": ["after", "yes"]}], name="after")
     idp.patch({"actions": [before, deny, after]})
-    assert idp.code_flow()[1].status_code == 403
+    assert idp.denied_login()["error"] == "access_denied"
     read = action("post-login", [
         {"accessToken.setCustomClaim": [f"{NS}/meta", "${event.user.app_metadata}"]}], name="read")  # fmt: skip
     idp.patch({"actions": [read]})

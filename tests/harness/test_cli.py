@@ -171,3 +171,93 @@ def test_up_with_a_bad_stack_file_exits_with_a_clear_message(tmp_path) -> None:
     result = run_cli("up", "--config", str(path))
     assert result.returncode == 2
     assert "customJwtAuthorizer" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_up_lists_every_problem_of_a_stack_file_with_its_line_and_no_traceback(tmp_path) -> None:
+    path = tmp_path / "stack.yaml"
+    path.write_bytes(b"idp:\n  faults: {jwks_falt: slow}\nmcp:\n  sesions: true\ngateway:\n  emulator: {leeway: 1}\n")
+    result = run_cli("up", "--config", str(path))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"{path}:2: idp.faults.jwks_falt: Extra inputs are not permitted (did you mean `jwks_fault`?)" in result.stderr
+    assert f"{path}:4: mcp.sesions" in result.stderr and f"{path}:6: gateway.emulator.leeway" in result.stderr
+    path.write_bytes(b"idp:\n  name: caf\xe9\n")
+    result = run_cli("up", "--config", str(path))
+    assert result.returncode == 2 and f"{path}:2: not UTF-8" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("value", ["65533", "65534", "65533x", "-5", "0", "99999"])
+def test_port_base_is_range_checked(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """N to N+3 (the browser view) must all be ports: an argparse error (exit 2), never an OverflowError traceback."""
+    with pytest.raises(SystemExit) as caught:
+        main(["up", "--port-base", value])
+    assert caught.value.code == 2
+    assert "argument --port-base" in capsys.readouterr().err
+
+
+def test_a_folder_with_one_misspelled_scenario_fails_the_replay(tmp_path) -> None:
+    """`symptoms:` instead of `symptom:` is no longer skipped as "not a scenario": the replay fails, naming it."""
+    from tests.harness.test_scenario import GOOD
+
+    (tmp_path / "good.yaml").write_text(GOOD)
+    (tmp_path / "typo.yaml").write_text(GOOD.replace("name: sample", "name: other").replace("symptom:", "symptoms:"))
+    result = run_cli("replay", str(tmp_path))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"{tmp_path / 'typo.yaml'}:3: unknown key `symptoms`" in result.stderr
+    result = run_cli("replay", str(tmp_path), "--exclude", "typo.yaml", "--broken-only")
+    assert result.returncode != 2 and "1 scenarios" in result.stdout, result.stdout + result.stderr  # it ran
+
+
+def test_sigterm_under_load_with_half_sent_bodies_stops_cleanly(tmp_path) -> None:
+    """`authstage up` stopped while 40 requests are still sending their bodies (to every service) and a client
+    keeps calling: exit 0 within seconds, no traceback, nothing left running. Anonymous half-sent POSTs to the
+    gateway and the sample server are answered 401 from their headers (neither reads the body first)."""
+    import socket
+    import threading
+    from urllib.parse import urlsplit
+
+    err = (tmp_path / "stderr").open("w+")
+    process = subprocess.Popen([sys.executable, "-m", "harness", "up", "--json"], stdout=subprocess.PIPE,
+                               stderr=err, text=True)
+    manifest = json.loads(process.stdout.readline())
+    socks, early = [], []
+    urls = [manifest["gateway"]["mcp_url"], manifest["services"]["mcp"]["mcp_url"],
+            manifest["services"]["idp"]["token_endpoint"]]
+    for n in range(40):
+        parts = urlsplit(urls[n % 3])
+        sock = socket.create_connection((parts.hostname, parts.port), timeout=5)
+        sock.sendall(f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: application/json\r\n"
+                     f"Content-Length: 1000000\r\n\r\n".encode() + b"{" * 100)
+        socks.append((parts.path, sock))
+    for _path, sock in socks[:2]:
+        sock.settimeout(3)
+        early.append(sock.recv(200))
+    assert all(reply.startswith(b"HTTP/1.1 401 ") for reply in early), early
+    stop = threading.Event()
+
+    def load() -> None:
+        with httpx.Client(trust_env=False, timeout=5) as client:
+            while not stop.is_set():
+                try:
+                    client.get(manifest["services"]["idp"]["url"] + "/.well-known/openid-configuration")
+                except httpx.HTTPError:
+                    pass
+
+    worker = threading.Thread(target=load)
+    worker.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    try:
+        assert process.wait(timeout=15) == 0
+    finally:
+        stop.set()
+        worker.join()
+        for _, sock in socks:
+            sock.close()
+    assert time.monotonic() - started < 6
+    err.seek(0)
+    stderr = err.read()
+    assert "Traceback" not in stderr and "CancelledError" not in stderr and "Cancel " not in stderr, stderr[-3000:]
+    assert "shutting down while the request body was still arriving" in stderr
+    with pytest.raises(ProcessLookupError):
+        os.kill(process.pid, 0)  # reaped: no process left

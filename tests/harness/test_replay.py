@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from harness import ScenarioMismatch, ScenarioStepError
+from harness import ScenarioLoadError, ScenarioMismatch, ScenarioStepError
 from harness._replay import Replayer
 from harness._scenario import load_scenario
 
@@ -92,11 +92,16 @@ def test_raise_for_mismatch_names_the_first_step_that_did_not_pass(replayer, tmp
     replayer.run(load_scenario_text(SCENARIO, tmp_path), "broken").raise_for_mismatch()  # passed: no error
 
 
-def test_unknown_reference_is_a_step_error(replayer, tmp_path) -> None:
+def test_unknown_reference_is_a_load_error_and_an_unknown_key_a_step_error(replayer, tmp_path) -> None:
+    """A name no earlier step saved is found when the file loads; a key the saved value lacks, when it runs."""
+    with pytest.raises(ScenarioLoadError, match=r"unknown reference \$\{tk.access_token\}: no earlier step saved "
+                       r"`tk` \(as: tk\); did you mean `tok`\?"):
+        load_scenario_text(SCENARIO.replace("${tok.access_token}\"}\n    expect:\n      status: 401",
+                                            "${tk.access_token}\"}\n    expect:\n      status: 401"), tmp_path)
     scenario = load_scenario_text(SCENARIO.replace("${tok.access_token}\"}\n    expect:\n      status: 401",
-                                                   "${tk.access_token}\"}\n    expect:\n      status: 401"), tmp_path)
+                                                   "${tok.acess_token}\"}\n    expect:\n      status: 401"), tmp_path)
     run = replayer.run(scenario, "broken")
-    assert any("unknown reference ${tk.access_token}" in p for p in run.problems)
+    assert any("reference ${tok.acess_token}: `acess_token` not found" in p for p in run.problems)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -134,6 +139,20 @@ def test_pytest_collects_scenarios_as_items(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--authstage-scenarios", str(directory), "-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines(["*wrong*broken*", "*status: expected 402, got 401*"])
+
+
+def test_pytest_fails_on_a_yaml_file_that_is_not_a_scenario_unless_excluded(pytester: pytest.Pytester) -> None:
+    directory = pytester.mkdir("scenarios")
+    (directory / "aud.yaml").write_text(textwrap.dedent(SCENARIO))
+    (directory / "typo.yaml").write_text(SCENARIO.replace("name: aud-demo", "name: typo").replace("symptom:", "symptoms:"))
+    result = pytester.runpytest("--authstage-scenarios", str(directory), "-p", "no:cacheprovider", "-q",
+                                "--collect-only")
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*typo.yaml:3: unknown key `symptoms`*"])
+    excluded = pytester.runpytest("--authstage-scenarios", str(directory), "--authstage-exclude", "typo.yaml",
+                                  "-p", "no:cacheprovider", "-q", "--collect-only")
+    assert excluded.ret == 0
+    excluded.stdout.fnmatch_lines(["*2 tests collected*"])
 
 
 CLIENT_FIX = """\
@@ -273,3 +292,44 @@ def test_token_step_host_and_log_notes(replayer, tmp_path) -> None:
     wrong = load_scenario_text(HOST_AND_NOTES.replace("regex: \"^resource .* ignored", "regex: \"^audience .* ignored"),
                                tmp_path)
     assert any("log: no record matches" in p for p in replayer.run(wrong, "broken").problems)
+
+
+ENGINE = """\
+name: engine-features
+title: named merges, JWT references, ID token claims, a step replaced by its fix
+symptom: the refresh token the client kept is refused
+root_cause: the client kept a token that was never a refresh token
+sources: [https://www.rfc-editor.org/rfc/rfc6749#section-6]
+idp:
+  clients: [{name: demo-cli, grant_types: [authorization_code, refresh_token]}]
+steps:
+  - authorize: {client: demo-cli, user: alice@example.test, scope: "openid mcp:tools", audience: "${gateway.mcp_url}"}
+    as: login
+    expect:
+      status: 200
+      claims: {sub: auth0|alice, scope: "openid mcp:tools"}
+      id_token_claims: {sub: auth0|alice, aud: "${clients.demo-cli.client_id}", iss: "${idp.issuer}"}
+      id_token_header: {alg: RS256, kid: "${login.access_token.header.kid}"}
+  - http: {service: idp, path: /userinfo, headers: {Authorization: "Bearer ${login.access_token}"}}
+    expect: {status: 200, json: {sub: "${login.id_token.claims.sub}"}}
+  - fault: {idp: {clients: [{name: demo-cli, callbacks: ["http://127.0.0.1:8976/callback"]}]}}
+  - token: {client: demo-m2m, audience: "${gateway.mcp_url}"}
+    expect: {status: 200, claims: {sub: "${clients.demo-m2m.client_id}@clients"}}
+  - refresh: {client: demo-cli, refresh_token: "${login.claims.sub}"}
+    fix: {step: {authorize: {client: demo-cli, user: alice@example.test, scope: openid}}}
+    expect: {status: 403, json: {error: invalid_grant}}
+    expect_fixed: {status: 200, id_token_claims: {sub: auth0|alice}, token_kind: JWE}
+"""
+
+
+def test_named_merges_references_and_a_replaced_step_at_runtime(replayer, tmp_path) -> None:
+    """A stack section and a fault step change one client by name (the other clients keep working); references
+    read the access and ID tokens; `id_token_claims` matches; the fixed run runs authorize instead of refresh."""
+    scenario = load_scenario_text(ENGINE, tmp_path)
+    for mode in ("broken", "fixed"):
+        run = replayer.run(scenario, mode)
+        assert run.passed, (mode, run.problems)
+    assert [s.step.kind_for("fixed") for s in run.steps][-1] == "authorize"
+    clients = {c["name"]: c for c in replayer.stack.idp.config()["clients"]}
+    assert set(clients) >= {"demo-m2m", "demo-cli", "gateway-outbound"}
+    assert clients["demo-cli"]["callbacks"] == ["http://127.0.0.1:8976/callback"]

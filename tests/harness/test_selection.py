@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness import AuthstageError, ScenarioLoadError
-from harness._selection import find_scenarios, is_scenario_file, keyword_matches, modes, select
+from harness._selection import excluded, find_scenarios, keyword_matches, modes, select
 from tests.harness.test_replay import SCENARIO, load_scenario_text
 from tests.harness.test_scenario import GOOD, write
 
@@ -25,13 +25,37 @@ def test_a_malformed_keyword_expression_is_an_error() -> None:
     assert keyword_matches(None, scenario) and keyword_matches("", scenario)
 
 
-def test_find_scenarios_skips_non_scenario_yaml(tmp_path) -> None:
+def test_every_yaml_file_in_a_folder_is_a_scenario_or_an_error(tmp_path) -> None:
+    """Nothing is skipped silently: a stack file or a scenario with `symptoms:` in a replayed folder fails the
+    load, naming the file and the line, all files at once."""
     write(tmp_path, GOOD)
     (tmp_path / "stack.yaml").write_text("idp: {}\n")
-    assert [p.name for p in find_scenarios([str(tmp_path)])] == ["s.yaml"]
+    (tmp_path / "typo.yml").write_text(GOOD.replace("name: sample", "name: other").replace("symptom:", "symptoms:"))
+    assert [p.name for p in find_scenarios([str(tmp_path)])] == ["s.yaml", "stack.yaml", "typo.yml"]
+    with pytest.raises(ScenarioLoadError) as caught:
+        select([str(tmp_path)], None)
+    text = str(caught.value)
+    assert text.startswith("2 files do not load")
+    assert "stack.yaml:1: missing required key `name` in (top level)" in text
+    assert "typo.yml:3: unknown key `symptoms` in (top level) (did you mean `symptom`?)" in text
+    assert "typo.yml:1: missing required key `symptom`" in text
     with pytest.raises(ScenarioLoadError, match="no such file"):
         find_scenarios([str(tmp_path / "nope")])
-    assert not is_scenario_file(tmp_path / "stack.yaml") and not is_scenario_file(tmp_path / "nope.yaml")
+
+
+def test_files_are_left_out_only_when_asked(tmp_path) -> None:
+    """`--exclude GLOB` and a `.authstageignore` in the folder (or one above it, inside the replayed folder)."""
+    write(tmp_path, GOOD)
+    (tmp_path / "stack.yaml").write_text("idp: {}\n")
+    (tmp_path / "fixtures").mkdir()
+    (tmp_path / "fixtures" / "tenant.yaml").write_text("name: x\n")
+    assert [p.name for p in find_scenarios([str(tmp_path)], exclude=["stack.yaml", "fixtures/*"])] == ["s.yaml"]
+    (tmp_path / ".authstageignore").write_text("# not scenarios\nstack.yaml\nfixtures/*.yaml  # tenants\n")
+    assert [p.name for p in find_scenarios([str(tmp_path)])] == ["s.yaml"]
+    assert [s.name for s in select([str(tmp_path)], None)] == ["sample"]
+    root = tmp_path.resolve()
+    assert excluded(root / "fixtures" / "tenant.yaml", root) and not excluded(root / "s.yaml", root)
+    assert [p.name for p in find_scenarios([str(tmp_path / "stack.yaml")])] == ["stack.yaml"]  # named: taken
 
 
 def test_select_filters_by_keyword_and_refuses_two_scenarios_of_one_name(tmp_path) -> None:

@@ -38,3 +38,29 @@ def test_references_take_the_longest_dotted_key_and_list_indexes() -> None:
     assert resolve({"u": "${idp.url}/x", "s": ["${tok.scopes.1}"]}, context) == {"u": "http://idp.test/x", "s": ["b"]}
     with pytest.raises(AuthstageError, match=r"unknown reference \$\{tk.x\}"):
         resolve("${tk.x}", context)
+
+
+def _jws(header: dict, claims: dict) -> str:
+    import base64
+    import json
+
+    def part(value: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    return f"{part(header)}.{part(claims)}.c2ln"
+
+
+def test_references_read_the_claims_and_header_of_any_jwt_they_meet() -> None:
+    access = _jws({"alg": "RS256", "kid": "k1"}, {"sub": "auth0|alice", "aud": ["gw", "ui"]})
+    id_token = _jws({"alg": "HS256"}, {"nonce": "n-1", "aud": "cli"})
+    stack = SimpleNamespace(variables={}, manifest={"clients": {}, "users": {}, "apis": {}})
+    saved = {"tok": {"access_token": access, "id_token": id_token, "refresh_token": "v1.Mopaque"}}
+    context = StepContext(stack, httpx.Client(), saved=saved)  # type: ignore[arg-type]  # a stand-in stack
+    assert resolve("${tok.access_token.claims.sub}", context) == "auth0|alice"
+    assert resolve("${tok.claims.aud.1}", context) == "ui"  # a token response: its access token
+    assert resolve("${tok.header.kid}", context) == "k1"
+    assert resolve("${tok.id_token.claims.nonce}/${tok.id_token.header.alg}", context) == "n-1/HS256"
+    with pytest.raises(AuthstageError, match=r"the value before `claims` is not a JWT \(opaque\)"):
+        resolve("${tok.refresh_token.claims.sub}", context)
+    with pytest.raises(AuthstageError, match=r"reference \$\{tok.claims.nope\}: `nope` not found"):
+        resolve("${tok.claims.nope}", context)

@@ -53,6 +53,7 @@ DESCRIPTIONS: dict[str, set[str]] = {
     "claims": {CLAIMS},
     "issuer": {ISSUER, CLAIMS},
     "audience": {AUDIENCE, CLAIMS},
+    "scope": {"Required scope: search:read"},
 }
 
 
@@ -130,7 +131,9 @@ def problems_of(server: Server, forgery: Forgery) -> list[str]:
     if forgery.kind == "transport":
         ok = (reply.status, reply.body) == (400, b"Invalid HTTP request received.")
         return [] if ok else [f"HTTP layer answer expected, got {reply.status} {reply.body[:120]!r}"]
-    status, error = (400, "invalid_request") if forgery.kind == "duplicate" else (401, "invalid_token")
+    status, error = {"duplicate": (400, "invalid_request"), "scope": (403, "insufficient_scope")}.get(
+        forgery.kind, (401, "invalid_token")
+    )
     if reply.status != status:
         return [f"status {reply.status} != {status}: {reply.body[:200]!r}"]
     body = reply.json()

@@ -37,7 +37,7 @@ def replay(replayer: Replayer, name: str) -> Any:
 def test_a_gateway_that_skips_the_audience_check_fails_audience_mismatch(replayer, monkeypatch) -> None:
     assert replay(replayer, "audience-mismatch").passed
 
-    def no_audience_check(claims: dict[str, Any], jwt: Any) -> Check:
+    def no_audience_check(claims: dict[str, Any], jwt: Any, knobs: Any = None) -> Check:
         return Check("aud", True, "not checked")
 
     monkeypatch.setattr(gateway_claims, "check_aud", no_audience_check)

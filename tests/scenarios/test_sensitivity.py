@@ -34,6 +34,11 @@ FLIPS = {
         {"emulator": {"legacyChallenge": True}},
         "step 1 (initialize without a token): headers.www-authenticate",
     ),
+    # the PRM names the discovery issuer again (with its slash): no mismatch for a strict client to find
+    "prm-authorization-server-without-trailing-slash": (
+        {"emulator": {"prmAuthorizationServers": "discovery-issuer"}},
+        "step 1 (the protected-resource metadata names the IdP without the slash): json.authorization_servers[0]",
+    ),
     # target errors are no longer masked behind the generic text
     "target-rejects-outbound-token": (
         {"exceptionLevel": "DEBUG"},
