@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from authstage_kit.access import Access
 from authstage_kit.control import install
 from authstage_kit.reqlog import ClientGoneFilter
+from authstage_kit.tls import client_context
 from sample_mcp.auth import TokenVerifier
 from sample_mcp.control import SampleControl
 from sample_mcp.corpus import Corpus
@@ -50,7 +51,10 @@ class _State:
         self.base_url = base_url.rstrip("/") if base_url else None
         self.security = TransportSecuritySettings(enable_dns_rebinding_protection=True)
         self.http = httpx.AsyncClient(
-            timeout=httpx.Timeout(5.0), follow_redirects=False, headers={"User-Agent": "authstage-sample-mcp/0.1"}
+            timeout=httpx.Timeout(5.0),
+            follow_redirects=False,
+            headers={"User-Agent": "authstage-sample-mcp/0.1"},
+            verify=client_context(),
         )
         self.verifier: TokenVerifier | None = None
         self.control = SampleControl(settings, on_change=self.apply, access=access)
