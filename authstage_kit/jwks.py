@@ -19,6 +19,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, KeySetSerialization
 
 from authstage_kit.aio import LoopLocal
+from authstage_kit.tls import client_context
 
 __all__ = ["KeyCache", "Keys", "RemoteJwks", "fetch_keys_sync", "max_age_of"]
 
@@ -74,7 +75,7 @@ def fetch_keys_sync(
     if discovery is not None and jwks is not None:
         return Keys(discovery, jwks, None)
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=True) as client:
+        with httpx.Client(timeout=timeout, follow_redirects=True, verify=client_context()) as client:
             if discovery is None:
                 discovery = _check_discovery(discovery_url, client.get(discovery_url))
             if jwks is None:

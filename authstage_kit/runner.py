@@ -75,6 +75,7 @@ class ServerThread:
     the app know the URL it will be reached at before it is built. Connections have deadlines
     (`authstage_kit.connections`): ``header_timeout`` for a request head, ``body_timeout`` without body progress,
     ``idle_timeout`` between requests.
+    ``ssl`` (``StackTls.server_options()``) serves HTTPS.
     """
 
     def __init__(
@@ -90,6 +91,7 @@ class ServerThread:
         header_timeout: float = HEADER_TIMEOUT,
         body_timeout: float = BODY_TIMEOUT,
         idle_timeout: float = IDLE_TIMEOUT,
+        ssl: dict[str, Any] | None = None,
     ) -> None:
         self.name = name
         self.sock = sock or bind_socket(host, port)
@@ -107,6 +109,7 @@ class ServerThread:
             ws="none",
             http=guarded_protocol(header_timeout, body_timeout),
             timeout_keep_alive=idle_timeout,  # type: ignore[arg-type]  # typed int; uvicorn hands it to call_later
+            **(ssl or {}),  # HTTPS: ssl_certfile / ssl_keyfile (authstage_kit/tls.py)
         )
         self._server = _QuietServer(config)
         self._thread: threading.Thread | None = None

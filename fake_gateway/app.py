@@ -1,8 +1,9 @@
 """The fake AgentCore gateway as a FastAPI app: the routes table, the one error renderer, the request log.
 
 Emulated surface (DOC gateway-using, gateway-inbound-auth; sheet §1, §5): `POST /mcp`, the unauthenticated
-RFC 9728 document at `GET /.well-known/oauth-protected-resource`, and AWS Coral `UnknownOperationException`
-for every other path. `/_authstage/` is the emulator's control plane (docs/control-plane.md).
+RFC 9728 document at `GET /.well-known/oauth-protected-resource`, the `bedrock-agentcore-control` API and the
+gateways it creates at `/gateways/<gatewayId>/mcp` (fake_gateway/control_api), and AWS Coral
+`UnknownOperationException` for every other path. `/_authstage/` is the emulator's control plane (docs/control-plane.md).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from authstage_kit.access import Access
 from authstage_kit.control import install
 from fake_gateway.backend import Backend
 from fake_gateway.control import GatewayControl
+from fake_gateway.control_api import ApiRequest, ControlApi
+from fake_gateway.control_api.serving import CreatedGateway
 from fake_gateway.errors import PRM_PATH, GatewayError, UnknownOperation
 from fake_gateway.mcp_endpoint import Incoming, McpEndpoint
 from fake_gateway.settings import Gateway
@@ -56,8 +59,10 @@ async def _read_body(request: Request, limit: int) -> tuple[bytes, int | None]:
 async def mcp(request: Request) -> Response:
     """`POST /mcp` (and the other methods, answered as AgentCore answers them): the MCP endpoint. The body is read
     only once the token is checked (`Incoming.load`): an anonymous flood of large bodies costs no memory."""
-    backend: Backend = request.app.state.backend
+    return await _serve_mcp(request, request.app.state.backend, request.app.state.endpoint)
 
+
+async def _serve_mcp(request: Request, backend: Backend, endpoint: McpEndpoint) -> Response:
     async def read() -> tuple[bytes, int | None]:
         return await _read_body(request, backend.gateway.emulator.maxRequestBytes)
 
@@ -71,7 +76,7 @@ async def mcp(request: Request) -> Response:
         reader=read if request.method == "POST" else None,
         query=request.url.query,
     )
-    out = await request.app.state.endpoint.handle(incoming)
+    out = await endpoint.handle(incoming)
     if out.stream is not None:
         return StreamingResponse(out.stream, out.status, headers=out.headers)
     return Response(out.body, out.status, headers=out.headers)
@@ -79,7 +84,10 @@ async def mcp(request: Request) -> Response:
 
 async def protected_resource(request: Request) -> Response:
     """RFC 9728 §3 protected-resource metadata, unauthenticated (DOC gateway-inbound-auth)."""
-    backend: Backend = request.app.state.backend
+    return await _serve_prm(request, request.app.state.backend)
+
+
+async def _serve_prm(request: Request, backend: Backend) -> Response:
     origin = backend.origin(request.headers.get("host"), request.url.scheme)
     document = await backend.prm(origin)
     if document is None:
@@ -87,15 +95,55 @@ async def protected_resource(request: Request) -> Response:
     return Response(_dumps(document), 200, media_type="application/json")
 
 
+def _mounted(request: Request) -> CreatedGateway:
+    control: GatewayControl = request.app.state.control
+    served = control.control_api.served(request.path_params["gateway_id"])
+    if served is None:
+        raise UnknownOperation(request.method, request.url.path)
+    return served
+
+
+async def mounted_mcp(request: Request) -> Response:
+    """A gateway the control-plane API created, at `/gateways/<gatewayId>/mcp` (fake_gateway/control_api/serving.py)."""
+    served = _mounted(request)
+    return await _serve_mcp(request, served.backend, served.endpoint)
+
+
+async def mounted_prm(request: Request) -> Response:
+    return await _serve_prm(request, _mounted(request).backend)
+
+
 async def unknown(request: Request) -> Response:
-    """Coral's UnknownOperationException for every other path (the control plane too, when it is off)."""
-    raise UnknownOperation(request.method, request.url.path)
+    """The control-plane API's operations (fake_gateway/control_api), else Coral's UnknownOperationException
+    for every other path (the control plane too, when it is off)."""
+    api: ControlApi = request.app.state.control.control_api
+    body, oversize = await _read_body(request, request.app.state.backend.gateway.emulator.maxRequestBytes)
+    answer = await api.handle(
+        ApiRequest(
+            request.method,
+            request.scope.get("raw_path", request.url.path.encode()).decode("latin-1").split("?", 1)[0],
+            request.query_params.multi_items(),
+            {k.lower(): v for k, v in request.headers.items()},
+            body,
+            request.headers.get("host"),
+            request.url.scheme,
+            oversize,
+        )
+    )
+    if answer is None:
+        raise UnknownOperation(request.method, request.url.path)
+    if answer.reason:
+        request.scope.setdefault("state", {})["reason"] = answer.reason
+    return Response(answer.body, answer.status, headers=answer.headers)
 
 
 # (path, endpoint, methods): the whole emulated surface in one table.
 ROUTES = [
     (MCP_PATH, mcp, ALL_METHODS),
     (PRM_PATH, protected_resource, ["GET"]),
+    ("/gateways/{gateway_id}/mcp", mounted_mcp, ALL_METHODS),
+    ("/gateways/{gateway_id}" + PRM_PATH, mounted_prm, ["GET"]),
+    (PRM_PATH + "/gateways/{gateway_id}/mcp", mounted_prm, ["GET"]),
     ("/{path:path}", unknown, ALL_METHODS),
 ]
 
@@ -109,14 +157,15 @@ async def _gateway_error(request: Request, exc: Exception) -> Response:
     return render(exc)
 
 
-def _lifespan(backend: Backend) -> Any:
+def _lifespan(control: GatewayControl) -> Any:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await backend.startup()
+        await control.backend.startup()
         try:
             yield
         finally:
-            await backend.shutdown()
+            await control.backend.shutdown()
+            await control.control_api.close()
 
     return lifespan
 
@@ -126,7 +175,7 @@ def create_app(gateway: Gateway, *, base_url: str | None = None, access: Access 
     `access` says who may use its control plane (default: loopback only, no token)."""
     control = GatewayControl(gateway, base_url=base_url, access=access)
     backend = control.backend
-    app = FastAPI(lifespan=_lifespan(backend), docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(lifespan=_lifespan(control), docs_url=None, redoc_url=None, openapi_url=None)
     app.state.backend = backend
     app.state.endpoint = McpEndpoint(backend)
     app.add_exception_handler(GatewayError, _gateway_error)

@@ -17,6 +17,7 @@ import httpx
 from authstage_kit.aio import LoopLocal
 from authstage_kit.clock import Clock
 from authstage_kit.jwks import KeyCache
+from authstage_kit.tls import client_context
 from fake_gateway.authorizer import Principal, decide, evaluate_jwt, sigv4_principal
 from fake_gateway.credentials import OutboundCredentials
 from fake_gateway.errors import PRM_PATH, USER_AGENT, BearerChallenge
@@ -40,7 +41,9 @@ class Backend:
         self.gateway = gateway
         self.base_url = base_url.rstrip("/") if base_url else None
         self._http = LoopLocal(
-            lambda: httpx.AsyncClient(timeout=10.0, trust_env=False, headers={"User-Agent": USER_AGENT})
+            lambda: httpx.AsyncClient(
+                timeout=10.0, trust_env=False, headers={"User-Agent": USER_AGENT}, verify=client_context()
+            )
         )
 
         def knobs() -> Emulator:

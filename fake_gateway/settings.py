@@ -42,6 +42,7 @@ from fake_gateway.shapes import Conversion, Options, convert, read_files
 __all__ = [
     "ApiKeyProvider",
     "ClaimRule",
+    "ControlApiKnobs",
     "Emulator",
     "Gateway",
     "InterceptorSpec",
@@ -68,6 +69,20 @@ class ServerInfo(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = SERVER_INFO["name"]
     version: str = SERVER_INFO["version"]
+
+
+class ControlApiKnobs(BaseModel):
+    """Knobs of the emulated `bedrock-agentcore-control` API (fake_gateway/control_api)."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    enabled: bool = True
+    """Serve the control-plane API (CreateGateway, ...) on the gateway's port; off: Coral UnknownOperation."""
+    transitionSeconds: float = Field(default=0, ge=0, le=3600)
+    """CREATING/UPDATING last this long on the service clock before READY (AWS: seconds; UNKNOWN exactly)."""
+    credentialProviderArnService: Literal["bedrock-agentcore", "acps"] = "bedrock-agentcore"
+    """Service part of credential-provider ARNs: bedrock-agentcore (OBSERVED in users' configs) or acps (the
+    botocore model's pattern)."""
 
 
 class Emulator(BaseModel):
@@ -206,6 +221,11 @@ class Emulator(BaseModel):
     """Target name -> base URL its OpenAPI / API Gateway calls go to (default: the schema's servers[0].url)."""
     schemaFiles: dict[str, str] = Field(default_factory=dict)
     """s3:// URI (or API Gateway 'restApiId/stage') -> local file with the schema AWS would read there."""
+
+    # --- the bedrock-agentcore-control API on this port (fake_gateway/control_api, docs/control-api.md)
+    controlApi: ControlApiKnobs = Field(default_factory=lambda: ControlApiKnobs())
+    """The control-plane API: on/off, status transitions, ARN forms."""
+
 
 
 # --- typed views of the validated AWS document ----------------------------------------------------------

@@ -25,6 +25,7 @@ from mcp.shared.exceptions import MCPError
 from pydantic import TypeAdapter
 
 from authstage_kit.aio import LoopLocal
+from authstage_kit.tls import client_context
 from fake_gateway.credentials import CredentialError, OutboundCredentials
 from fake_gateway.errors import USER_AGENT, Failure
 from fake_gateway.propagation import CallContext, outgoing, returned
@@ -136,6 +137,7 @@ class _Connection:
                     timeout=timeout,
                     trust_env=False,
                     headers={"User-Agent": USER_AGENT},
+                    verify=client_context(),
                 ) as http,
                 streamable_http_client(self.url, http_client=http, terminate_on_close=False) as (read, write),
                 ClientSession(read, write, read_timeout_seconds=self.timeout) as session,

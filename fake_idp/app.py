@@ -28,6 +28,7 @@ from fake_idp.cors import CorsMiddleware
 from fake_idp.discovery import jwks_endpoint, oauth_authorization_server, openid_configuration, path_metadata
 from fake_idp.login import consent_get, consent_post, login_get, login_post
 from fake_idp.logout import legacy_logout, oidc_logout
+from fake_idp.management.api import api_v2
 from fake_idp.register import register_endpoint
 from fake_idp.render import error_response
 from fake_idp.tenant import Tenant
@@ -59,6 +60,7 @@ ROUTES: list[tuple[str, Endpoint, list[str]]] = [
     ("/userinfo", userinfo_endpoint, ["GET", "POST"]),
     ("/oidc/logout", oidc_logout, ["GET", "POST"]),
     ("/v2/logout", legacy_logout, ["GET"]),
+    ("/api/v2/{rest:path}", api_v2, ["GET", "POST", "PATCH", "PUT", "DELETE"]),  # fake_idp/management
 ]
 
 
@@ -68,12 +70,12 @@ ROUTES: list[tuple[str, Endpoint, list[str]]] = [
 
 
 async def _incoming(request: Request, body_limit: int) -> Incoming:
-    """The neutral request; a POST body is read up to ``body_limit`` bytes (beyond it: ``oversize``)."""
+    """The neutral request; a POST, PUT or PATCH body is read up to ``body_limit`` bytes (beyond: ``oversize``)."""
     headers: dict[str, str] = {}
     for name, value in request.headers.items():
         headers.setdefault(name, value)  # Starlette's headers.get: the first of a repeated header
     body, oversize = b"", None
-    if request.method == "POST":
+    if request.method in ("POST", "PUT", "PATCH"):
         chunks: list[bytes] = []
         size = 0
         async for chunk in request.stream():
@@ -86,8 +88,8 @@ async def _incoming(request: Request, body_limit: int) -> Incoming:
     return Incoming(
         method=request.method,
         scheme=request.url.scheme or "http",
-        path=request.url.path,
         host=request.headers.get("host"),
+        path=request.url.path,
         query=request.query_params.multi_items(),
         headers=headers,
         cookies=dict(request.cookies),

@@ -37,8 +37,8 @@ class Incoming:
 
     method: str = "GET"
     scheme: str = "http"
-    path: str = "/"
     host: str | None = None
+    path: str = "/"
     query: list[tuple[str, str]] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names, first value of a repeat
     cookies: dict[str, str] = field(default_factory=dict)

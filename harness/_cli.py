@@ -48,7 +48,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     try:
         stack = Stack(args.config, host=args.host, port_base=args.port_base, public_url=args.public_url,
                       control_plane=not args.no_control_plane, reason_header=args.reason_header,
-                      gateway=args.gateway, gateway_files=_gateway_files(args)).start()
+                      gateway=args.gateway, gateway_files=_gateway_files(args), tls=args.tls).start()
         if not args.no_control_plane and not args.no_console:
             from harness._console import start_console
 
@@ -358,6 +358,8 @@ def _up_parser(sub: Any) -> None:
                     help="serve this gateway config as written (any shape; repeat for targets / Cedar files)")
     up.add_argument("--param", action="append", metavar="NAME=VALUE", help="a template parameter or import value")
     up.add_argument("--select", help="which gateway of a template/project with several (logical id or name)")
+    up.add_argument("--tls", action="store_true",
+                    help="serve HTTPS at https://localhost:<port> with a CA made for this stack (prints the env lines)")
     up.set_defaults(func=cmd_up, control_plane_lines=True)
 
 

@@ -22,6 +22,7 @@ from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider, TokenS
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
 
+from authstage_kit.tls import client_context
 from harness._exceptions import AuthstageError
 
 __all__ = ["BrowserResult", "HeadlessBrowser", "MemoryTokenStorage", "connect", "oauth_provider"]
@@ -137,7 +138,8 @@ class HeadlessBrowser:
     def run(self, url: str) -> BrowserResult:
         url = self._as_user(url)
         hops: list[str] = []
-        with httpx.Client(follow_redirects=False, timeout=10, headers={"User-Agent": self.user_agent}) as http:
+        with httpx.Client(follow_redirects=False, timeout=10, headers={"User-Agent": self.user_agent},
+                          verify=client_context()) as http:
             method, data = "GET", None
             for _ in range(self.max_hops):
                 hops.append(url)
@@ -240,7 +242,7 @@ async def connect(
     all_headers = dict(headers or {})
     if token is not None:
         all_headers["Authorization"] = f"Bearer {token}"
-    async with httpx2.AsyncClient(headers=all_headers, auth=auth, timeout=timeout) as http:
+    async with httpx2.AsyncClient(headers=all_headers, auth=auth, timeout=timeout, verify=client_context()) as http:
         async with streamable_http_client(mcp_url, http_client=http) as (read, write):
             async with ClientSession(read, write) as session:
                 await session.initialize()

@@ -75,6 +75,7 @@ class StackFile:
     def from_dict(cls, document: dict[str, Any], *, source: str = "<stack>", extra_keys: tuple[str, ...] = ()) -> StackFile:
         if not isinstance(document, dict):
             raise ConfigError(f"{source}: a stack file is a mapping with sections {', '.join(SECTIONS)}", path=source)
+        document = _deploy_cli(document)
         for key in document:
             if key not in SECTIONS and key not in (*extra_keys, "dialect", GATEWAY_CONFIG):
                 close = difflib.get_close_matches(str(key), [*SECTIONS, *extra_keys], n=1)
@@ -89,7 +90,7 @@ class StackFile:
         """A stack file, checked at once: the YAML (harness._source), its sections, and the documents they make
         over the demo default (harness._sections); ConfigError lists every problem with its line."""
         source = read_yaml(path)
-        document = {} if source.document is None else source.document
+        document = {} if source.document is None else _deploy_cli(source.document)
         if not isinstance(document, dict):
             raise ConfigError.of(source.path, [(1, f"a stack file is a mapping with sections {', '.join(SECTIONS)}", None)])
         problems: Problems = []
@@ -144,3 +145,14 @@ def gateway_config(value: Any, source: str) -> dict[str, Any] | None:
     return {"files": [str(f if Path(f).is_absolute() else base / f) for f in files],
             "parameters": {str(k): str(v) for k, v in (value.get("parameters") or {}).items()},
             "select": value.get("select")}
+
+
+def _deploy_cli(document: Any) -> Any:
+    """An auth0-deploy-cli tenant.yaml (no stack sections; `tenant:`, `resourceServers:`, ...): the `idp:` patch it
+    stands for, which the named-list merge applies over the demo tenant as `a0deploy import` does (adds and
+    updates, deletes nothing; fake_idp/deploy_cli.py)."""
+    from fake_idp.deploy_cli import as_patch, is_deploy_cli
+
+    if isinstance(document, dict) and not any(k in document for k in SECTIONS) and is_deploy_cli(document):
+        return {"idp": as_patch(document)}
+    return document

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from authstage_kit.access import Access
+from harness._env import export_lines
 from harness._exceptions import ConfigError
 
 __all__ = ["DEFAULT_USER", "build_apps", "demo_documents", "gateway_app_for", "invalid_section", "summary"]
@@ -24,7 +25,8 @@ def demo_documents(variables: dict[str, str], dialect: str = "agentcore") -> dic
     from fake_idp import demo_tenant
     from sample_mcp import SampleAuth, SampleSettings
 
-    tenant = demo_tenant(gateway_resource=variables["gateway.mcp_url"], mcp_resource=variables["mcp.mcp_url"])
+    tenant = demo_tenant(gateway_resource=variables["gateway.mcp_url"], mcp_resource=variables["mcp.mcp_url"],
+                         management_api=variables["idp.url"] + "/api/v2/")
     outbound = tenant.client_by_name(GATEWAY_OUTBOUND_CLIENT)
     assert outbound is not None and outbound.client_secret
     gateway = demo_gateway(
@@ -216,6 +218,9 @@ def summary(manifest: dict[str, Any]) -> str:
         f"    {list_cmd}",
         "",
         *_client_snippets(gateway_mcp),
+        "",
+        "  Run a setup script unchanged (boto3, the AWS CLI, auth0-python; docs/setup-scripts.md):",
+        *(f"    {line}" for line in export_lines(manifest.get("env", {}))),
         "",
         "  Requests (service, method, path, status, why it was refused):",
     ]

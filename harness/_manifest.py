@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from harness._demo import DEFAULT_USER
+from harness._env import environment
 from harness._exceptions import AuthstageError
 
 __all__ = ["build_manifest", "manifest_path", "remove_manifest", "running_manifest", "version", "write_manifest"]
@@ -35,11 +36,18 @@ def version() -> str:
 
 
 def build_manifest(
-    tenant: dict[str, Any], services: dict[str, dict[str, str]], *, control_token: str | None = None,
+    tenant: dict[str, Any],
+    services: dict[str, dict[str, str]],
+    *,
+    control_token: str | None = None,
     gateway_notices: list[dict[str, str]] | None = None,
+    tls: dict[str, str] | None = None,
+    region: str = "us-east-1",
+    aws: bool = True,
 ) -> dict[str, Any]:
     """The manifest of a stack: `tenant` is the IdP's document, `services` each service's `url` and named URLs;
-    `control_token` the token its control planes require (only when it listens beyond loopback)."""
+    `control_token` the token its control planes require (only when it listens beyond loopback); `tls` the
+    stack CA's files when it serves HTTPS; `env` every line `authstage up` prints (harness/_env.py)."""
     clients = {
         client["name"]: {key: client[key] for key in CLIENT_KEYS if client.get(key) is not None}
         for client in tenant.get("clients", [])
@@ -51,6 +59,9 @@ def build_manifest(
     }
     apis = {api["name"]: api["identifier"] for api in tenant.get("apis", [])}
     idp, gateway, mcp = services["idp"], services["gateway"], services["mcp"]
+    management = tenant.get("management_api")  # the Management API and its API Explorer application
+    env = environment(gateway_url=gateway["url"], idp_url=idp["url"], mcp_url=mcp["mcp_url"], region=region,
+                      management=management, tls=tls, aws=aws)
     return {
         "authstage": version(),
         "services": services,
@@ -62,6 +73,12 @@ def build_manifest(
         "clients": clients,
         "users": users,
         "default_user": tenant.get("settings", {}).get("headless_default_user") or DEFAULT_USER,
+        "auth0": {"domain": env["AUTH0_DOMAIN"],
+                  **({"management_audience": management["identifier"],
+                      "management_client": management.get("client_name", "api-explorer")} if management else {})},
+        **({"aws": {"endpoint_url": gateway["url"], "region": region}} if aws else {}),
+        **({"tls": tls} if tls else {}),
+        "env": env,
         **({"control_token": control_token} if control_token else {}),
     }
 

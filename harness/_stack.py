@@ -19,6 +19,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from mcp import ClientSession
@@ -26,6 +27,7 @@ from mcp import ClientSession
 from authstage_kit.access import TOKEN_HEADER, Access
 from authstage_kit.merge import merge_patch
 from authstage_kit.runner import LOOPBACK, ServerThread, bind_socket, url_of, warn_if_exposed
+from authstage_kit.tls import LOOPBACK_NAMES, StackTls, client_context, trust, untrust
 from harness._clients import connect, oauth_provider
 from harness._config import (
     SECTIONS,
@@ -111,7 +113,9 @@ class Stack:
     N, N+1, N+2); by default the kernel picks free ones. ``host`` is the interface the IdP and the gateway bind
     (the MCP server, reached only by the gateway, stays on loopback); ``public_url`` (``http://HOST``) is the
     name other machines reach them by: every URL of the stack (issuer, resource, discovery) uses it, each service
-    on its own port, and the control planes answer to it (with the control token).
+    on its own port, and the control planes answer to it (with the control token). ``tls=True``
+    serves every service over HTTPS with a CA made for this stack, at ``https://localhost:<port>`` (``tls`` holds its
+    files; the manifest's ``env`` the lines to export).
     """
 
     def __init__(
@@ -125,12 +129,15 @@ class Stack:
         public_url: str | None = None,
         reason_header: bool = False,
         gateway_files: dict[str, Any] | list[str] | str | None = None,
+        tls: bool = False,
     ) -> None:
         self.stack_file = _as_stack_file(config)
         if gateway_files:  # `authstage up --gateway-config FILE`: as the stack file's `gateway-config:` key
             self.stack_file.gateway_config = gateway_config(gateway_files, "<command line>")
         # which gateway runs: --gateway, else the stack file's `dialect:`, else the AgentCore demo
         self.dialect = gateway or self.stack_file.dialect or "agentcore"
+        self.use_tls = tls
+        self.tls: StackTls | None = None
         self.host = host
         self.port_base = port_base
         self.control_plane = control_plane
@@ -162,6 +169,9 @@ class Stack:
             for port, host in zip(ports, (self.host, self.host, LOOPBACK), strict=True):
                 sockets.append(bind_socket(host, port))
             urls = [reachable_url(sock, self.public_url) for sock in sockets[:2]] + [url_of(sockets[2])]
+            if self.use_tls:
+                self.tls = _start_tls(self.host, self.public_url)
+                urls = [_https(url) for url in urls]
             self.variables = stack_variables(*urls)
             self.defaults = demo_documents(self.variables, self.dialect)
             self.variables |= tenant_variables(self.defaults["idp"])
@@ -172,13 +182,15 @@ class Stack:
         except BaseException:
             for sock in sockets:
                 sock.close()
+            self._stop_tls()
             raise
         self._attach(urls)
         servers = []
         for service, sock, name in zip((self.idp, self.mcp, self.gateway), (sockets[0], sockets[2], sockets[1]),
                                        ("idp", "mcp", "gateway"), strict=True):
             service.app = apps[name]
-            service.server = ServerThread(apps[name], sock=sock, name=f"authstage-{name}")
+            service.server = ServerThread(apps[name], sock=sock, name=f"authstage-{name}",
+                                          ssl=self.tls.server_options() if self.tls else None)
             servers.append(service.server)
         try:
             for server in servers:
@@ -250,13 +262,20 @@ class Stack:
             with contextlib.suppress(ValueError):
                 unsubscribe()
         self._unsubscribe.clear()
-        for service in (getattr(self, "gateway", None), getattr(self, "mcp", None), getattr(self, "idp", None)):
-            if service is not None and service.server is not None:
-                service.server.stop()
         if self._http is not None:
             self._http.close()
             self._http = None
+        for service in (getattr(self, "gateway", None), getattr(self, "mcp", None), getattr(self, "idp", None)):
+            if service is not None and service.server is not None:
+                service.server.stop()
+        self._stop_tls()
         self.started = False
+
+    def _stop_tls(self) -> None:
+        if self.tls is not None:
+            untrust(self.tls.ca_file)
+            self.tls.remove()
+            self.tls = None
 
     def __enter__(self) -> Stack:
         return self.start() if not self.started else self
@@ -273,15 +292,18 @@ class Stack:
     def http(self) -> httpx.Client:
         """A plain httpx client (no auth, no redirects followed) for raw requests against any service."""
         if self._http is None:
-            self._http = httpx.Client(timeout=30.0, follow_redirects=False, trust_env=False)
+            self._http = httpx.Client(timeout=30.0, follow_redirects=False, trust_env=False, verify=client_context())
         return self._http
 
     @property
     def manifest(self) -> dict[str, Any]:
         """URLs, issuer, demo clients and users with credentials: what `authstage up --json` prints."""
         services = {service.name: {"url": service.url, **service.urls} for service in self.services}
+        tls = _tls_files(self.tls)
+        region = str(self.documents.get("gateway", {}).get("emulator", {}).get("region", "us-east-1"))
         manifest = build_manifest(self.documents.get("idp", {}), services, control_token=self.access.token,
-                                  gateway_notices=self.gateway_notices())
+                                  gateway_notices=self.gateway_notices(), tls=tls, region=region,
+                                  aws=self.dialect == "agentcore")
         if self.console_server is not None:
             manifest["console"] = {"url": self.console_server.url}
         return manifest
@@ -428,6 +450,7 @@ class ProcessStack(Stack):
         self.env = env
         self.process: subprocess.Popen[str] | None = None
         self._manifest: dict[str, Any] | None = None
+        self._trusted_ca: str | None = None
 
     def command(self) -> list[str]:
         command = [sys.executable, "-m", "harness", "up", "--json", "--quiet"]
@@ -453,6 +476,9 @@ class ProcessStack(Stack):
         """Drive an already running stack from its manifest (the `authstage up --json` line)."""
         self._manifest = manifest
         self.access = Access(token=manifest.get("control_token"))
+        if manifest.get("tls"):  # the child's stack CA: this process's clients (`http`, mcp_client) trust it
+            self._trusted_ca = str(manifest["tls"]["ca_file"])
+            trust(self._trusted_ca)
         services = manifest["services"]
         self.variables = stack_variables(services["idp"]["url"], services["gateway"]["url"], services["mcp"]["url"])
         self._attach([services["idp"]["url"], services["gateway"]["url"], services["mcp"]["url"]])
@@ -479,7 +505,34 @@ class ProcessStack(Stack):
                 if stream:
                     stream.close()
         self.process = None
+        if self._trusted_ca:
+            untrust(self._trusted_ca)
+            self._trusted_ca = None
         super().stop()
+
+
+def _start_tls(host: str, public_url: str | None) -> StackTls:
+    """The stack's CA and certificate (loopback names, the bind host, the public name), trusted by this process's
+    emulators."""
+    names = [*LOOPBACK_NAMES, host.strip("[]")]
+    if public_url and urlsplit(public_url).hostname:
+        names.append(str(urlsplit(public_url).hostname))
+    tls = StackTls.create(tuple(n for n in dict.fromkeys(names) if n not in ("0.0.0.0", "::")))
+    trust(tls.ca_file)
+    return tls
+
+
+def _https(url: str) -> str:
+    """`http://127.0.0.1:N` -> `https://localhost:N`: the host name Auth0's SDKs accept in a domain."""
+    parts = urlsplit(url)
+    host = "localhost" if parts.hostname in ("127.0.0.1", "localhost") else parts.netloc.rsplit(":", 1)[0]
+    return f"https://{host}:{parts.port}"
+
+
+def _tls_files(tls: StackTls | None) -> dict[str, str] | None:
+    if tls is None:
+        return None
+    return {"ca_file": str(tls.ca_file), "bundle_file": str(tls.bundle_file)}
 
 
 def _keep_grants_of_kept_clients(tenant: dict[str, Any]) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from authstage_kit.access import Access
 from authstage_kit.control import install
 from authstage_kit.reqlog import ClientGoneFilter
+from authstage_kit.tls import client_context
 from sample_mcp.as_proxy import forward, upstream_path
 from sample_mcp.auth import TokenVerifier
 from sample_mcp.control import SampleControl
@@ -62,11 +63,14 @@ class _State:
         self.base_url = base_url.rstrip("/") if base_url else None
         self.security = TransportSecuritySettings(enable_dns_rebinding_protection=True)
         self.http = httpx.AsyncClient(
-            timeout=httpx.Timeout(5.0), follow_redirects=False, headers={"User-Agent": "authstage-sample-mcp/0.1"}
+            timeout=httpx.Timeout(5.0),
+            follow_redirects=False,
+            headers={"User-Agent": "authstage-sample-mcp/0.1"},
+            verify=client_context(),
         )
         # The co-located AS forwards the client's own headers (and no User-Agent of ours: the IdP's log must show
         # the client's requests as the client's).
-        self.forwarding = httpx.AsyncClient(timeout=httpx.Timeout(10.0), follow_redirects=False)
+        self.forwarding = httpx.AsyncClient(timeout=httpx.Timeout(10.0), follow_redirects=False, verify=client_context())
         del self.forwarding.headers["user-agent"]
         self.verifier: TokenVerifier | None = None
         self.control = SampleControl(settings, on_change=self.apply, access=access)

@@ -16,6 +16,7 @@ import httpx
 
 from authstage_kit.clock import Clock
 from authstage_kit.jwks import Keys, RemoteJwks
+from authstage_kit.tls import client_context
 from fake_gateway.agentgateway import metadata
 from fake_gateway.agentgateway.cel_rules import decide
 from fake_gateway.agentgateway.config import Authn, Match, RouteSpec
@@ -65,7 +66,8 @@ class Pipeline:
         self.gateway = gateway
         self.clock = clock
         self.base_url = base_url
-        self.http = httpx.AsyncClient(timeout=10.0, trust_env=False, headers={"User-Agent": "authstage-agentgateway/0.1"})
+        self.http = httpx.AsyncClient(timeout=10.0, trust_env=False, verify=client_context(),
+                                      headers={"User-Agent": "authstage-agentgateway/0.1"})
         self.jwks: dict[str, RemoteJwks] = {}
         self.front = McpFront(timeout=lambda: self.knobs.upstreamTimeoutSeconds,
                               server_version=lambda: self.knobs.serverVersion)

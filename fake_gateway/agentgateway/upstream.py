@@ -26,6 +26,7 @@ from mcp.shared.message import SessionMessage
 from mcp_types import JSONRPCMessage
 from pydantic import TypeAdapter
 
+from authstage_kit.tls import client_context
 from fake_gateway.agentgateway.config import TargetSpec
 from fake_gateway.agentgateway.errors import UpstreamHttpError
 
@@ -149,7 +150,7 @@ class HttpUpstream(Upstream):
         self.extra_headers = headers
         self.session_id: str | None = None
         self.protocol_version: str | None = None
-        self.http = httpx2.AsyncClient(timeout=httpx2.Timeout(timeout), trust_env=False,
+        self.http = httpx2.AsyncClient(timeout=httpx2.Timeout(timeout), trust_env=False, verify=client_context(),
                                        headers={"User-Agent": USER_AGENT})
 
     def _headers(self) -> dict[str, str]:
