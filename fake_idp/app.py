@@ -25,7 +25,7 @@ from fake_idp.authorize import authorize_endpoint
 from fake_idp.context import Ctx
 from fake_idp.control import IdpControl
 from fake_idp.cors import CorsMiddleware
-from fake_idp.discovery import jwks_endpoint, oauth_authorization_server, openid_configuration
+from fake_idp.discovery import jwks_endpoint, oauth_authorization_server, openid_configuration, path_metadata
 from fake_idp.login import consent_get, consent_post, login_get, login_post
 from fake_idp.logout import legacy_logout, oidc_logout
 from fake_idp.management.api import api_v2
@@ -45,6 +45,10 @@ ROUTES: list[tuple[str, Endpoint, list[str]]] = [
     ("/.well-known/openid-configuration", openid_configuration, ["GET"]),
     ("/.well-known/oauth-authorization-server", oauth_authorization_server, ["GET"]),
     ("/.well-known/jwks.json", jwks_endpoint, ["GET"]),
+    # Issuers with a path (profile.discovery.metadata_urls): RFC 8414 §3.1 / §5 insertion, OIDC appending.
+    ("/.well-known/oauth-authorization-server/{rest:path}", path_metadata, ["GET"]),
+    ("/.well-known/openid-configuration/{rest:path}", path_metadata, ["GET"]),
+    ("/{prefix:path}/.well-known/openid-configuration", path_metadata, ["GET"]),
     ("/authorize", authorize_endpoint, ["GET"]),
     ("/u/login", login_get, ["GET"]),
     ("/u/login", login_post, ["POST"]),

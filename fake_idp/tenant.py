@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from authstage_kit.suggest import extra_key_message
 from fake_idp.actions import Action, ActionsEmulator, rebase_code_files
 from fake_idp.actions_node import check_actions
+from fake_idp.profile import ClientAuthenticationMethods, Profile
 
 __all__ = [
     "Api",
@@ -234,9 +235,15 @@ class Client(_Model):
         "strict: no OIDC, PKCE required, explicit grants only, domain connections only (F-2, F-5, F-7, F-21).",
     )
     grant_types: list[GrantType] = Field(default_factory=lambda: list(_DEFAULT_GRANT_TYPES))
-    token_endpoint_auth_method: Literal["none", "client_secret_post", "client_secret_basic"] = Field(
-        default="client_secret_post",
-        description="Enforced at /oauth/token when emulator.enforce_token_endpoint_auth_method (F-20, codex#40928).",
+    token_endpoint_auth_method: Literal["none", "client_secret_post", "client_secret_basic", "private_key_jwt"] = (
+        Field(
+            default="client_secret_post",
+            description="Enforced at /oauth/token when emulator.enforce_token_endpoint_auth_method (F-20, "
+            "codex#40928). private_key_jwt: RFC 7523 §2.2 assertions signed for client_authentication_methods.",
+        )
+    )
+    client_authentication_methods: ClientAuthenticationMethods | None = Field(
+        default=None, description="private_key_jwt credentials (public keys), see fake_idp/profile.py."
     )
     callbacks: list[str] = Field(
         default_factory=list, description="Allowed callback URLs, matched exactly incl. loopback port (F-19)."
@@ -702,6 +709,10 @@ class Tenant(_Model):
     keys: Keys = Field(default_factory=Keys)
     faults: Faults = Field(default_factory=Faults)
     emulator: Emulator = Field(default_factory=Emulator)
+    profile: Profile = Field(
+        default_factory=Profile,
+        description="Generic (non-Auth0) authorization-server knobs; the defaults are Auth0 (fake_idp/profile.py).",
+    )
 
     @field_validator("host_aliases")
     @classmethod
@@ -768,7 +779,11 @@ class Tenant(_Model):
                         f"users.{i}.permissions: {key!r} is neither an API name nor an identifier"
                     )
         for i, client in enumerate(self.clients):
-            if client.confidential and not client.client_secret:
+            jwt_auth = client.client_authentication_methods
+            if client.token_endpoint_auth_method == "private_key_jwt":
+                if jwt_auth is None or jwt_auth.private_key_jwt is None:
+                    problems.append(f"clients.{i}.client_authentication_methods: private_key_jwt needs credentials")
+            elif client.confidential and not client.client_secret:
                 problems.append(
                     f"clients.{i}.client_secret: required for token_endpoint_auth_method {client.token_endpoint_auth_method!r}"
                 )

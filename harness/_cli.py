@@ -1,4 +1,5 @@
-"""The `authstage` command: `up`, `token`, `reset`, `decode`, `explain`, `gateway convert`, `browser`, `replay`.
+"""The `authstage` command: `up`, `token`, `reset`, `decode`, `explain`, `gateway convert`, `browser`, `replay`,
+`client-check`.
 
 A leaf, as httpx's `_main.py`: nothing in the harness imports it. The console scripts `authstage` and
 `authstage-browser` (pyproject `[project.scripts]`) and `python -m harness` enter here.
@@ -299,6 +300,35 @@ def _write_index(path: str, scenarios: list[Scenario]) -> int:
     return 0
 
 
+# -- client-check ---------------------------------------------------------------------------------------------------
+def cmd_client_check(args: argparse.Namespace) -> int:
+    from harness._client_command import command
+
+    return command(args)
+
+
+def _add_client_check(sub: Any) -> None:
+    """`client-check`: the parser wiring (the command is harness/_client_command.py)."""
+    check = sub.add_parser("client-check", help="grade an MCP client command (conformance's contract) on one stack",
+                           usage="authstage client-check [options] -- COMMAND [ARGS...]")
+    check.add_argument("--suite", default="auth", help="auth (default), backcompat, draft, extensions, conformance "
+                       "(those four), auth0, agentcore, all",
+                       choices=["auth", "backcompat", "draft", "extensions", "conformance", "auth0", "agentcore", "all"])
+    check.add_argument("-k", dest="keyword", help="only scenarios whose name/suite/summary match this expression")
+    check.add_argument("--timeout", type=float, default=30.0, help="seconds before a client is killed (default 30)")
+    check.add_argument("--prestart", type=int, default=2, help="clients started ahead behind held ports (default 2; "
+                       "0: each at its turn, given the services' own URLs)")
+    check.add_argument("-o", "--output-dir", help="write <scenario>-<time>/checks.json, stdout.txt, stderr.txt and "
+                       "report.md here (conformance's layout)")
+    check.add_argument("--junit", help="write a JUnit XML report here")
+    check.add_argument("--expected-failures", help="YAML baseline {client: [scenario or scenario:check-id]}")
+    check.add_argument("--command", help="the client as one string split on spaces (conformance's --command)")
+    check.add_argument("--json", action="store_true", help="print every result and check as JSON")
+    check.add_argument("--list", action="store_true", help="list the selected scenarios and exit")
+    check.add_argument("client", nargs="*", help="the client command and its arguments, after `--`")
+    check.set_defaults(func=cmd_client_check)
+
+
 def port_base(text: str) -> int:
     """An argparse type: the first of four consecutive ports (N, N+1, N+2 and the browser view's N+3), so 1 to
     65532."""
@@ -406,6 +436,8 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--json", action="store_true", help="print results as JSON")
     replay.add_argument("--write-index", metavar="FILE", help="write the Markdown catalog index (no replay)")
     replay.set_defaults(func=cmd_replay)
+
+    _add_client_check(sub)
     return parser
 
 
