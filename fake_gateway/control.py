@@ -17,6 +17,7 @@ from authstage_kit.control import ControlRequest, ControlRoute, ServiceControl
 from authstage_kit.errors import ControlError
 from fake_gateway.authorizer import explain_token
 from fake_gateway.backend import Backend
+from fake_gateway.control_api import ControlApi, new_control_api
 from fake_gateway.settings import Gateway
 
 __all__ = ["GatewayControl"]
@@ -30,6 +31,7 @@ class GatewayControl(ServiceControl[Gateway]):
     def __init__(self, gateway: Gateway, *, base_url: str | None = None, access: Access | None = None) -> None:
         self.base_url = base_url
         self._backend: Backend | None = None
+        self._api: ControlApi | None = None
         super().__init__(gateway, access=access)
 
     @property
@@ -53,17 +55,26 @@ class GatewayControl(ServiceControl[Gateway]):
     def max_records(self) -> int:
         return self.config.emulator.logRecordsMax
 
+    @property
+    def control_api(self) -> ControlApi:
+        """The emulated bedrock-agentcore-control API (fake_gateway/control_api) and the gateways it created."""
+        assert self._api is not None, "installed() builds the control API"
+        return self._api
+
     def installed(self, old: Gateway | None, new: Gateway) -> None:
         if self._backend is None:
             self._backend = Backend(new, clock=self.clock, base_url=self.base_url)
+            self._api = new_control_api(self)
         else:
             self._backend.apply(new)
 
     def cleared(self) -> None:
         self.backend.clear()
+        self.control_api.clear()
 
     async def after_reset(self) -> None:
         await self.backend.pool.close_all()
+        await self.control_api.close()
 
     def routes(self) -> list[ControlRoute]:
         return [
@@ -72,6 +83,9 @@ class GatewayControl(ServiceControl[Gateway]):
             ControlRoute("POST", "/targets/{name}/synchronize", self._synchronize, "SynchronizeGatewayTargets"),
             ControlRoute("POST", "/explain", self._explain, 'every authorizer check for {"token": "<jwt>"}'),
             ControlRoute("GET", "/stats", lambda r: self.stats(), "JWKS fetches, token requests, calls"),
+            ControlRoute("GET", "/notices", self._notices, "what the config converted, ignores or warns about"),
+            ControlRoute("GET", "/gateways", lambda r: {"gateways": self.control_api.documents()},
+                         "every served gateway's document (the control-plane API's creations too)"),
         ]
 
     # -- the gateway's own in-process API (the routes below are its HTTP face)
@@ -87,6 +101,9 @@ class GatewayControl(ServiceControl[Gateway]):
         return await self.backend.synchronize(target)
 
     # -- the extra routes
+    def _notices(self, request: ControlRequest) -> dict[str, Any]:
+        return {"notices": [n.to_dict() for n in self.config.notices]}
+
     def _app_logs(self, request: ControlRequest) -> dict[str, Any]:
         since = request.since()
         records = self.app_logs(since)

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import httpx
 
+from fake_gateway.errors import Failure
 from fake_gateway.settings import OAuthProvider, Outbound, TargetSpec
 
 __all__ = ["CredentialError", "OutboundCredentials"]
@@ -26,12 +27,8 @@ TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"  # RFC 
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"  # RFC 8693 §3
 
 
-class CredentialError(Exception):
+class CredentialError(Failure):
     """The gateway could not obtain the target's credential; `reason` is for logs and DEBUG mode."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass

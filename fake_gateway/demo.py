@@ -43,6 +43,9 @@ def demo_gateway(
         {
             "name": "authstage-demo",
             "description": "authstage demo gateway (fake AgentCore)",
+            # every real gateway has one (CreateGateway requires it); the guides' update-gateway step reads it
+            # back from get-gateway. Never assumed: IAM is not emulated.
+            "roleArn": "arn:aws:iam::123456789012:role/authstage-demo-gateway",
             "authorizerType": "CUSTOM_JWT",
             "authorizerConfiguration": {"customJWTAuthorizer": jwt},
             "protocolType": "MCP",

@@ -13,6 +13,7 @@ Exception tree (each error owns its status, headers, body and log reason; `app.p
     + MissingAuthenticationToken  - 401 of an AWS_IAM gateway, no challenge
   x JsonRpcHttpError              - a JSON-RPC error at a non-200 (or 200) HTTP status, before or during dispatch
   x UnknownOperation              - any path the gateway does not serve: the Coral UnknownOperationException body
+* Failure                         - a target / credential / Lambda / interceptor failed; its reason is for logs and DEBUG
 
 Config validation problems are `Issue`s (AWS ValidationException wording), raised by pydantic in settings.py.
 """
@@ -30,6 +31,7 @@ __all__ = [
     "BODY_TOO_LARGE",
     "CLAIM_OPERATOR_ARRAY",
     "CLAIM_OPERATOR_STRING",
+    "CLAIM_VALUE_LIST",
     "CREDENTIAL_PROVIDER_MISSING",
     "C_ENUM",
     "C_MAX_LEN",
@@ -39,11 +41,15 @@ __all__ = [
     "C_NOT_NULL",
     "C_PATTERN",
     "C_TYPE",
+    "DISCOVERY_JWKS",
+    "DISCOVERY_SUGGESTION",
     "DISCOVERY_URL_DEVGUIDE",
     "ERROR_INSUFFICIENT_SCOPE",
     "ERROR_INVALID_TOKEN",
+    "FOREIGN_KEYS",
     "IAM_AUTH_MESSAGE",
     "INSUFFICIENT_SCOPE_MESSAGE",
+    "INTERNAL_ERROR",
     "INTERNAL_ERROR_TEXT",
     "INVALID_BEARER_TOKEN",
     "INVALID_PARAMS",
@@ -77,6 +83,7 @@ __all__ = [
     "UNKNOWN_OPERATION_XML",
     "UNKNOWN_SESSION",
     "UNKNOWN_TOOL",
+    "UNREADABLE",
     "UNSUPPORTED_INITIALIZE_VERSION",
     "UNSUPPORTED_MEDIA_TYPE",
     "UNSUPPORTED_PROTOCOL_VERSION",
@@ -86,6 +93,7 @@ __all__ = [
     "VALUE_CONSTRAINT_SENSITIVE",
     "AuthError",
     "BearerChallenge",
+    "Failure",
     "GatewayError",
     "InsufficientScopeError",
     "InvalidTokenError",
@@ -145,6 +153,9 @@ PARSE_ERROR = (-32700, "Parse error")  # INFERRED, HTTP 400
 INVALID_REQUEST = (-32600, "Invalid Request")  # INFERRED, HTTP 400
 METHOD_NOT_FOUND = (-32601, "Method not found")  # INFERRED, HTTP 200
 INVALID_PARAMS = (-32602, "Invalid params")  # JSON-RPC 2.0 §5.1; INFERRED, HTTP 200
+# JSON-RPC 2.0 §5.1 "Internal error"; how AgentCore answers a failing interceptor is UNKNOWN (INFERRED: HTTP 200,
+# this code, the generic target-failure text unless exceptionLevel DEBUG).
+INTERNAL_ERROR = (-32603, "Internal error")
 # INFERRED, HTTP 200. The text is the one a user reported (U14, kawanishi0117/agentcore-hands-on
 # docs/TROUBLESHOOTING.md: "Error: Unknown tool: kb_search"); -32602 is the MCP spec's code (server/tools).
 UNKNOWN_TOOL = (-32602, "Unknown tool: {name}")
@@ -265,9 +276,35 @@ CLAIM_OPERATOR_STRING = (
     "If InboundTokenClaimValueType equals STRING, claimMatchOperator must be EQUALS"  # DOC (reworded)
 )
 CLAIM_OPERATOR_ARRAY = "If InboundTokenClaimValueType equals STRING_ARRAY, claimMatchOperator can be CONTAINS or CONTAINS_ANY"  # DOC inbound-jwt-authorizer (reworded)
+# ours: a bare list where the ClaimMatchValueType union belongs (the issue's AttributeError case)
+CLAIM_VALUE_LIST = (
+    'claimMatchValue is an object, not a list: {"matchValueStringList": [...]} for CONTAINS_ANY, '
+    '{"matchValueString": "..."} for EQUALS and CONTAINS'
+)
 CREDENTIAL_PROVIDER_MISSING = (
     "Credential provider configurations is not defined"  # REPORTED U24 (Databricks #13)
 )
+# Ours (INFERRED): keys users paste from other shapes than the API's, with what they are and what to write.
+FOREIGN_KEYS: dict[str, str] = {
+    "targettype": "'targetType' is a list-gateway-targets (or agentcore-cli) field: a target's type is the member "
+    "it sets under targetConfiguration.mcp (lambda, mcpServer, openApiSchema, smithyModel, apiGateway)",
+    "type": "'Type' and 'Properties' are CloudFormation resource keys: paste the whole template (with "
+    "Resources:) or the resource itself, and authstage converts it",
+    "properties": "'Type' and 'Properties' are CloudFormation resource keys: paste the whole template (with "
+    "Resources:) or the resource itself, and authstage converts it",
+    "items": "'items' is list output: paste one get-gateway / get-gateway-target document",
+    "matchvaluearray": "the developer guide's prose says matchValueArray; the API member is matchValueStringList",
+    "jwtauthenticationconfiguration": "gateway-create-api's AUTHENTICATE_ONLY example names "
+    "jwtAuthenticationConfiguration; the service model has authorizerConfiguration.customJWTAuthorizer",
+    "policyfiles": "policyFiles belongs in a policyEngines[] entry: {\"policyEngines\": [{\"name\": ..., "
+    "\"policyFiles\": [\"policies.cedar\"]}]}",
+}
+DISCOVERY_SUGGESTION = "Did you mean '{url}'?"  # ours: a corrected discoveryUrl
+# ours: a document of a recognised shape that a converter could not read (a bug of ours, caught by the fuzz)
+UNREADABLE = "this looks like a {shape} document but authstage cannot read it ({detail}); check its structure"
+DISCOVERY_JWKS = (
+    "That is a JWKS URL; discoveryUrl names the OpenID configuration (which points at the JWKS): '{url}'"
+)  # ours: the tacnode mistake (sheet §2.1: '…/.well-known/jwks_json')
 
 
 # --- Exceptions ------------------------------------------------------------------------------------------
@@ -433,6 +470,15 @@ class UnknownOperation(GatewayError):
         if self.method == "POST":
             return _dumps(UNKNOWN_OPERATION_JSON)
         return b"" if self.method == "HEAD" else UNKNOWN_OPERATION_XML.encode()
+
+
+class Failure(Exception):
+    """Something the gateway tried on a caller's behalf failed (a target, a credential, a Lambda, an interceptor);
+    `reason` is the real message - logs and exceptionLevel DEBUG only."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass

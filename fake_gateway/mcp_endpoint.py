@@ -16,6 +16,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from mcp.shared.dispatcher import ProgressFnT
 from mcp.shared.inbound import ERROR_CODE_HTTP_STATUS, InboundLadderRejection, classify_inbound_request
@@ -30,6 +31,7 @@ from fake_gateway.backend import Backend
 from fake_gateway.errors import (
     BATCH_NOT_SUPPORTED,
     BODY_TOO_LARGE,
+    INTERNAL_ERROR,
     INTERNAL_ERROR_TEXT,
     INVALID_PARAMS,
     INVALID_REQUEST,
@@ -57,6 +59,8 @@ from fake_gateway.errors import (
     AuthError,
     JsonRpcHttpError,
 )
+from fake_gateway.interceptors import InterceptorFailure
+from fake_gateway.propagation import CallContext
 from fake_gateway.search import search_result
 from fake_gateway.sessions import Session
 from fake_gateway.targets import TargetFailure, TargetState
@@ -97,6 +101,7 @@ class Incoming:
     host: str | None
     scheme: str = "http"
     oversize: int | None = None  # bytes seen when the body exceeded maxRequestBytes
+    query: str = ""  # the gateway URL's query string (metadataConfiguration.allowedQueryParameters)
     reader: Callable[[], Awaitable[tuple[bytes, int | None]]] | None = None
 
     async def load(self, *, up_to: int | None = None) -> None:
@@ -130,6 +135,9 @@ class _Call:
     body: dict[str, Any]
     sse: bool
     failure: str | None = None  # the real reason behind a masked target failure (APPLICATION_LOGS only)
+    request: Incoming | None = None
+    injected: dict[str, str] = field(default_factory=dict)  # a REQUEST interceptor's headers for targets
+    response_headers: dict[str, str] = field(default_factory=dict)  # propagated from a target (DOC)
 
 
 def _dumps(value: Any) -> bytes:
@@ -171,15 +179,63 @@ class McpEndpoint:
         if req.method == "DELETE":
             return self._delete(req, principal)
         self._check_transport(req)
-        body = _rpc_message(self._parse_body(req))
+        parsed = self._parse_body(req)
+        if self.backend.view.interceptors:
+            return await self._intercepted(req, parsed, principal, request_id, trace_id)
+        return await self._serve(req, parsed, principal, request_id, trace_id, {})
+
+    async def _serve(
+        self, req: Incoming, parsed: Any, principal: Principal, request_id: str, trace_id: str,
+        injected: dict[str, str],
+    ) -> Outgoing:
+        body = _rpc_message(parsed)
         if body is None:
             return Outgoing(202)  # a response to a server-initiated request
         version, modern = self._negotiate(req, body, principal)
         if "id" not in body:
             return Outgoing(202)  # notifications are accepted and dropped
         sse = self.backend.view.mcp.streaming and "text/event-stream" in req.headers.get("accept", "")
-        call = _Call(request_id, trace_id, principal, body["id"], body["method"], version, modern, body, sse)
+        call = _Call(request_id, trace_id, principal, body["id"], body["method"], version, modern, body, sse,
+                     request=req, injected=injected)
         return await self._respond(call)
+
+    async def _intercepted(
+        self, req: Incoming, parsed: Any, principal: Principal, request_id: str, trace_id: str
+    ) -> Outgoing:
+        """REQUEST interceptors, then the request (or their answer), then RESPONSE interceptors (DOC)."""
+        specs, hub = self.backend.view.interceptors, self.backend.interceptors
+        try:
+            seen = await hub.on_request(specs, req.body, parsed, req.raw_headers)
+            if seen.answer is not None:
+                status, body, headers = seen.answer
+                out = Outgoing(status, {"Content-Type": "application/json", **headers}, _dumps(body))
+            else:
+                try:
+                    out = await self._serve(req, seen.body, principal, request_id, trace_id, seen.headers)
+                except JsonRpcHttpError as exc:
+                    out = Outgoing(exc.status, {"Content-Type": "application/json", **exc.headers}, exc.content())
+            if out.stream is not None:
+                out.stream = hub.stream(specs, req.body, seen.body, req.raw_headers, out.stream)
+                return out
+            if not out.body:
+                return out
+            status, body, headers = await hub.on_response(
+                specs, req.body, seen.body, req.raw_headers, (out.status, _lenient_json(out.body), out.headers)
+            )
+        except InterceptorFailure as exc:
+            return self._interceptor_failure(parsed, exc.reason, request_id, trace_id)
+        return Outgoing(status, {"Content-Type": "application/json", **headers}, _dumps(body))
+
+    def _interceptor_failure(self, parsed: Any, reason: str, request_id: str, trace_id: str) -> Outgoing:
+        """An interceptor that fails or answers nonsense: a JSON-RPC internal error (INFERRED; UNKNOWN at AWS)."""
+        rpc_id = parsed.get("id") if isinstance(parsed, dict) and _valid_id(parsed.get("id")) else None
+        message = reason if self.backend.view.debug else INTERNAL_ERROR_TEXT
+        error = JsonRpcHttpError(200, INTERNAL_ERROR[0], message, reason, id=rpc_id)
+        self.backend.app_log.emit(
+            request_id=request_id, trace_id=trace_id, is_error=True, rpc_id=rpc_id, reason=reason,
+            log=LOG_FAILED.format(request_id=rpc_id, reason=reason), response_body=error.body(),
+        )
+        return Outgoing(200, {"Content-Type": "application/json"}, error.content())
 
     async def _authenticate(self, req: Incoming, request_id: str, trace_id: str) -> Principal:
         """The inbound authorizer; a refusal is logged to APPLICATION_LOGS with its real reason, then raised."""
@@ -276,6 +332,7 @@ class McpEndpoint:
             raise
         response = {"jsonrpc": "2.0", "id": call.rpc_id, "result": result}
         self._log_success(call, response)
+        headers = {**call.response_headers, **headers}  # metadataConfiguration.allowedResponseHeaders
         if call.sse:
             return Outgoing(
                 200,
@@ -570,17 +627,21 @@ class McpEndpoint:
         state, tool = await self._resolve_tool(call, name)
         if (denied := self._policy_denial(call, name, arguments)) is not None:
             return denied
+        ctx = CallContext(
+            request_id=call.request_id,
+            rpc_id=call.rpc_id,
+            subject=call.principal.subject,
+            subject_token=call.principal.token,
+            headers=dict(call.request.raw_headers) if call.request else {},
+            query=dict(parse_qsl(call.request.query)) if call.request else {},
+            injected=call.injected,
+        )
         try:
-            result = await self.backend.pool.call_tool(
-                state.spec,
-                tool,
-                arguments,
-                subject=call.principal.subject,
-                subject_token=call.principal.token,
-                progress=progress,
-            )
+            result = await self.backend.call_tool(state, tool, arguments, ctx, progress)
         except TargetFailure as exc:
             return self._failure(call, exc.reason)
+        finally:
+            call.response_headers.update(ctx.response_headers)
         if result.get("isError") and self.knobs.targetToolErrors == "mask":
             text = " ".join(
                 c.get("text", "") for c in result.get("content") or [] if isinstance(c, dict)

@@ -8,11 +8,15 @@ from AWS is marked INFERRED in `errors.py`.
 
 from __future__ import annotations
 
+import difflib
+import functools
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import cedarpy
+from botocore.model import Shape
 
 from authstage_kit.access import is_loopback
 from fake_gateway.errors import (
@@ -20,31 +24,46 @@ from fake_gateway.errors import (
     C_PATTERN,
     CLAIM_OPERATOR_ARRAY,
     CLAIM_OPERATOR_STRING,
+    CLAIM_VALUE_LIST,
     CREDENTIAL_PROVIDER_MISSING,
+    DISCOVERY_JWKS,
+    DISCOVERY_SUGGESTION,
     DISCOVERY_URL_DEVGUIDE,
+    FOREIGN_KEYS,
     KNOWN_MCP_VERSIONS,
     VALUE_CONSTRAINT,
     Issue,
 )
-from fake_gateway.validation import Hook, doc_shape, suggest, validate
+from fake_gateway.validation import Hook, doc_shape, service_model, suggest, validate
 
 __all__ = [
+    "API_KEY_PROVIDER_SHAPE",
     "GATEWAY_SHAPE",
+    "OAUTH2_PROVIDER_SHAPE",
+    "POLICY_ENGINE_SHAPE",
+    "POLICY_SHAPE",
+    "TARGET_SHAPE",
+    "discovery_fix",
     "is_loopback_http",
     "match_policy_engine",
     "provider_kind",
     "provider_matches",
+    "valid_discovery_url",
     "validate_document",
+    "validate_request",
 ]
 
 OUR_KEYS = ("targets", "credentialProviders", "policyEngines", "emulator")
 IGNORED_KEYS = ("ResponseMetadata",)  # boto3 adds it to every response dict
 
-# A pasted document is a create request or a get response: members of both, required only if both require.
-GATEWAY_SHAPE = doc_shape("Gateway", [("CreateGateway", "input"), ("GetGateway", "output")])
+# A pasted document is a create or update request or a get response: members of all, required only if all
+# require them (UpdateGateway's gatewayIdentifier names the gateway being updated).
+GATEWAY_SHAPE = doc_shape(
+    "Gateway", [("CreateGateway", "input"), ("GetGateway", "output"), ("UpdateGateway", "input")]
+)
 TARGET_SHAPE = doc_shape(
     "GatewayTarget",
-    [("CreateGatewayTarget", "input"), ("GetGatewayTarget", "output")],
+    [("CreateGatewayTarget", "input"), ("GetGatewayTarget", "output"), ("UpdateGatewayTarget", "input")],
     required={"name", "targetConfiguration"},
 )
 OAUTH2_PROVIDER_SHAPE = doc_shape(
@@ -123,10 +142,18 @@ def _hooks(doc: dict[str, Any], emulator: dict[str, Any]) -> dict[str, Hook]:
 
     def discovery(value: Any, path: str) -> list[Issue] | None:
         # The model (newer) also accepts oauth-authorization-server and path suffixes; the devguide pattern
-        # is stricter (knob discoveryUrlRule: devguide).
-        if devguide and isinstance(value, str) and not re.fullmatch(DISCOVERY_URL_DEVGUIDE, value):
-            return [_issue(path, value, C_PATTERN.format(pattern=DISCOVERY_URL_DEVGUIDE))]
-        return None
+        # is stricter (knob discoveryUrlRule: devguide). A near miss gets the URL it probably meant.
+        if not isinstance(value, str):
+            return None
+        pattern = DISCOVERY_URL_DEVGUIDE if devguide else _DISCOVERY_PATTERN
+        if re.fullmatch(pattern, value):
+            return []
+        issue = _issue(path, value, C_PATTERN.format(pattern=pattern))
+        fixed = discovery_fix(value)
+        if fixed is not None:
+            hint = (DISCOVERY_JWKS if _JWKS.search(value) else DISCOVERY_SUGGESTION).format(url=fixed)
+            issue = Issue(path, f"{issue.message}. {hint}")
+        return [issue]
 
     return {
         "McpServerTargetConfigurationEndpointString": endpoint,
@@ -137,10 +164,96 @@ def _hooks(doc: dict[str, Any], emulator: dict[str, Any]) -> dict[str, Hook]:
     }
 
 
+_DISCOVERY_PATTERN = str(service_model().shape_for("DiscoveryUrl").metadata["pattern"])
+_WELL_KNOWN = "/.well-known/openid-configuration"
+_WELL_KNOWN_TYPO = re.compile(r"/\.?well[-_. ]?known/", re.IGNORECASE)
+_JWKS = re.compile(r"/(\.well-known/)?(jwks([._-]json)?|keys|certs)/?$", re.IGNORECASE)
+
+
+def valid_discovery_url(url: str) -> bool:
+    """Does `url` satisfy the service model's DiscoveryUrl pattern?"""
+    return re.fullmatch(_DISCOVERY_PATTERN, url) is not None
+
+
+def discovery_fix(url: str) -> str | None:
+    """The discoveryUrl a near miss probably meant: a misspelt well-known suffix, a JWKS URL, an issuer URL."""
+    text = url.strip()
+    if not text.lower().startswith(("http://", "https://")):
+        return None
+    jwks = _JWKS.search(text)
+    if jwks:
+        return text[: jwks.start()].rstrip("/") + _WELL_KNOWN
+    text = _WELL_KNOWN_TYPO.sub("/.well-known/", text)  # `.well_known`, `well-known`, `.Well-Known`
+    head, sep, tail = text.partition("/.well-known/")
+    if sep:
+        tail = tail.strip("/")
+        ratio = difflib.SequenceMatcher(None, tail.lower(), "openid-configuration").ratio()
+        return head + _WELL_KNOWN if ratio >= 0.7 or not tail else None
+    if "?" in text or "#" in text:
+        return None
+    return text.rstrip("/") + _WELL_KNOWN
+
+
+@functools.lru_cache(maxsize=1)
+def _placements() -> dict[str, tuple[str, ...]]:
+    """Member name (lower case) -> every place in a gateway document where it is a member (`targets[].name`)."""
+    index: dict[str, list[str]] = {}
+
+    def walk(members: Mapping[str, Shape], prefix: str, seen: frozenset[str]) -> None:
+        for key, shape in members.items():
+            path = f"{prefix}.{key}" if prefix else key
+            index.setdefault(key.lower(), []).append(path)
+            inner, suffix = shape, ""
+            while inner.type_name in ("list", "map"):
+                suffix += "[]" if inner.type_name == "list" else ".<key>"
+                inner = getattr(inner, "member", None) or getattr(inner, "value")  # noqa: B009
+            if inner.type_name == "structure" and not inner.metadata.get("document") and inner.name not in seen \
+                    and len(seen) < 6:
+                walk(getattr(inner, "members"), path + suffix, seen | {inner.name})  # noqa: B009
+
+    walk(GATEWAY_SHAPE.members, "", frozenset())
+    walk(TARGET_SHAPE.members, "targets[]", frozenset())
+    walk(OAUTH2_PROVIDER_SHAPE.members, "credentialProviders[]", frozenset())
+    walk(API_KEY_PROVIDER_SHAPE.members, "credentialProviders[]", frozenset())
+    walk(POLICY_ENGINE_SHAPE.members, "policyEngines[]", frozenset())
+    walk(POLICY_SHAPE.members, "policyEngines[].policies[]", frozenset())
+    return {k: tuple(dict.fromkeys(v)) for k, v in index.items()}
+
+
+def place(key: str, parent: str) -> str | None:
+    """Where an unknown `key` (found under `parent`) belongs in a gateway document, or what it is."""
+    if key.lower() in FOREIGN_KEYS:
+        return FOREIGN_KEYS[key.lower()]
+    here = re.sub(r"\[\d+\]", "[]", parent)
+    candidates = [p for p in _placements().get(key.lower(), ()) if p.rsplit(".", 1)[0] != here or "." not in p]
+    candidates = [p for p in candidates if not (here == "" and "." not in p)]
+    if candidates:
+        best = max(candidates, key=lambda p: (len(_common(p, here)), -len(p)))
+        return f"'{key}' belongs at {best}"
+    return None
+
+
+def _common(a: str, b: str) -> str:
+    out = []
+    for x, y in zip(a.split("."), b.split("."), strict=False):
+        if x != y:
+            break
+        out.append(x)
+    return ".".join(out)
+
+
+def validate_request(operation: str, body: Any) -> list[Issue]:
+    """Every problem of one `bedrock-agentcore-control` request body (CreateGateway, UpdateGateway,
+    CreateGatewayTarget, ...) against that operation's input shape, with the same hints as a pasted document."""
+    shape = service_model().operation_model(operation).input_shape
+    assert shape is not None, f"{operation} has no input shape"
+    return validate(body, shape, placer=place)
+
+
 def validate_document(doc: dict[str, Any], emulator: dict[str, Any]) -> list[Issue]:
     """Every model and AgentCore-rule violation of a whole gateway document (top level, targets, providers)."""
     hooks = _hooks(doc, emulator)
-    issues = validate(doc, GATEWAY_SHAPE, hooks=hooks, extra_members=(*OUR_KEYS, *IGNORED_KEYS))
+    issues = validate(doc, GATEWAY_SHAPE, hooks=hooks, extra_members=(*OUR_KEYS, *IGNORED_KEYS), placer=place)
     issues += _authorizer_rules(doc)
     issues += _protocol_rules(doc)
     providers = doc.get("credentialProviders") or []
@@ -161,7 +274,7 @@ def validate_document(doc: dict[str, Any], emulator: dict[str, Any]) -> list[Iss
             )
             continue
         shape = OAUTH2_PROVIDER_SHAPE if kind == "oauth2" else API_KEY_PROVIDER_SHAPE
-        issues += validate(provider, shape, path, hooks=hooks, extra_members=IGNORED_KEYS)
+        issues += validate(provider, shape, path, hooks=hooks, extra_members=IGNORED_KEYS, placer=place)
     names = [p.get("name") for p in providers if isinstance(p, dict)]
     for index, name in enumerate(names):
         if name is not None and names.index(name) != index:
@@ -213,7 +326,8 @@ def _authorizer_rules(doc: dict[str, Any]) -> list[Issue]:
                         f"'{key}' is not in {scopes}",
                     )
                 )
-    for index, rule in enumerate(jwt.get("customClaims") or []):
+    claims = jwt.get("customClaims")
+    for index, rule in enumerate(claims if isinstance(claims, list) else []):
         if isinstance(rule, dict):
             issues += _claim_rule_issues(rule, f"{path}.customClaims[{index}]")
     return issues
@@ -230,8 +344,10 @@ def _claim_rule_issues(rule: dict[str, Any], rpath: str) -> list[Issue]:
         issues.append(Issue(f"{rpath}.authorizingClaimMatchValue.claimMatchOperator", CLAIM_OPERATOR_STRING))
     if vtype == "STRING_ARRAY" and operator not in (None, "CONTAINS", "CONTAINS_ANY"):
         issues.append(Issue(f"{rpath}.authorizingClaimMatchValue.claimMatchOperator", CLAIM_OPERATOR_ARRAY))
+    vpath = f"{rpath}.authorizingClaimMatchValue.claimMatchValue"
+    if isinstance(value, list):
+        issues.append(Issue(vpath, CLAIM_VALUE_LIST))
     if isinstance(value, dict):
-        vpath = f"{rpath}.authorizingClaimMatchValue.claimMatchValue"
         if operator == "CONTAINS_ANY" and "matchValueStringList" not in value:
             issues.append(Issue(vpath, "CONTAINS_ANY compares against a list: use matchValueStringList"))
         if operator in ("EQUALS", "CONTAINS") and "matchValueString" not in value:
@@ -245,8 +361,9 @@ def _protocol_rules(doc: dict[str, Any]) -> list[Issue]:
     mcp = config.get("mcp") if isinstance(config, dict) else None
     if not isinstance(mcp, dict):
         return issues
-    for index, version in enumerate(mcp.get("supportedVersions") or []):
-        if version not in KNOWN_MCP_VERSIONS:
+    versions = mcp.get("supportedVersions")
+    for index, version in enumerate(versions if isinstance(versions, list) else []):
+        if isinstance(version, str) and version not in KNOWN_MCP_VERSIONS:
             issues.append(
                 Issue(
                     f"protocolConfiguration.mcp.supportedVersions[{index}]",
@@ -269,7 +386,7 @@ def _target_rules(doc: dict[str, Any], hooks: dict[str, Hook], emulator: dict[st
         if not isinstance(target, dict):
             issues.append(Issue(path, "A target must be a JSON object (a get-gateway-target document)"))
             continue
-        issues += validate(target, TARGET_SHAPE, path, hooks=hooks, extra_members=IGNORED_KEYS)
+        issues += validate(target, TARGET_SHAPE, path, hooks=hooks, extra_members=IGNORED_KEYS, placer=place)
         issues += _target_name_rules(target.get("name"), path, index, seen)
         server = _mcp_server(target)
         issues += _target_config_rules(target, server, path, doc)
@@ -331,7 +448,7 @@ def _target_config_rules(target: dict[str, Any], server: Any, path: str, doc: di
                 f"{path}.targetConfiguration.http", "A gateway with protocolType MCP accepts only MCP targets"
             )
         )
-    if target.get("credentialProviderConfigurations") is None and server is None:
+    if target.get("credentialProviderConfigurations") is None and server is None and isinstance(config, dict) and config:
         issues.append(Issue(f"{path}.credentialProviderConfigurations", CREDENTIAL_PROVIDER_MISSING))
     semantic = isinstance(mcp, dict) and mcp.get("searchType") == "SEMANTIC"
     if isinstance(server, dict) and server.get("listingMode") == "DYNAMIC" and semantic:
@@ -371,7 +488,7 @@ def _credential_rules(
     kind = cred.get("credentialProviderType")
     inner = cred.get("credentialProvider") or {}
     issues: list[Issue] = []
-    if kind in _PROVIDER_BLOCKS:
+    if isinstance(kind, str) and kind in _PROVIDER_BLOCKS:
         member = _PROVIDER_BLOCKS[kind][0]
         block = inner.get(member) if isinstance(inner, dict) else None
         if not isinstance(block, dict):
@@ -413,7 +530,11 @@ def _provider_block_rules(
         if not matches:
             names = [str(p.get("name")) for p in providers]
             close = suggest(ref.rsplit("/", 1)[-1], names)
-            hint = f" Did you mean '{close}'?" if close else ""
+            hint = f" Did you mean '{close}'?" if close else (
+                f" Add it under credentialProviders (a create-{'oauth2' if pkind == 'oauth2' else 'api-key'}-"
+                "credential-provider document with its secret), or paste the config to `authstage up`, which "
+                "stands in the local IdP's client"
+            )
             issues.append(
                 Issue(
                     f"{path}.credentialProvider.{member}.providerArn",
@@ -451,12 +572,14 @@ def _policy_rules(doc: dict[str, Any], hooks: dict[str, Hook]) -> list[Issue]:
         if not isinstance(engine, dict):
             continue
         issues += validate(
-            engine, POLICY_ENGINE_SHAPE, path, hooks=hooks, extra_members=("policies", *IGNORED_KEYS)
+            engine, POLICY_ENGINE_SHAPE, path, hooks=hooks, extra_members=("policies", *IGNORED_KEYS),
+            placer=place,
         )
         for pindex, policy in enumerate(engine.get("policies") or []):
             ppath = f"{path}.policies[{pindex}]"
             issues += validate(
-                policy, POLICY_SHAPE, ppath, hooks=hooks, extra_members=("policyEngineId", *IGNORED_KEYS)
+                policy, POLICY_SHAPE, ppath, hooks=hooks, extra_members=("policyEngineId", *IGNORED_KEYS),
+                placer=place,
             )
             definition = policy.get("definition") if isinstance(policy, dict) else None
             block = (

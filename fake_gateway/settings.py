@@ -10,33 +10,45 @@ into the AWS members.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from fake_gateway.arns import gateway_arn, hash10, target_id
 from fake_gateway.errors import (
     INSUFFICIENT_SCOPE_MESSAGE,
     INVALID_BEARER_TOKEN,
     MISSING_TOKEN_MESSAGES,
     SEARCH_TOOL_DESCRIPTION,
     SERVER_INFO,
+    Issue,
 )
+from fake_gateway.notices import Notice, document_notices
 from fake_gateway.rules import match_policy_engine, provider_kind, provider_matches, validate_document
+from fake_gateway.shapes import Conversion, Options, convert, read_files
 
 __all__ = [
     "ApiKeyProvider",
     "ClaimRule",
+    "ControlApiKnobs",
     "Emulator",
     "Gateway",
+    "InterceptorSpec",
     "JwtConfig",
     "McpConfig",
+    "Metadata",
     "OAuthProvider",
     "Outbound",
     "PolicyEngineSpec",
@@ -57,6 +69,20 @@ class ServerInfo(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = SERVER_INFO["name"]
     version: str = SERVER_INFO["version"]
+
+
+class ControlApiKnobs(BaseModel):
+    """Knobs of the emulated `bedrock-agentcore-control` API (fake_gateway/control_api)."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    enabled: bool = True
+    """Serve the control-plane API (CreateGateway, ...) on the gateway's port; off: Coral UnknownOperation."""
+    transitionSeconds: float = Field(default=0, ge=0, le=3600)
+    """CREATING/UPDATING last this long on the service clock before READY (AWS: seconds; UNKNOWN exactly)."""
+    credentialProviderArnService: Literal["bedrock-agentcore", "acps"] = "bedrock-agentcore"
+    """Service part of credential-provider ARNs: bedrock-agentcore (OBSERVED in users' configs) or acps (the
+    botocore model's pattern)."""
 
 
 class Emulator(BaseModel):
@@ -187,11 +213,19 @@ class Emulator(BaseModel):
     apiKeyDefaultParameterName: str = "Authorization"
     """credentialParameterName default."""
 
+    # --- local stand-ins for what a real gateway reaches in AWS (sheet §7, §7.5)
+    lambdaFunctions: dict[str, str] = Field(default_factory=dict)
+    """Lambda ARN or function name -> local handler: 'module:function', 'path/file.py:function', an http(s) URL
+    (Lambda Invoke API), 'echo' or 'passthrough'. Unlisted Lambda targets echo; unlisted interceptors pass through."""
+    targetBaseUrls: dict[str, str] = Field(default_factory=dict)
+    """Target name -> base URL its OpenAPI / API Gateway calls go to (default: the schema's servers[0].url)."""
+    schemaFiles: dict[str, str] = Field(default_factory=dict)
+    """s3:// URI (or API Gateway 'restApiId/stage') -> local file with the schema AWS would read there."""
 
-def _hash10(seed: str, alphabet_upper: bool = False) -> str:
-    text = base64.b32encode(hashlib.sha256(seed.encode()).digest()).decode().rstrip("=")
-    text = "".join(c for c in text if c.isalnum())[:10]
-    return text.upper() if alphabet_upper else text.lower()
+    # --- the bedrock-agentcore-control API on this port (fake_gateway/control_api, docs/control-api.md)
+    controlApi: ControlApiKnobs = Field(default_factory=lambda: ControlApiKnobs())
+    """The control-plane API: on/off, status transitions, ARN forms."""
+
 
 
 # --- typed views of the validated AWS document ----------------------------------------------------------
@@ -262,14 +296,30 @@ class Outbound:
 
 
 @dataclass(frozen=True)
+class Metadata:
+    """metadataConfiguration: what is propagated between client and target (DOC gateway-headers)."""
+
+    request_headers: tuple[str, ...] = ()
+    response_headers: tuple[str, ...] = ()
+    query_parameters: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class TargetSpec:
     name: str
     target_id: str
-    kind: str  # mcpServer | lambda | openApiSchema | ... (only mcpServer is served)
+    kind: str  # mcpServer | lambda | openApiSchema | smithyModel | apiGateway | (others are not served)
     endpoint: str | None
     listing_mode: str
     outbound: Outbound
     description: str | None
+    config: str = "{}"  # the JSON of targetConfiguration.mcp.<kind> (frozen: compared to keep catalogues)
+    metadata: Metadata = field(default_factory=Metadata)
+
+    @property
+    def block(self) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(self.config)
+        return value
 
 
 @dataclass(frozen=True)
@@ -288,6 +338,15 @@ class PolicyEngineSpec:
 
 
 @dataclass(frozen=True)
+class InterceptorSpec:
+    """One interceptorConfigurations entry (DOC gateway-interceptors-types)."""
+
+    arn: str
+    points: tuple[str, ...]
+    pass_headers: bool
+
+
+@dataclass(frozen=True)
 class View:
     name: str
     gateway_id: str
@@ -300,13 +359,14 @@ class View:
     debug: bool
     targets: tuple[TargetSpec, ...]
     policy: PolicyEngineSpec | None
+    interceptors: tuple[InterceptorSpec, ...] = ()
 
     def target(self, name: str) -> TargetSpec | None:
         return next((t for t in self.targets if t.name == name), None)
 
 
-class Gateway(BaseModel):
-    """One gateway: AWS members at the top level (validated against the service model), plus our sections."""
+class _Sections(BaseModel):
+    """Our sections beside the AWS members (checked by pydantic; the AWS members by validate_document)."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -315,57 +375,65 @@ class Gateway(BaseModel):
     policyEngines: list[dict[str, Any]] = Field(default_factory=list)
     emulator: Emulator = Field(default_factory=Emulator)
 
+
+class Gateway(_Sections):
+    """One gateway: AWS members at the top level (validated against the service model), plus our sections.
+
+    `from_document` / `from_file` / `from_files` accept every shape of shapes/ (get-gateway output, templates,
+    Terraform, ...): the document is converted to the API shape, then validated with every problem in one
+    ValidationError; `notices` says what was converted, ignored or deserves a warning."""
+
     _view: View = PrivateAttr()
+    _notices: list[Notice] = PrivateAttr(default_factory=list)
 
     @model_validator(mode="wrap")
     @classmethod
-    def _validate_aws(cls, data: Any, handler: Any) -> Any:
-        errors: list[InitErrorDetails] = []
-        model = None
-        try:
-            model = handler(data)
-        except ValidationError as exc:
-            errors.extend(
-                InitErrorDetails(
-                    type=PydanticCustomError("config", "{msg}", {"msg": e["msg"]}),
-                    loc=e["loc"],
-                    input=e.get("input"),
-                )
-                for e in exc.errors(include_url=False)
-            )
+    def _validate_aws(cls, data: Any, handler: Any, info: ValidationInfo) -> Any:
+        """The AWS members first: a document with AWS problems is never built (its view could not be)."""
+        issues: list[Issue] = []
         if isinstance(data, dict):
             raw = data.get("emulator")
-            raw_emulator = raw if isinstance(raw, dict) else {}
-            for issue in validate_document(data, raw_emulator):
-                errors.append(
-                    InitErrorDetails(
-                        type=PydanticCustomError("ValidationException", "{msg}", {"msg": issue.message}),
-                        loc=(issue.path,) if issue.path else (),
-                        input=None,
-                    )
-                )
+            issues = validate_document(data, raw if isinstance(raw, dict) else {})
+        errors = [_issue_error(issue) for issue in issues]
+        model = None
+        try:
+            if issues:
+                _Sections.model_validate(data)
+            else:
+                model = handler(data)
+        except ValidationError as exc:
+            errors.extend(_pydantic_error(e) for e in exc.errors(include_url=False))
         if errors:
             raise ValidationError.from_exception_data(cls.__name__, errors)
         return model
 
     def model_post_init(self, context: Any) -> None:
         self._view = _build_view(self)
+        converted = context.get("notices", []) if isinstance(context, dict) else []
+        self._notices = [*converted, *document_notices(self.to_document())]
 
     # --- loading and saving
 
     @classmethod
-    def from_document(cls, document: dict[str, Any]) -> Gateway:
-        if not isinstance(document, dict):
-            raise TypeError("a gateway document is a JSON object")
-        return cls.model_validate(document)
+    def from_document(cls, document: Any, options: Options | None = None) -> Gateway:
+        """A gateway from any pasted shape (a dict); ValidationError naming every problem."""
+        return cls.from_conversion(convert(document, options))
 
     @classmethod
-    def from_file(cls, path: str | Path) -> Gateway:
-        """A JSON or YAML file (JSON is YAML)."""
-        data = yaml.safe_load(Path(path).read_text())
-        if not isinstance(data, dict):
-            raise ValueError(f"{path}: a gateway document is a mapping, not {type(data).__name__}")
-        return cls.from_document(data)
+    def from_file(cls, path: str | Path, options: Options | None = None) -> Gateway:
+        """A JSON or YAML file of any shape (relative references are read beside it)."""
+        return cls.from_files([path], options)
+
+    @classmethod
+    def from_files(cls, paths: list[str | Path], options: Options | None = None) -> Gateway:
+        """A gateway document plus its separately saved targets, providers and Cedar files."""
+        return cls.from_conversion(read_files(paths, options))
+
+    @classmethod
+    def from_conversion(cls, conversion: Conversion) -> Gateway:
+        if conversion.issues:
+            raise ValidationError.from_exception_data(cls.__name__, [_issue_error(i) for i in conversion.issues])
+        return cls.model_validate(conversion.document, context={"notices": conversion.notices})
 
     def to_document(self) -> dict[str, Any]:
         """The whole document as JSON-able data (AWS members first); round-trips through from_document."""
@@ -388,18 +456,45 @@ class Gateway(BaseModel):
         """Typed, resolved view of the AWS members (read-only)."""
         return self._view
 
+    @property
+    def notices(self) -> list[Notice]:
+        """What loading converted, and every accepted member the emulator does not act on (notices.py)."""
+        return list(self._notices)
+
     def aws(self, key: str, default: Any = None) -> Any:
         return (self.model_extra or {}).get(key, default)
+
+
+def _issue_error(issue: Issue) -> InitErrorDetails:
+    return InitErrorDetails(
+        type=PydanticCustomError("ValidationException", "{msg}", {"msg": issue.message}),
+        loc=(issue.path,) if issue.path else (),
+        input=None,
+    )
+
+
+def _pydantic_error(error: Any) -> InitErrorDetails:
+    return InitErrorDetails(
+        type=PydanticCustomError("config", "{msg}", {"msg": error["msg"]}),
+        loc=error["loc"],
+        input=error.get("input"),
+    )
 
 
 def _build_view(gateway: Gateway) -> View:
     extra = gateway.model_extra or {}
     knobs = gateway.emulator
     name = str(extra.get("name", "gateway"))
-    gateway_id = str(extra.get("gatewayId") or f"{name.lower()}-{_hash10(name)}")
+    identifier = str(extra.get("gatewayIdentifier") or "")
+    gateway_id = str(
+        extra.get("gatewayId")
+        or (identifier.rsplit("/", 1)[-1] if identifier else "")
+        or f"{name.lower()}-{hash10(name)}"
+    )
     arn = str(
         extra.get("gatewayArn")
-        or f"arn:aws:bedrock-agentcore:{knobs.region}:{knobs.accountId}:gateway/{gateway_id}"
+        or (identifier if identifier.startswith("arn:") else "")
+        or gateway_arn(knobs.region, knobs.accountId, gateway_id)
     )
     parts = arn.split(":")
     region = parts[3] if len(parts) > 5 and parts[3] else knobs.region
@@ -417,6 +512,15 @@ def _build_view(gateway: Gateway) -> View:
         extra.get("exceptionLevel") == "DEBUG",
         tuple(_target_view(t, gateway) for t in gateway.targets),
         _policy_view(extra, gateway),
+        tuple(_interceptor_view(i) for i in extra.get("interceptorConfigurations") or []),
+    )
+
+
+def _interceptor_view(doc: dict[str, Any]) -> InterceptorSpec:
+    return InterceptorSpec(
+        str(((doc.get("interceptor") or {}).get("lambda") or {}).get("arn", "")),
+        tuple(doc.get("interceptionPoints") or ()),
+        bool((doc.get("inputConfiguration") or {}).get("passRequestHeaders")),
     )
 
 
@@ -487,7 +591,7 @@ def _policy_view(extra: dict[str, Any], gateway: Gateway) -> PolicyEngineSpec | 
         pname = str(doc["name"])
         policies.append(
             PolicySpec(
-                str(doc.get("policyId") or f"{pname}-{_hash10(pname)}"),
+                str(doc.get("policyId") or f"{pname}-{hash10(pname)}"),
                 pname,
                 statement,
                 doc.get("enforcementMode", "ACTIVE") != "LOG_ONLY",
@@ -501,18 +605,26 @@ def _target_view(doc: dict[str, Any], gateway: Gateway) -> TargetSpec:
     config = doc.get("targetConfiguration") or {}
     mcp = config.get("mcp") or {}
     kind = next(iter(mcp), None) or next(iter(config), "unknown")
+    block = mcp.get(kind) if isinstance(mcp.get(kind), dict) else {}
     server = mcp.get("mcpServer") or {}
     outbound = Outbound("none")
     for cred in doc.get("credentialProviderConfigurations") or []:
         outbound = _outbound_view(cred, gateway)
+    meta = doc.get("metadataConfiguration") or {}
     return TargetSpec(
         name,
-        str(doc.get("targetId") or _hash10(name, alphabet_upper=True)),
+        str(doc.get("targetId") or target_id(name)),
         kind,
         server.get("endpoint"),
         server.get("listingMode", "DEFAULT"),
         outbound,
         doc.get("description"),
+        config=json.dumps(block, sort_keys=True),
+        metadata=Metadata(
+            tuple(meta.get("allowedRequestHeaders") or ()),
+            tuple(meta.get("allowedResponseHeaders") or ()),
+            tuple(meta.get("allowedQueryParameters") or ()),
+        ),
     )
 
 

@@ -27,7 +27,8 @@ from pydantic import TypeAdapter
 from authstage_kit.aio import LoopLocal
 from authstage_kit.tls import client_context
 from fake_gateway.credentials import CredentialError, OutboundCredentials
-from fake_gateway.errors import USER_AGENT
+from fake_gateway.errors import USER_AGENT, Failure
+from fake_gateway.propagation import CallContext, outgoing, returned
 from fake_gateway.settings import TargetSpec
 
 __all__ = ["TargetFailure", "TargetPool", "TargetState"]
@@ -36,12 +37,8 @@ __all__ = ["TargetFailure", "TargetPool", "TargetState"]
 _RAW: TypeAdapter[Any] = TypeAdapter(dict[str, Any])
 
 
-class TargetFailure(Exception):
+class TargetFailure(Failure):
     """A target call failed; `reason` is the real message (shown only with exceptionLevel DEBUG)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass
@@ -85,6 +82,7 @@ class _HeaderAuth(httpx2.Auth):
         response = yield request
         if request.method == "POST":  # not the optional GET stream / DELETE of the SDK transport
             self.connection.last_status = response.status_code
+            self.connection.last_headers = dict(response.headers)
 
 
 class _Connection:
@@ -95,6 +93,7 @@ class _Connection:
         self.timeout = timeout
         self.headers: dict[str, str] = {}
         self.last_status: int | None = None
+        self.last_headers: dict[str, str] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
         self._session: ClientSession | None = None
         self._task: asyncio.Task[None] | None = None
@@ -138,8 +137,8 @@ class _Connection:
                     auth=_HeaderAuth(self),
                     timeout=timeout,
                     trust_env=False,
-                    verify=client_context(False),
                     headers={"User-Agent": USER_AGENT},
+                    verify=client_context(),
                 ) as http,
                 streamable_http_client(self.url, http_client=http, terminate_on_close=False) as (read, write),
                 ClientSession(read, write, read_timeout_seconds=self.timeout) as session,
@@ -210,6 +209,7 @@ class TargetPool:
         subject: str | None,
         subject_token: str | None,
         op: Callable[[ClientSession], Awaitable[dict[str, Any]]],
+        ctx: CallContext | None = None,
     ) -> dict[str, Any]:
         if spec.endpoint is None:
             raise TargetFailure(
@@ -222,6 +222,7 @@ class TargetPool:
                 headers, query = await self.credentials.for_target(spec, subject_token)
             except CredentialError as exc:
                 raise TargetFailure(f"outbound credential for target {spec.name!r}: {exc.reason}") from exc
+            headers, query = outgoing(spec, ctx, headers, query)  # metadataConfiguration, interceptor headers
             url = self._url(spec.endpoint, query)
             connection = self._connections.get(key)
             if (
@@ -237,7 +238,9 @@ class TargetPool:
             try:
                 session = await connection.session()
                 self.calls += 1
-                return await op(session)
+                result = await op(session)
+                returned(spec, ctx, connection.last_headers)
+                return result
             except MCPError as exc:
                 if connection.last_status in (401, 403, 404) and attempt == 0:
                     last = exc
@@ -301,6 +304,7 @@ class TargetPool:
         subject: str | None = None,
         subject_token: str | None = None,
         progress: ProgressFnT | None = None,
+        ctx: CallContext | None = None,
     ) -> dict[str, Any]:
         async def op(session: ClientSession) -> dict[str, Any]:
             request = types.CallToolRequest(
@@ -309,4 +313,4 @@ class TargetPool:
             result: dict[str, Any] = await session.send_request(request, _RAW, progress_callback=progress)
             return result
 
-        return await self._run(spec, subject, subject_token, op)
+        return await self._run(spec, subject, subject_token, op, ctx)

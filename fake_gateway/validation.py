@@ -37,13 +37,15 @@ from fake_gateway.errors import (
     Issue,
 )
 
-__all__ = ["DocShape", "Hook", "doc_shape", "service_model", "validate"]
+__all__ = ["DocShape", "Hook", "Placer", "doc_shape", "same_kind", "service_model", "suggest", "validate"]
 
 SERVICE = "bedrock-agentcore-control"
 
 # A hook replaces the model check of one named shape: it returns the issues it found, or None to fall back
 # to the model (used where the emulator deliberately widens AWS: http loopback endpoints, provider names).
 Hook = Callable[[Any, str], "list[Issue] | None"]
+# A placer says where an unknown key belongs in the whole document (key, parent path) -> a hint, or None.
+Placer = Callable[[str, str], "str | None"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -121,18 +123,32 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def suggest(name: str, candidates: Iterable[str]) -> str | None:
-    """The closest real member name (case-insensitive exact match first, then difflib)."""
+def suggest(name: str, candidates: Iterable[str], cutoff: float = 0.5) -> str | None:
+    """The closest real member name (case-insensitive exact match first, then difflib above `cutoff`)."""
     options = list(candidates)
     for option in options:
         if option.lower() == name.lower():
             return option
-    close = difflib.get_close_matches(name, options, n=1, cutoff=0.5)
+    close = difflib.get_close_matches(name, options, n=1, cutoff=cutoff)
     if close:
         return close[0]
     lowered = {o.lower(): o for o in options}
-    close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.5)
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=cutoff)
     return lowered[close[0]] if close else None
+
+
+_KINDS = {"structure": dict, "map": dict, "list": list, "string": str, "boolean": bool, "timestamp": str}
+
+
+def same_kind(value: Any, shape: Shape | None) -> bool:
+    """Is `value` the JSON kind `shape` wants (an object for a structure, a list for a list, ...)?"""
+    if shape is None:
+        return True
+    kind = shape.type_name
+    if kind in ("integer", "long", "float", "double"):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    wanted = _KINDS.get(kind)
+    return wanted is None or isinstance(value, wanted)
 
 
 def _scalar_type(kind: str, value: Any) -> str | None:
@@ -154,8 +170,9 @@ def _scalar_type(kind: str, value: Any) -> str | None:
 
 
 class _Walker:
-    def __init__(self, hooks: Mapping[str, Hook]) -> None:
+    def __init__(self, hooks: Mapping[str, Hook], placer: Placer | None = None) -> None:
         self.hooks = hooks
+        self.placer = placer
         self.issues: list[Issue] = []
 
     def structure(
@@ -173,13 +190,17 @@ class _Walker:
             return
         for key, item in value.items():
             if key not in members:
-                self.issues.append(Issue(_join(path, key), self._unknown(key, members, path or name, extra)))
+                message, meant = self._unknown(key, item, members, path, name, extra)
+                self.issues.append(Issue(_join(path, key), message))
+                if meant is not None and item not in (None, {}, []):
+                    self.check(item, members[meant], _join(path, key))  # its own problems, in the same answer
                 continue
             if item is None:
                 continue
             self.check(item, members[key], _join(path, key))
+        written = {k.lower() for k in value}
         for key in sorted(required):
-            if value.get(key) is None:
+            if value.get(key) is None and not (key not in value and key.lower() in written):
                 self.issues.append(_constraint(_join(path, key), None, C_NOT_NULL))
         if union and all(key in members for key in value):
             present = [k for k in members if value.get(k) is not None]
@@ -188,17 +209,30 @@ class _Walker:
                     Issue(path, UNION_COUNT.format(where=path or name, members=", ".join(members)))
                 )
 
-    def _unknown(self, key: str, members: Mapping[str, Shape], where: str, extra: Iterable[str] = ()) -> str:
+    def _unknown(
+        self, key: str, item: Any, members: Mapping[str, Shape], path: str, name: str, extra: Iterable[str] = ()
+    ) -> tuple[str, str | None]:
+        """The message for an unknown key, and the member it is meant to be (to check its value too).
+
+        Where a key belongs is said before any suggestion: a forgotten wrapper, then another place in the
+        document; a suggestion only when the name is close (or differs in case) and of the same kind."""
         names = [*members, *extra]
-        message = UNKNOWN_MEMBER.format(where=where, name=key, members=", ".join(names))
-        close = suggest(key, names)
-        if close:
-            return f"{message}. Did you mean '{close}'?"
+        message = UNKNOWN_MEMBER.format(where=path or name, name=key, members=", ".join(names))
+        exact = next((m for m in names if m.lower() == key.lower()), None)
+        if exact is not None:
+            return f"{message}. Did you mean '{exact}'?", exact if exact in members else None
         # A member of a nested structure pasted one level too high: a forgotten wrapper.
         for wrapper, shape in members.items():
             if isinstance(shape, StructureShape) and key in shape.members:
-                return f"{message}. '{key}' belongs inside '{wrapper}': {{\"{wrapper}\": {{\"{key}\": ...}}}}"
-        return message
+                hint = f"'{key}' belongs inside '{wrapper}': {{\"{wrapper}\": {{\"{key}\": ...}}}}"
+                return f"{message}. {hint}", None
+        placed = self.placer(key, path) if self.placer is not None else None
+        if placed:
+            return f"{message}. {placed}", None
+        close = suggest(key, names, cutoff=0.75)
+        if close and same_kind(item, members.get(close)):
+            return f"{message}. Did you mean '{close}'?", close if close in members else None
+        return message, None
 
     def check(self, value: Any, shape: Shape, path: str) -> None:
         hook = self.hooks.get(shape.name)
@@ -279,9 +313,11 @@ def validate(
     *,
     hooks: Mapping[str, Hook] | None = None,
     extra_members: Iterable[str] = (),
+    placer: Placer | None = None,
 ) -> list[Issue]:
-    """All model violations of `value` (a JSON value) against `shape`; `extra_members` are skipped keys."""
-    walker = _Walker(hooks or {})
+    """All model violations of `value` (a JSON value) against `shape`; `extra_members` are skipped keys;
+    `placer` says where an unknown key belongs elsewhere in the document."""
+    walker = _Walker(hooks or {}, placer)
     if isinstance(shape, DocShape):
         if isinstance(value, dict):
             skip = set(extra_members)

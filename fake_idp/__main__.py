@@ -15,6 +15,7 @@ from typing import Any
 from authstage_kit.runner import serve_main, service_parser
 from fake_idp.app import create_app
 from fake_idp.demo import demo_tenant
+from fake_idp.deploy_cli import load_tenant_file
 from fake_idp.tenant import Tenant, TenantConfigError
 
 __all__ = ["main", "ready_line"]
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", help="tenant YAML/JSON file (default: the built-in demo tenant)")
     args = parser.parse_args(argv)
     try:
-        tenant = Tenant.from_file(args.config) if args.config else demo_tenant()
+        tenant = load_tenant_file(args.config) if args.config else demo_tenant()
     except TenantConfigError as exc:
         print(f"fake_idp: {exc}", file=sys.stderr)
         return 2

@@ -28,9 +28,10 @@ from fake_idp.authorize import authorize_endpoint
 from fake_idp.context import Ctx
 from fake_idp.control import IdpControl
 from fake_idp.cors import CorsMiddleware
-from fake_idp.discovery import jwks_endpoint, oauth_authorization_server, openid_configuration
+from fake_idp.discovery import jwks_endpoint, oauth_authorization_server, openid_configuration, path_metadata
 from fake_idp.login import consent_get, consent_post, login_get, login_post
 from fake_idp.logout import legacy_logout, oidc_logout
+from fake_idp.management.api import api_v2
 from fake_idp.register import register_endpoint
 from fake_idp.render import error_response
 from fake_idp.tenant import Tenant
@@ -47,6 +48,10 @@ ROUTES: list[tuple[str, Endpoint, list[str]]] = [
     ("/.well-known/openid-configuration", openid_configuration, ["GET"]),
     ("/.well-known/oauth-authorization-server", oauth_authorization_server, ["GET"]),
     ("/.well-known/jwks.json", jwks_endpoint, ["GET"]),
+    # Issuers with a path (profile.discovery.metadata_urls): RFC 8414 §3.1 / §5 insertion, OIDC appending.
+    ("/.well-known/oauth-authorization-server/{rest:path}", path_metadata, ["GET"]),
+    ("/.well-known/openid-configuration/{rest:path}", path_metadata, ["GET"]),
+    ("/{prefix:path}/.well-known/openid-configuration", path_metadata, ["GET"]),
     ("/authorize", authorize_endpoint, ["GET"]),
     ("/u/login", login_get, ["GET"]),
     ("/u/login", login_post, ["POST"]),
@@ -58,6 +63,7 @@ ROUTES: list[tuple[str, Endpoint, list[str]]] = [
     ("/userinfo", userinfo_endpoint, ["GET", "POST"]),
     ("/oidc/logout", oidc_logout, ["GET", "POST"]),
     ("/v2/logout", legacy_logout, ["GET"]),
+    ("/api/v2/{rest:path}", api_v2, ["GET", "POST", "PATCH", "PUT", "DELETE"]),  # fake_idp/management
 ]
 
 
@@ -67,12 +73,12 @@ ROUTES: list[tuple[str, Endpoint, list[str]]] = [
 
 
 async def _incoming(request: Request, body_limit: int) -> Incoming:
-    """The neutral request; a POST body is read up to ``body_limit`` bytes (beyond it: ``oversize``)."""
+    """The neutral request; a POST, PUT or PATCH body is read up to ``body_limit`` bytes (beyond: ``oversize``)."""
     headers: dict[str, str] = {}
     for name, value in request.headers.items():
         headers.setdefault(name, value)  # Starlette's headers.get: the first of a repeated header
     body, oversize = b"", None
-    if request.method == "POST":
+    if request.method in ("POST", "PUT", "PATCH"):
         chunks: list[bytes] = []
         size = 0
         async for chunk in request.stream():
@@ -86,6 +92,7 @@ async def _incoming(request: Request, body_limit: int) -> Incoming:
         method=request.method,
         scheme=request.url.scheme or "http",
         host=request.headers.get("host"),
+        path=request.url.path,
         query=request.query_params.multi_items(),
         headers=headers,
         cookies=dict(request.cookies),

@@ -1,7 +1,7 @@
 """Client authentication at the token and revocation endpoints (RFC 6749 §2.3; sheet §1.6).
 
-``client_secret_basic`` (HTTP Basic, RFC 6749 §2.3.1 form-encoding), ``client_secret_post`` (body) and
-``none`` (public clients with PKCE). Failures are Auth0's 401 ``access_denied`` / ``Unauthorized``
+``client_secret_basic`` (HTTP Basic, RFC 6749 §2.3.1 form-encoding), ``client_secret_post`` (body),
+``private_key_jwt`` (RFC 7523 §2.2, ``client_assertion.py``) and ``none`` (public clients with PKCE). Failures are Auth0's 401 ``access_denied`` / ``Unauthorized``
 (or ``invalid_client``, knob ``emulator.client_auth_error``), with the real reason in the request log.
 """
 
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
 from fake_idp import errors
+from fake_idp.client_assertion import assertion_subject, verify_client_assertion
 from fake_idp.context import Ctx
 from fake_idp.tenant import Client
 
@@ -24,7 +25,7 @@ __all__ = ["Credentials", "authenticate_client", "read_credentials"]
 class Credentials:
     client_id: str | None
     client_secret: str | None
-    method: str  # client_secret_basic | client_secret_post | none
+    method: str  # client_secret_basic | client_secret_post | private_key_jwt | none
 
 
 def read_credentials(ctx: Ctx, params: dict[str, str]) -> Credentials:
@@ -49,6 +50,8 @@ def read_credentials(ctx: Ctx, params: dict[str, str]) -> Credentials:
                 reason=f"client_id in the body ({body_id!r}) differs from the Basic credentials ({cid!r})",
             )
         return Credentials(cid, secret, "client_secret_basic")
+    if params.get("client_assertion") or params.get("client_assertion_type"):
+        return Credentials(body_id or assertion_subject(params.get("client_assertion", "")), None, "private_key_jwt")
     if body_secret is not None:
         return Credentials(body_id, body_secret, "client_secret_post")
     return Credentials(body_id, None, "none")
@@ -72,6 +75,14 @@ def authenticate_client(ctx: Ctx, params: dict[str, str]) -> Client:
     if not client.confidential:
         return client
     registered = client.token_endpoint_auth_method
+    if "private_key_jwt" in (registered, creds.method):
+        if creds.method != registered:
+            raise errors.unauthorized_client_auth(
+                style, reason=f"client {client.client_id!r} is registered with {registered} but authenticated with "
+                f"{creds.method}",
+            )
+        verify_client_assertion(ctx, client, params)
+        return client
     if creds.client_secret is None:
         raise errors.unauthorized_client_auth(
             style, reason=f"client {client.client_id!r} uses {registered} but sent no client_secret"

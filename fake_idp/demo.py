@@ -17,6 +17,7 @@ from fake_idp.tenant import (
     Client,
     ClientGrant,
     Connection,
+    ManagementApi,
     RefreshTokenSettings,
     Tenant,
     TenantSettings,
@@ -25,7 +26,7 @@ from fake_idp.tenant import (
     User,
 )
 
-__all__ = ["AUTO_APPROVE_USER_AGENTS", "DEMO_CLIENT_IDS", "DEMO_SUBJECT_TOKEN_TYPE", "demo_tenant"]
+__all__ = ["AUTO_APPROVE_USER_AGENTS", "DEMO_CLIENT_IDS", "DEMO_SUBJECT_TOKEN_TYPE", "MANAGEMENT_CLIENT", "demo_tenant"]
 
 # 32 alphanumerics like Auth0's client ids, but obviously fake.
 DEMO_CLIENT_IDS = {
@@ -33,7 +34,12 @@ DEMO_CLIENT_IDS = {
     "gateway-outbound": "DEMOgatewayOutbound0000000000002",
     "demo-cli": "DEMOcliNativeApp0000000000000003",
     "demo-m2m-basic": "DEMOm2mBasicAuth0000000000000004",
+    "api-explorer": "DEMOapiExplorerApp00000000000005",
 }
+# The tenant's "API Explorer Application": the M2M app Auth0 creates to call its Management API (DOC
+# get-access-tokens-for-test, "Create and authorize a machine-to-machine application"), granted every scope
+# of the emulated Management API endpoints.
+MANAGEMENT_CLIENT = "api-explorer"
 # The headless clients of authstage (harness `authstage-browser`, the scenario replayer): their /authorize asks
 # for auto-approval by User-Agent.
 AUTO_APPROVE_USER_AGENTS = ("authstage-browser/", "authstage-replay/")
@@ -42,10 +48,14 @@ DEMO_SUBJECT_TOKEN_TYPE = "urn:authstage:token-type:gateway-access-token"
 
 
 def demo_tenant(
-    *, gateway_resource: str = "http://127.0.0.1:8000/mcp", mcp_resource: str = "http://127.0.0.1:8001/mcp"
+    *,
+    gateway_resource: str = "http://127.0.0.1:8000/mcp",
+    mcp_resource: str = "http://127.0.0.1:8001/mcp",
+    management_api: str | None = None,
 ) -> Tenant:
-    """The demo tenant; ``gateway_resource`` / ``mcp_resource`` become the two API identifiers (exact match)."""
-    return Tenant(
+    """The demo tenant; ``gateway_resource`` / ``mcp_resource`` become the two API identifiers (exact match);
+    ``management_api`` (``https://<domain>/api/v2/``) adds the Management API and its API Explorer application."""
+    tenant = Tenant(
         name="authstage-demo",
         settings=TenantSettings(
             friendly_name="authstage demo",
@@ -77,6 +87,12 @@ def demo_tenant(
             )
         ],
     )
+    if management_api:
+        secret = "demo-secret-not-for-production-api-explorer-0005"
+        tenant.management_api = ManagementApi(identifier=management_api, client_name=MANAGEMENT_CLIENT,
+                                              client_id=DEMO_CLIENT_IDS[MANAGEMENT_CLIENT], client_secret=secret)
+        tenant = Tenant.model_validate(tenant.model_dump())  # the validator adds the API, the app and the grant
+    return tenant
 
 
 def _apis(gateway_resource: str, mcp_resource: str) -> list[Api]:

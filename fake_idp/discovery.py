@@ -4,6 +4,8 @@ Two profiles with Auth0's exact key order: ``2026`` (CAPTURE api-evangelist ager
 ``classic`` (CAPTURE of a 2023 tenant, dev-ltxchcls4igzho78, in redpanda's OIDC test fixtures: no
 ``grant_types_supported``, no ``none`` auth method, no end_session/backchannel/DPoP fields).
 ``/.well-known/oauth-authorization-server`` is the same document when ``rfc8414_metadata: alias``.
+``profile.discovery`` (``metadata.py``) moves the documents to the URLs an issuer with a path implies and overrides
+what a generic IdP advertises differently.
 """
 
 from __future__ import annotations
@@ -14,10 +16,17 @@ from typing import Any
 from fake_idp import errors
 from fake_idp.audience import OIDC_SCOPES
 from fake_idp.context import Ctx
+from fake_idp.metadata import apply_profile, require_served
 from fake_idp.pkce import CODE_CHALLENGE_METHODS
 from fake_idp.wire import Outgoing, html_response, json_response
 
-__all__ = ["discovery_document", "jwks_endpoint", "oauth_authorization_server", "openid_configuration"]
+__all__ = [
+    "discovery_document",
+    "jwks_endpoint",
+    "oauth_authorization_server",
+    "openid_configuration",
+    "path_metadata",
+]
 
 RESPONSE_TYPES = [
     "code",
@@ -120,15 +129,24 @@ def discovery_document(ctx: Ctx) -> dict[str, Any]:
         doc["authorization_response_iss_parameter_supported"] = True
     if s.client_id_metadata_document_supported:
         doc["client_id_metadata_document_supported"] = True
-    return doc
+    return apply_profile(ctx, doc)
 
 
 async def openid_configuration(ctx: Ctx) -> Outgoing:
+    require_served(ctx, auth0_default=True)
+    return json_response(discovery_document(ctx))
+
+
+async def path_metadata(ctx: Ctx) -> Outgoing:
+    """A metadata URL with the issuer's path in it: served only under ``profile.discovery.metadata_urls``."""
+    require_served(ctx, auth0_default=False)
     return json_response(discovery_document(ctx))
 
 
 async def oauth_authorization_server(ctx: Ctx) -> Outgoing:
-    if ctx.tenant.settings.rfc8414_metadata == "absent":
+    if ctx.tenant.profile.discovery.metadata_urls is not None:
+        require_served(ctx, auth0_default=False)
+    elif ctx.tenant.settings.rfc8414_metadata == "absent":
         raise errors.BoomError(
             404,
             errors.NOT_FOUND,

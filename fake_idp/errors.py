@@ -213,6 +213,9 @@ TOKEN_EXCHANGE_COMBINATION = "Invalid subject_token_type and requested_token_typ
 # INFERRED: what the emulated Custom Token Exchange Action says when it rejects the subject token
 # (DOC: api.access.rejectInvalidSubjectToken(reason) exists; the wire text is the Action's own).
 INVALID_SUBJECT_TOKEN = "Invalid subject token: {detail}"
+# INFERRED: refusals of the jwt-bearer grant / ID-JAG exchange (RFC 7523 §3.1 names invalid_grant; Auth0's
+# texts for ID-JAGs are not recorded).
+INVALID_ASSERTION = "Invalid assertion: {detail}"
 # INFERRED: body of a request that is not parseable (Auth0 does not document it).
 MALFORMED_BODY = "Malformed request body: {detail}"
 INVALID_PARAMETER = "Invalid value for parameter: {name}"
@@ -302,7 +305,7 @@ DCR_INVALID_REDIRECT_URI = "Invalid redirect URI: {uri}"
 # scheme"; modelcontextprotocol/python-sdk#2629). Auth0's exact text for them is NOT FOUND (INFERRED: the same
 # invalid_redirect_uri as any bad URI).
 DCR_DANGEROUS_SCHEMES = ("javascript", "data", "vbscript", "file")
-DCR_UNSUPPORTED_AUTH_METHOD = "token_endpoint_auth_method must be one of: none, client_secret_post"
+DCR_UNSUPPORTED_AUTH_METHOD = "token_endpoint_auth_method must be one of: {methods}"  # Auth0: none, client_secret_post
 DCR_INVALID_BODY = "The request body must be a JSON object"
 DCR_INVALID_FIELD = "Invalid value for {name}"
 # COMMUNITY: ref 60290734868 names the error code; body NOT FOUND (INFERRED text).

@@ -26,7 +26,6 @@ __all__ = ["ClientMetadata", "register_endpoint"]
 DCR_RATE_PER_SECOND = 5  # DOC rate limits: /oidc/register 5 requests per second per tenant
 STRICT_GRANTS: tuple[GrantType, ...] = ("authorization_code", "refresh_token")
 PERMISSIVE_GRANTS: tuple[GrantType, ...] = ("authorization_code", "refresh_token", "implicit")
-AUTH_METHODS = ("none", "client_secret_post")  # DOC: what Auth0 DCR accepts
 
 
 @dataclass
@@ -34,7 +33,7 @@ class ClientMetadata:
     """The RFC 7591 §2 fields of a registration request that Auth0 reads, validated."""
 
     redirect_uris: list[str]
-    token_endpoint_auth_method: Literal["none", "client_secret_post"]
+    token_endpoint_auth_method: Literal["none", "client_secret_post", "client_secret_basic"]
     client_name: str
     grant_types: list[str] | None
 
@@ -133,12 +132,7 @@ def check_entity_cap(ctx: Ctx) -> None:
 def read_metadata(ctx: Ctx) -> ClientMetadata:
     doc = _json_object(ctx)
     uris = _redirect_uris(doc.get("redirect_uris"))
-    method = doc.get("token_endpoint_auth_method", "client_secret_post")
-    if method not in AUTH_METHODS:
-        raise _meta_error(
-            errors.DCR_UNSUPPORTED_AUTH_METHOD,
-            f"token_endpoint_auth_method {str(method)[:64]!r}: Auth0 DCR accepts none or client_secret_post (DOC)",
-        )
+    method = _auth_method(ctx, doc.get("token_endpoint_auth_method", "client_secret_post"))
     name = doc.get("client_name", "")
     if not isinstance(name, str) or len(name) > 200:
         raise _meta_error(
@@ -153,6 +147,24 @@ def read_metadata(ctx: Ctx) -> ClientMetadata:
             errors.DCR_INVALID_FIELD.format(name="grant_types"), "grant_types must be a list of strings"
         )
     return ClientMetadata(uris, method, name, requested)
+
+
+def _auth_method(ctx: Ctx, method: Any) -> Literal["none", "client_secret_post", "client_secret_basic"]:
+    """The requested method if DCR accepts it (Auth0, DOC: none or client_secret_post; knob
+    ``profile.registration``), replaced when the tenant assigns one (RFC 7591 §3.2.1)."""
+    registration = ctx.tenant.profile.registration
+    accepted = registration.token_endpoint_auth_methods
+    if method not in accepted:
+        raise _meta_error(
+            errors.DCR_UNSUPPORTED_AUTH_METHOD.format(methods=", ".join(accepted)),
+            f"token_endpoint_auth_method {str(method)[:64]!r}: DCR accepts {accepted} (profile.registration; Auth0 "
+            "DOC: none or client_secret_post)",
+        )
+    assigned = registration.assign_token_endpoint_auth_method
+    if assigned is not None and assigned != method:
+        ctx.note(f"token_endpoint_auth_method {method!r} replaced by {assigned!r} (RFC 7591 §3.2.1; profile.registration)")
+        return assigned
+    return method  # type: ignore[no-any-return]  # a member of the Literal list checked above
 
 
 def _json_object(ctx: Ctx) -> dict[str, Any]:
@@ -218,6 +230,7 @@ def _grant_types(ctx: Ctx, requested: list[str] | None) -> list[GrantType]:
 def _register(ctx: Ctx, meta: ClientMetadata, grants: list[GrantType]) -> Client:
     mode = ctx.tenant.settings.dynamic_client_registration_security_mode
     public = meta.token_endpoint_auth_method == "none"
+    rotate_all = ctx.tenant.profile.registration.refresh_token_rotation == "always"
     client = Client(
         name=meta.client_name or "Dynamic Application",
         client_id=("tpc_" if mode == "strict" else "") + random_string(32),
@@ -229,7 +242,7 @@ def _register(ctx: Ctx, meta: ClientMetadata, grants: list[GrantType]) -> Client
         token_endpoint_auth_method=meta.token_endpoint_auth_method,
         callbacks=list(meta.redirect_uris),
         refresh_token=RefreshTokenSettings(
-            rotation_type="rotating" if public else "non-rotating", expiration_type="expiring"
+            rotation_type="rotating" if public or rotate_all else "non-rotating", expiration_type="expiring"
         ),
     )
     with ctx.state.lock:  # never evicted: check_entity_cap refuses the one beyond emulator.state.dcr_clients

@@ -196,6 +196,7 @@ class RuntimeState:
     opaque_tokens: Expiring[dict[str, Any]] = field(default_factory=lambda: Expiring(_exp_claim))
     windows: dict[str, FixedWindow] = field(default_factory=dict)
     jwks_requests: int = 0
+    used_assertions: dict[str, float] = field(default_factory=dict)  # private_key_jwt jti -> exp
     opaque_key: OctKey = field(default_factory=lambda: OctKey.generate_key(256))
     actions: ActionsRuntime = field(default_factory=ActionsRuntime)
 

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from authstage_kit.suggest import extra_key_message
 from fake_idp.actions import Action, ActionsEmulator, rebase_code_files
 from fake_idp.actions_node import check_actions
+from fake_idp.profile import ClientAuthenticationMethods, Profile
 
 __all__ = [
     "Api",
@@ -31,6 +32,7 @@ __all__ = [
     "Faults",
     "KeySpec",
     "Keys",
+    "ManagementApi",
     "StateLimits",
     "Tenant",
     "TenantConfigError",
@@ -129,6 +131,9 @@ class SubjectTypeAuthorization(_Model):
 class Api(_Model):
     """An Auth0 API (resource server). ``identifier`` is matched by exact string (sheet §3.3)."""
 
+    id: str | None = Field(
+        default=None, max_length=64, description="Management API id (24 hex); default derived from identifier."
+    )
     name: str = Field(min_length=1, max_length=200)
     identifier: str = Field(
         min_length=1,
@@ -231,9 +236,15 @@ class Client(_Model):
         "strict: no OIDC, PKCE required, explicit grants only, domain connections only (F-2, F-5, F-7, F-21).",
     )
     grant_types: list[GrantType] = Field(default_factory=lambda: list(_DEFAULT_GRANT_TYPES))
-    token_endpoint_auth_method: Literal["none", "client_secret_post", "client_secret_basic"] = Field(
-        default="client_secret_post",
-        description="Enforced at /oauth/token when emulator.enforce_token_endpoint_auth_method (F-20, codex#40928).",
+    token_endpoint_auth_method: Literal["none", "client_secret_post", "client_secret_basic", "private_key_jwt"] = (
+        Field(
+            default="client_secret_post",
+            description="Enforced at /oauth/token when emulator.enforce_token_endpoint_auth_method (F-20, "
+            "codex#40928). private_key_jwt: RFC 7523 §2.2 assertions signed for client_authentication_methods.",
+        )
+    )
+    client_authentication_methods: ClientAuthenticationMethods | None = Field(
+        default=None, description="private_key_jwt credentials (public keys), see fake_idp/profile.py."
     )
     callbacks: list[str] = Field(
         default_factory=list, description="Allowed callback URLs, matched exactly incl. loopback port (F-19)."
@@ -267,6 +278,7 @@ class Client(_Model):
 class ClientGrant(_Model):
     """Authorises a client (or all third-party clients via ``default_for``) to an API with scopes."""
 
+    id: str | None = Field(default=None, max_length=64, description="Management API id (cgr_...); default derived.")
     client_id: str | None = None
     audience: str = Field(min_length=1)
     scope: list[str] = Field(default_factory=list)
@@ -308,6 +320,7 @@ class User(_Model):
 
 
 class Connection(_Model):
+    id: str | None = Field(default=None, max_length=64, description="Management API id (con_...); default derived.")
     name: str = Field(min_length=1, max_length=128)
     strategy: Literal["auth0"] = "auth0"
     is_domain_connection: bool = Field(
@@ -692,6 +705,18 @@ class Emulator(_Model):
     )
 
 
+class ManagementApi(_Model):
+    """The tenant's Management API v2 (fake_idp/management) and its API Explorer application. Auth0 gives every
+    tenant the system API "Auth0 Management API" (identifier `https://<domain>/api/v2/`); the validator below adds
+    it, the application and its client grant to the tenant's lists whenever they are missing, so replacing `apis:`
+    or `clients:` in a stack file or a patch keeps them."""
+
+    identifier: str = Field(min_length=1, description="The Management API audience, e.g. https://<domain>/api/v2/.")
+    client_name: str = Field(default="api-explorer", min_length=1, max_length=200)
+    client_id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:/\-]+$")
+    client_secret: str = Field(min_length=1, max_length=512)
+
+
 class Tenant(_Model):
     """One Auth0 tenant. Load with :meth:`from_file` or :meth:`model_validate`; dump with ``model_dump(mode="json")``."""
 
@@ -719,12 +744,19 @@ class Tenant(_Model):
     users: list[User] = Field(default_factory=list)
     connections: list[Connection] = Field(default_factory=list)
     token_exchange_profiles: list[TokenExchangeProfile] = Field(default_factory=list)
+    management_api: ManagementApi | None = Field(
+        default=None, description="Serve the Management API v2 subset for this audience (see ManagementApi)."
+    )
     actions: list[Action] = Field(
         default_factory=list, description="Auth0 Actions, run per trigger in list order (fake_idp/actions.py)."
     )
     keys: Keys = Field(default_factory=Keys)
     faults: Faults = Field(default_factory=Faults)
     emulator: Emulator = Field(default_factory=Emulator)
+    profile: Profile = Field(
+        default_factory=Profile,
+        description="Generic (non-Auth0) authorization-server knobs; the defaults are Auth0 (fake_idp/profile.py).",
+    )
 
     @field_validator("host_aliases")
     @classmethod
@@ -733,6 +765,26 @@ class Tenant(_Model):
             if not re.match(r"^https?://[^/\s]+/?$", alias):
                 raise ValueError(f"host alias {alias!r} must be a base URL like 'https://login.example.test'")
         return value
+
+    @model_validator(mode="after")
+    def _system_entries(self) -> Tenant:
+        """The Management API, its API Explorer application and their grant, when missing (ManagementApi)."""
+        from fake_idp.management import MANAGEMENT_API_NAME, MANAGEMENT_SCOPES
+
+        m = self.management_api
+        if m is None:
+            return self
+        if self.api_by_identifier(m.identifier) is None:
+            scopes = [ApiScope(value=s) for s in MANAGEMENT_SCOPES]
+            self.apis.append(Api(name=MANAGEMENT_API_NAME, identifier=m.identifier, scopes=scopes,
+                                 skip_consent_for_verifiable_first_party_clients=False))
+        if all(c.client_id != m.client_id for c in self.clients):
+            self.clients.append(Client(name=m.client_name, client_id=m.client_id, client_secret=m.client_secret,
+                                       app_type="non_interactive", grant_types=["client_credentials"]))
+        if not any((g.client_id, g.audience) == (m.client_id, m.identifier) for g in self.client_grants):
+            self.client_grants.append(ClientGrant(client_id=m.client_id, audience=m.identifier,
+                                                  scope=list(MANAGEMENT_SCOPES)))
+        return self
 
     @model_validator(mode="after")
     def _references(self) -> Tenant:
@@ -771,7 +823,11 @@ class Tenant(_Model):
                         f"users.{i}.permissions: {key!r} is neither an API name nor an identifier"
                     )
         for i, client in enumerate(self.clients):
-            if client.confidential and not client.client_secret:
+            jwt_auth = client.client_authentication_methods
+            if client.token_endpoint_auth_method == "private_key_jwt":
+                if jwt_auth is None or jwt_auth.private_key_jwt is None:
+                    problems.append(f"clients.{i}.client_authentication_methods: private_key_jwt needs credentials")
+            elif client.confidential and not client.client_secret:
                 problems.append(
                     f"clients.{i}.client_secret: required for token_endpoint_auth_method {client.token_endpoint_auth_method!r}"
                 )

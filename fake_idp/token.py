@@ -16,6 +16,7 @@ from fake_idp import errors
 from fake_idp.client_auth import authenticate_client
 from fake_idp.context import Ctx
 from fake_idp.grants import AuthorizationCodeGrant, ClientCredentialsGrant, Grant, RefreshTokenGrant
+from fake_idp.id_jag import JwtBearerGrant
 from fake_idp.pkce import CodeChallenge
 from fake_idp.tenant import GrantType
 from fake_idp.token_exchange import TokenExchangeGrant
@@ -41,6 +42,7 @@ GRANTS = register_grants(
     (AuthorizationCodeGrant, [CodeChallenge()]),
     (RefreshTokenGrant, []),
     (TokenExchangeGrant, []),
+    (JwtBearerGrant, []),
 )
 
 # Grant types Auth0 offers that authstage does not emulate (an answer of their own at the token endpoint).

@@ -20,6 +20,7 @@ from authstage_kit.redact import decode_unverified
 from fake_idp import errors
 from fake_idp.audience import resolve_target, split_scope, user_flow_policy, user_scopes
 from fake_idp.grants import Grant, issue_refresh_token, user_token_response
+from fake_idp.id_jag import ID_JAG, issue_id_jag
 from fake_idp.tenant import TOKEN_EXCHANGE, Api, ClientGrant, TokenExchangeProfile, User
 from fake_idp.tokens import verify_own_jwt
 from fake_idp.triggers import Login, custom_token_exchange, post_login
@@ -32,6 +33,8 @@ class TokenExchangeGrant(Grant):
 
     def respond(self) -> dict[str, Any]:
         ctx, client = self.ctx, self.client
+        if self.params.get("requested_token_type") == ID_JAG and ctx.tenant.profile.cross_app_access.issue_id_jag:
+            return issue_id_jag(self)  # this tenant as the enterprise IdP of cross-app access (id_jag.py)
         self.check_grant_type()
         profile = self._profile()
         if profile.action_id:

@@ -38,6 +38,7 @@ class Incoming:
     method: str = "GET"
     scheme: str = "http"
     host: str | None = None
+    path: str = "/"
     query: list[tuple[str, str]] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names, first value of a repeat
     cookies: dict[str, str] = field(default_factory=dict)

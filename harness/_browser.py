@@ -20,6 +20,7 @@ from typing import IO, Any
 import httpx
 
 from authstage_kit.redact import redact_url
+from authstage_kit.tls import client_context
 from harness._clients import BrowserResult, HeadlessBrowser
 from harness._exceptions import AuthstageError
 from harness._manifest import manifest_path
@@ -65,7 +66,7 @@ def deliver(url: str, *, seconds: float = DELIVERY_SECONDS, say: Callable[[str],
     shown = redact_url(url)
     deadline = time.monotonic() + seconds
     attempts = 0
-    with httpx.Client(follow_redirects=True, timeout=10, trust_env=False,
+    with httpx.Client(follow_redirects=True, timeout=10, trust_env=False, verify=client_context(),
                       headers={"User-Agent": HeadlessBrowser.user_agent}) as http:
         while True:
             attempts += 1

@@ -1,4 +1,5 @@
-"""The `authstage` command: `up`, `token`, `reset`, `decode`, `explain`, `browser`, `replay`.
+"""The `authstage` command: `up`, `token`, `reset`, `decode`, `explain`, `gateway convert`, `browser`, `replay`,
+`client-check`.
 
 A leaf, as httpx's `_main.py`: nothing in the harness imports it. The console scripts `authstage` and
 `authstage-browser` (pyproject `[project.scripts]`) and `python -m harness` enter here.
@@ -46,7 +47,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     try:
         stack = Stack(args.config, host=args.host, port_base=args.port_base, public_url=args.public_url,
                       control_plane=not args.no_control_plane, reason_header=args.reason_header,
-                      gateway=args.gateway).start()
+                      gateway=args.gateway, gateway_files=_gateway_files(args), tls=args.tls).start()
         if not args.no_control_plane and not args.no_console:
             from harness._console import start_console
 
@@ -74,6 +75,23 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gateway_files(args: argparse.Namespace) -> dict[str, Any] | None:
+    """`--gateway-config FILE... [--param K=V] [--gateway NAME]`, as a stack file's `gateway-config:` key."""
+    if not args.gateway_config:
+        return None
+    return {"files": args.gateway_config, "parameters": _params(args.param), "select": args.select}
+
+
+def _params(pairs: list[str] | None) -> dict[str, str]:
+    params = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise AuthstageError(f"--param takes NAME=VALUE, not {pair!r}")
+        params[name] = value
+    return params
+
+
 def _show_requests(stack: Stack, stream: TextIO) -> None:
     """One line per request any service serves, as it is served."""
     lock = threading.Lock()
@@ -93,7 +111,7 @@ def cmd_token(args: argparse.Namespace) -> int:
 
         request = token_request(manifest, args.client, audience=args.audience, resource=args.resource,
                                 scope=args.scope)
-        with local_client(request.url) as http:
+        with local_client(request.url, manifest) as http:
             response = http.post(request.url, data=request.data, auth=request.auth)
         return _print_token(response, args, fresh=False)
     from harness._stack import Stack
@@ -172,10 +190,13 @@ def cmd_decode(args: argparse.Namespace) -> int:
 
 # -- explain --------------------------------------------------------------------------------------------------------
 def _load_document(path: str) -> Any:
-    """A JSON/YAML file read the safe way (harness._source): a bad file is a ConfigError naming its line."""
-    from harness._source import read_yaml
+    """JSON or YAML (CloudFormation's short-form tags too: any gateway config shape)."""
+    from fake_gateway.shapes.text import TextError, parse_text
 
-    return read_yaml(path).document
+    try:
+        return parse_text(Path(path).read_text(encoding="utf-8"), source=path)
+    except TextError as exc:
+        raise AuthstageError(str(exc)) from exc
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -199,6 +220,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
     else:
         print(render_checks(checks, source))
     return 0 if all(check["passed"] is not False for check in checks) else 1
+
+
+# -- gateway convert ------------------------------------------------------------------------------------------------
+def cmd_gateway_convert(args: argparse.Namespace) -> int:
+    from harness._gateway import convert_files
+
+    return convert_files(args.files, parameters=_params(args.param), select=args.select, output=args.output)
 
 
 # -- browser --------------------------------------------------------------------------------------------------------
@@ -299,6 +327,35 @@ def _write_index(path: str, scenarios: list[Scenario]) -> int:
     return 0
 
 
+# -- client-check ---------------------------------------------------------------------------------------------------
+def cmd_client_check(args: argparse.Namespace) -> int:
+    from harness._client_command import command
+
+    return command(args)
+
+
+def _add_client_check(sub: Any) -> None:
+    """`client-check`: the parser wiring (the command is harness/_client_command.py)."""
+    check = sub.add_parser("client-check", help="grade an MCP client command (conformance's contract) on one stack",
+                           usage="authstage client-check [options] -- COMMAND [ARGS...]")
+    check.add_argument("--suite", default="auth", help="auth (default), backcompat, draft, extensions, conformance "
+                       "(those four), auth0, agentcore, all",
+                       choices=["auth", "backcompat", "draft", "extensions", "conformance", "auth0", "agentcore", "all"])
+    check.add_argument("-k", dest="keyword", help="only scenarios whose name/suite/summary match this expression")
+    check.add_argument("--timeout", type=float, default=30.0, help="seconds before a client is killed (default 30)")
+    check.add_argument("--prestart", type=int, default=2, help="clients started ahead behind held ports (default 2; "
+                       "0: each at its turn, given the services' own URLs)")
+    check.add_argument("-o", "--output-dir", help="write <scenario>-<time>/checks.json, stdout.txt, stderr.txt and "
+                       "report.md here (conformance's layout)")
+    check.add_argument("--junit", help="write a JUnit XML report here")
+    check.add_argument("--expected-failures", help="YAML baseline {client: [scenario or scenario:check-id]}")
+    check.add_argument("--command", help="the client as one string split on spaces (conformance's --command)")
+    check.add_argument("--json", action="store_true", help="print every result and check as JSON")
+    check.add_argument("--list", action="store_true", help="list the selected scenarios and exit")
+    check.add_argument("client", nargs="*", help="the client command and its arguments, after `--`")
+    check.set_defaults(func=cmd_client_check)
+
+
 def port_base(text: str) -> int:
     """An argparse type: the first of four consecutive ports (N, N+1, N+2 and the browser view's N+3), so 1 to
     65532."""
@@ -342,6 +399,12 @@ def _up_parser(sub: Any) -> None:
     up.add_argument("--no-control-plane", action="store_true", help="do not serve /_authstage/ on any service")
     up.add_argument("--gateway", choices=["agentcore", "agentgateway"],
                     help="which gateway the demo runs (default: the stack file's `dialect:`, else agentcore)")
+    up.add_argument("--gateway-config", action="append", metavar="FILE",
+                    help="serve this gateway config as written (any shape; repeat for targets / Cedar files)")
+    up.add_argument("--param", action="append", metavar="NAME=VALUE", help="a template parameter or import value")
+    up.add_argument("--select", help="which gateway of a template/project with several (logical id or name)")
+    up.add_argument("--tls", action="store_true",
+                    help="serve HTTPS at https://localhost:<port> with a CA made for this stack (prints the env lines)")
     up.set_defaults(func=cmd_up, control_plane_lines=True)
 
 
@@ -377,6 +440,17 @@ def _replay_parser(sub: Any) -> None:
     replay.set_defaults(func=cmd_replay)
 
 
+def _gateway_parser(sub: Any) -> None:
+    gateway = sub.add_parser("gateway", help="gateway configuration tools")
+    gateway_sub = gateway.add_subparsers(dest="gateway_command", required=True, metavar="ACTION")
+    convert = gateway_sub.add_parser("convert", help="print any gateway config shape as the API document served")
+    convert.add_argument("files", nargs="+", metavar="FILE")
+    convert.add_argument("--param", action="append", metavar="NAME=VALUE")
+    convert.add_argument("--select", help="which gateway of several (logical id, address or name)")
+    convert.add_argument("--output", choices=("json", "yaml"), default="json")
+    convert.set_defaults(func=cmd_gateway_convert)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="authstage", description="Local OAuth-protected MCP chain: Auth0-style IdP, AgentCore-style gateway, MCP server."
@@ -385,6 +459,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     _up_parser(sub)
+
+    _gateway_parser(sub)
 
     token = sub.add_parser("token", help="mint an access token from a running (or a fresh) stack")
     token.add_argument("--client", default="demo-m2m", help="client name in the tenant (default demo-m2m)")
@@ -424,6 +500,8 @@ def build_parser() -> argparse.ArgumentParser:
     browser.set_defaults(func=cmd_browser)
 
     _replay_parser(sub)
+
+    _add_client_check(sub)
     return parser
 
 

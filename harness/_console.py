@@ -90,7 +90,7 @@ class Console:
     # -- reaching the control planes (server-side) --------------------------------------------------------------
     async def control(self, service: str, method: str, path: str, body: Any = None) -> Any:
         if self._http is None:
-            self._http = httpx.AsyncClient(timeout=30, trust_env=False, verify=client_context(False))
+            self._http = httpx.AsyncClient(timeout=30, trust_env=False, verify=client_context())
         headers = {TOKEN_HEADER: self.stack.access.token} if self.stack.access.token else {}
         url = f"{getattr(self.stack, service).url}/_authstage/{path}"
         response = await self._http.request(method, url, json=body if method != "GET" else None, headers=headers)

@@ -9,10 +9,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from authstage_kit.access import Access
+from harness._env import export_lines
 from harness._exceptions import ConfigError
 from harness._manifest import DEFAULT_USER
 
-__all__ = ["DEFAULT_USER", "build_apps", "demo_documents", "gateway_app_for", "summary"]
+__all__ = ["DEFAULT_USER", "build_apps", "demo_documents", "gateway_app_for", "invalid_section", "summary"]
 
 GATEWAY_OUTBOUND_CLIENT = "gateway-outbound"
 
@@ -24,7 +25,8 @@ def demo_documents(variables: dict[str, str], dialect: str = "agentcore") -> dic
     from fake_idp import demo_tenant
     from sample_mcp import SampleAuth, SampleSettings
 
-    tenant = demo_tenant(gateway_resource=variables["gateway.mcp_url"], mcp_resource=variables["mcp.mcp_url"])
+    tenant = demo_tenant(gateway_resource=variables["gateway.mcp_url"], mcp_resource=variables["mcp.mcp_url"],
+                         management_api=variables["idp.url"] + "/api/v2/")
     outbound = tenant.client_by_name(GATEWAY_OUTBOUND_CLIENT)
     assert outbound is not None and outbound.client_secret
     gateway = demo_gateway(
@@ -51,7 +53,7 @@ def demo_documents(variables: dict[str, str], dialect: str = "agentcore") -> dic
     return documents
 
 
-def _validation(section: str, exc: Exception) -> ConfigError:
+def invalid_section(section: str, exc: Exception) -> ConfigError:
     if isinstance(exc, ValidationError):
         lines = [f"  {section}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)]
         return ConfigError(f"invalid `{section}` section:\n" + "\n".join(lines), key=section)
@@ -70,12 +72,12 @@ def build_apps(documents: dict[str, dict[str, Any]], variables: dict[str, str], 
     try:
         tenant = Tenant.load(_control_plane(documents["idp"], control_plane, "control_plane"), source="idp")
     except (ValidationError, ValueError) as exc:
-        raise _validation("idp", exc) from exc
+        raise invalid_section("idp", exc) from exc
     gateway_app: Any = gateway_app_for(documents["gateway"], control_plane)
     try:
         settings = SampleSettings.model_validate({**documents["mcp"], **({} if control_plane else {"control_plane": False})})
     except ValidationError as exc:
-        raise _validation("mcp", exc) from exc
+        raise invalid_section("mcp", exc) from exc
     return {
         "idp": idp_app(tenant, base_url=variables["idp.url"], access=access),
         "gateway": gateway_app(base_url=variables["gateway.url"], access=access),
@@ -99,7 +101,7 @@ def gateway_app_for(document: dict[str, Any], control_plane: bool = True) -> Any
             return partial(agentgateway_app, AgentGateway.from_document(document))
         return partial(create_app, Gateway.from_document(document))
     except (ValidationError, ValueError) as exc:
-        raise _validation("gateway", exc) from exc
+        raise invalid_section("gateway", exc) from exc
 
 
 def _control_plane(document: dict[str, Any], enabled: bool, knob: str) -> dict[str, Any]:
@@ -142,6 +144,26 @@ def _client_snippets(gateway_mcp: str) -> list[str]:
     ]
 
 
+def _behind(manifest: dict[str, Any]) -> str:
+    """What the sample server is to the gateway: the demo's target, or what a pasted gateway maps to it."""
+    notices = manifest.get("gateway", {}).get("notices") or []
+    if not notices:
+        return "behind the gateway as target `search-server`"
+    mapped = any(n["kind"] == "mapped" and "mcpServer" in n["path"] for n in notices)
+    return "serves the pasted gateway's MCP server targets" if mapped else "not a target of the pasted gateway"
+
+
+def _notice_lines(notices: list[dict[str, str]]) -> list[str]:
+    """Nothing ignored silently: what loading the gateway config converted, mapped, ignored or warns about."""
+    if not notices:
+        return []
+    lines = ["", f"  Gateway configuration ({len(notices)} notices):"]
+    for notice in notices:
+        where = f"{notice['path']}: " if notice.get("path") else ""
+        lines.append(f"    {notice['kind']:<9} {where}{notice['message']}")
+    return lines
+
+
 def _console_lines(manifest: dict[str, Any]) -> list[str]:
     """The browser view's URL (with the control token in its fragment when the stack listens beyond loopback:
     a fragment never reaches a server or its log)."""
@@ -178,8 +200,9 @@ def summary(manifest: dict[str, Any]) -> str:
         f"                         discovery {idp['discovery_url']}",
         f"  Gateway (AgentCore)    {gateway_mcp}",
         f"                         protected-resource metadata {gateway['prm_url']}",
-        f"  MCP server (sample)    {manifest['services']['mcp']['mcp_url']}   (behind the gateway as target `search-server`)",
+        f"  MCP server (sample)    {manifest['services']['mcp']['mcp_url']}   ({_behind(manifest)})",
         *_console_lines(manifest),
+        *_notice_lines(manifest.get("gateway", {}).get("notices") or []),
         "",
         "  Clients:",
         *(
@@ -196,6 +219,9 @@ def summary(manifest: dict[str, Any]) -> str:
         f"    {list_cmd}",
         "",
         *_client_snippets(gateway_mcp),
+        "",
+        "  Run a setup script unchanged (boto3, the AWS CLI, auth0-python; docs/setup-scripts.md):",
+        *(f"    {line}" for line in export_lines(manifest.get("env", {}))),
         "",
         "  Requests (service, method, path, status, why it was refused):",
     ]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness._env import environment
 from harness._exceptions import AuthstageError
 
 __all__ = ["DEFAULT_USER", "TokenRequest", "build_manifest", "local_client", "manifest_path", "remove_manifest",
@@ -38,10 +39,18 @@ def version() -> str:
 
 
 def build_manifest(
-    tenant: dict[str, Any], services: dict[str, dict[str, str]], *, control_token: str | None = None
+    tenant: dict[str, Any],
+    services: dict[str, dict[str, str]],
+    *,
+    control_token: str | None = None,
+    gateway_notices: list[dict[str, str]] | None = None,
+    tls: dict[str, str] | None = None,
+    region: str = "us-east-1",
+    aws: bool = True,
 ) -> dict[str, Any]:
     """The manifest of a stack: `tenant` is the IdP's document, `services` each service's `url` and named URLs;
-    `control_token` the token its control planes require (only when it listens beyond loopback)."""
+    `control_token` the token its control planes require (only when it listens beyond loopback); `tls` the
+    stack CA's files when it serves HTTPS; `env` every line `authstage up` prints (harness/_env.py)."""
     clients = {
         client["name"]: {key: client[key] for key in CLIENT_KEYS if client.get(key) is not None}
         for client in tenant.get("clients", [])
@@ -53,16 +62,26 @@ def build_manifest(
     }
     apis = {api["name"]: api["identifier"] for api in tenant.get("apis", [])}
     idp, gateway, mcp = services["idp"], services["gateway"], services["mcp"]
+    management = tenant.get("management_api")  # the Management API and its API Explorer application
+    env = environment(gateway_url=gateway["url"], idp_url=idp["url"], mcp_url=mcp["mcp_url"], region=region,
+                      management=management, tls=tls, aws=aws)
     return {
         "authstage": version(),
         "services": services,
         "idp": {"url": idp["url"], "issuer": idp["issuer"], "discovery_url": idp["discovery_url"]},
-        "gateway": {"url": gateway["url"], "mcp_url": gateway["mcp_url"], "prm_url": gateway["prm_url"]},
+        "gateway": {"url": gateway["url"], "mcp_url": gateway["mcp_url"], "prm_url": gateway["prm_url"],
+                    "notices": list(gateway_notices or [])},
         "mcp": {"url": mcp["url"], "mcp_url": mcp["mcp_url"]},
         "apis": apis,
         "clients": clients,
         "users": users,
         "default_user": tenant.get("settings", {}).get("headless_default_user") or DEFAULT_USER,
+        "auth0": {"domain": env["AUTH0_DOMAIN"],
+                  **({"management_audience": management["identifier"],
+                      "management_client": management.get("client_name", "api-explorer")} if management else {})},
+        **({"aws": {"endpoint_url": gateway["url"], "region": region}} if aws else {}),
+        **({"tls": tls} if tls else {}),
+        "env": env,
         **({"control_token": control_token} if control_token else {}),
     }
 
@@ -145,7 +164,7 @@ def running_manifest(explicit: str | None) -> dict[str, Any] | None:
     try:
         manifest: dict[str, Any] = json.loads(path.read_text())
         discovery_url = manifest["services"]["idp"]["discovery_url"]
-        with local_client(discovery_url, timeout=2) as http:
+        with local_client(discovery_url, manifest, timeout=2) as http:
             http.get(discovery_url).raise_for_status()
         return manifest
     except (OSError, ValueError, KeyError, TypeError, httpx.HTTPError):
@@ -154,9 +173,16 @@ def running_manifest(explicit: str | None) -> dict[str, Any] | None:
         return None
 
 
-def local_client(url: str, *, timeout: float = 30.0) -> Any:
-    """An httpx client for a stack's URLs: no proxy from the environment, and no CA bundle loaded for a plain
-    `http://` stack (httpx reads certifi's ~150 KB on every client it makes; nothing here speaks TLS then)."""
+def local_client(url: str, manifest: dict[str, Any] | None = None, *, timeout: float = 30.0) -> Any:
+    """An httpx client for a stack's URLs: no proxy from the environment; for an HTTPS stack the manifest's CA
+    (`authstage up --tls`), and no CA bundle loaded for a plain `http://` one (httpx reads certifi's ~150 KB on
+    every client it makes; nothing speaks TLS then)."""
     import httpx
 
-    return httpx.Client(timeout=timeout, trust_env=False, verify=not url.startswith("http://"))
+    ca_file = ((manifest or {}).get("tls") or {}).get("ca_file")
+    verify: Any = not url.startswith("http://")
+    if verify and ca_file:
+        import ssl
+
+        verify = ssl.create_default_context(cafile=ca_file)
+    return httpx.Client(timeout=timeout, trust_env=False, verify=verify)

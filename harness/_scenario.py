@@ -225,11 +225,19 @@ def _fix_problems(document: dict[str, Any], lines: Lines) -> Problems:
     return [(line_of(lines, ("steps",)), message, "fix")]
 
 
+def _pasted(document: dict[str, Any]) -> bool:
+    """A `gateway:` section that is a whole gateway document in any shape (harness/_paste.py), not an overlay."""
+    from fake_gateway.shapes import detect
+
+    gateway = document.get("gateway")
+    return isinstance(gateway, dict) and detect(gateway) != "overlay"
+
+
 def _stack_problems(document: dict[str, Any], source: YamlFile) -> Problems:
     """The stack sections as each run composes them: broken, fixed, and after each `fault` step (in order)."""
     kinds = [(next((k for k in raw if k in STEP_KINDS), ""), raw) for raw in _steps(document)]
     skip = _deferred([(kind, raw[kind] or {}) for kind, raw in kinds if kind])
-    if document.get("dialect") == "agentgateway":  # its `gateway:` section is agentgateway's config: its own loader
+    if document.get("dialect") == "agentgateway" or _pasted(document):  # checked by its own loader at start
         skip = (*skip, "gateway")
 
     def lines_under(*prefix: Any) -> LineOf:

@@ -15,9 +15,13 @@ import fnmatch
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness._exceptions import AuthstageError, Problems, ScenarioLoadError
 from harness._scenario import MODES, Scenario, load_scenario
+
+if TYPE_CHECKING:
+    from harness._client_suites import ClientScenario
 
 __all__ = ["IGNORE_FILE", "excluded", "find_scenarios", "keyword_matches", "modes", "parse_shard", "select", "shard"]
 
@@ -60,7 +64,7 @@ def find_scenarios(paths: list[str], exclude: Sequence[str] = ()) -> list[Path]:
     return found
 
 
-def keyword_matches(expression: str | None, scenario: Scenario) -> bool:
+def keyword_matches(expression: str | None, scenario: Scenario | ClientScenario) -> bool:
     """`-k`: words match name, title and tags (substring, case-insensitive); `and`, `or`, `not`, parentheses."""
     if not expression:
         return True

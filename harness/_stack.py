@@ -19,6 +19,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -27,10 +28,19 @@ from authstage_kit.access import TOKEN_HEADER, Access
 from authstage_kit.control import reset_service
 from authstage_kit.merge import merge_patch
 from authstage_kit.runner import LOOPBACK, ServerThread, bind_socket, url_of, warn_if_exposed
-from authstage_kit.tls import client_context
-from harness._config import SECTIONS, StackFile, compose_section, render, stack_variables, tenant_variables
+from authstage_kit.tls import LOOPBACK_NAMES, StackTls, client_context, trust, untrust
+from harness._config import (
+    SECTIONS,
+    StackFile,
+    compose_section,
+    gateway_config,
+    render,
+    stack_variables,
+    tenant_variables,
+)
 from harness._exceptions import AuthstageError, ConfigError, ServerStartError
 from harness._manifest import build_manifest, token_request
+from harness._paste import IssuerPaths, is_paste, paste_gateway
 from harness._public import check_public_url, reachable_url
 
 if TYPE_CHECKING:
@@ -115,7 +125,9 @@ class Stack:
     N, N+1, N+2); by default the kernel picks free ones. ``host`` is the interface the IdP and the gateway bind
     (the MCP server, reached only by the gateway, stays on loopback); ``public_url`` (``http://HOST``) is the
     name other machines reach them by: every URL of the stack (issuer, resource, discovery) uses it, each service
-    on its own port, and the control planes answer to it (with the control token).
+    on its own port, and the control planes answer to it (with the control token). ``tls=True``
+    serves every service over HTTPS with a CA made for this stack, at ``https://localhost:<port>`` (``tls`` holds its
+    files; the manifest's ``env`` the lines to export).
     """
 
     def __init__(
@@ -128,10 +140,16 @@ class Stack:
         gateway: str | None = None,
         public_url: str | None = None,
         reason_header: bool = False,
+        gateway_files: dict[str, Any] | list[str] | str | None = None,
+        tls: bool = False,
     ) -> None:
         self.stack_file = _as_stack_file(config)
+        if gateway_files:  # `authstage up --gateway-config FILE`: as the stack file's `gateway-config:` key
+            self.stack_file.gateway_config = gateway_config(gateway_files, "<command line>")
         # which gateway runs: --gateway, else the stack file's `dialect:`, else the AgentCore demo
         self.dialect = gateway or self.stack_file.dialect or "agentcore"
+        self.use_tls = tls
+        self.tls: StackTls | None = None
         self.host = host
         self.port_base = port_base
         self.control_plane = control_plane
@@ -144,10 +162,14 @@ class Stack:
         self.mcp: Service
         self.variables: dict[str, str] = {}
         self.documents: dict[str, dict[str, Any]] = {}
+        self.start_documents: dict[str, dict[str, Any]] = {}  # what the services were built with (a reset's)
         self.defaults: dict[str, dict[str, Any]] = {}
         self._unsubscribe: list[Callable[[], None]] = []
         self.started = False
         self.console_server: ServerThread | None = None  # the browser view, when harness._console started one
+        self.paste_notices: list[Any] = []  # what a pasted gateway config converted and mapped
+        self._issuer_path: str | None = None
+        self._idp_alias: IssuerPaths | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------------------------
     def start(self, timeout: float = 20.0) -> Stack:
@@ -161,21 +183,29 @@ class Stack:
             for port, host in zip(ports, (self.host, self.host, LOOPBACK), strict=True):
                 sockets.append(bind_socket(host, port))
             urls = [reachable_url(sock, self.public_url) for sock in sockets[:2]] + [url_of(sockets[2])]
+            if self.use_tls:
+                self.tls = _start_tls(self.host, self.public_url)
+                urls = [_https(url) for url in urls]
             self.variables = stack_variables(*urls)
             self.defaults = demo_documents(self.variables, self.dialect)
             self.variables |= tenant_variables(self.defaults["idp"])
             self.documents = self._compose(self.stack_file)
+            self.start_documents = self.documents
             apps = build_apps(self.documents, self.variables, control_plane=self.control_plane, access=self.access)
+            self._idp_alias = apps["idp"] = IssuerPaths(apps["idp"])
+            self._idp_alias.prefixes = {self._issuer_path} if self._issuer_path else set()
         except BaseException:
             for sock in sockets:
                 sock.close()
+            self._stop_tls()
             raise
         self._attach(urls)
         servers = []
         for service, sock, name in zip((self.idp, self.mcp, self.gateway), (sockets[0], sockets[2], sockets[1]),
                                        ("idp", "mcp", "gateway"), strict=True):
             service.app = apps[name]
-            service.server = ServerThread(apps[name], sock=sock, name=f"authstage-{name}")
+            service.server = ServerThread(apps[name], sock=sock, name=f"authstage-{name}",
+                                          ssl=self.tls.server_options() if self.tls else None)
             servers.append(service.server)
         try:
             for server in servers:
@@ -185,8 +215,16 @@ class Stack:
         except ServerStartError:
             self.stop()
             raise
+        self._settle(timeout)
         self.started = True
         return self
+
+    def _settle(self, timeout: float) -> None:
+        """Ready means quiet: the gateway's start-up target sync (its own calls to the IdP and the MCP server) has
+        ended, so the first request a user or a scenario makes is not interleaved with it."""
+        settled = getattr(getattr(self.gateway.app, "state", None), "backend", None)
+        if settled is not None and hasattr(settled, "settled"):
+            settled.settled.wait(timeout)
 
     def _attach(self, urls: list[str]) -> None:
         variables = self.variables
@@ -207,10 +245,22 @@ class Stack:
         self.mcp = Service("mcp", urls[2], self, mcp_url=variables["mcp.mcp_url"])
 
     def _compose(self, stack_file: StackFile) -> dict[str, dict[str, Any]]:
-        layers = [{name: render(layer[name], self.variables, where=name) for name in SECTIONS}
+        # Paste or merge (issue 11, harness/_paste.py): a gateway *document* is taken as written and pointed at
+        # the local stack; any other `gateway:` section is an overlay, merged over the demo gateway (named lists
+        # by identity, layer after layer: harness/_sections.py).
+        paste = is_paste(stack_file)
+        names = [name for name in SECTIONS if not (paste and name == "gateway")]
+        layers = [{name: render(layer[name], self.variables, where=name) for name in names}
                   for layer in stack_file.layers]
         documents = {name: compose_section(name, self.defaults[name], [layer[name] for layer in layers])
-                     for name in SECTIONS}
+                     for name in names}
+        pasted = paste_gateway(stack_file, documents, self.variables) if paste else None
+        if pasted is not None:
+            documents.update(gateway=pasted.gateway, idp=pasted.idp, mcp=pasted.mcp)
+        self.paste_notices = pasted.notices if pasted is not None else []
+        self._issuer_path = pasted.issuer_path if pasted is not None else None
+        if self._idp_alias is not None:
+            self._idp_alias.prefixes = {self._issuer_path} if self._issuer_path else set()
         idp = [layer["idp"] for layer in layers]
         if any("clients" in patch for patch in idp) and not any("client_grants" in patch for patch in idp):
             documents["idp"] = _keep_grants_of_kept_clients(documents["idp"])
@@ -227,16 +277,23 @@ class Stack:
             with contextlib.suppress(ValueError):
                 unsubscribe()
         self._unsubscribe.clear()
+        if self._http is not None:
+            self._http.close()
+            self._http = None
         servers = [service.server for service in (getattr(self, name, None) for name in ("gateway", "mcp", "idp"))
                    if service is not None and service.server is not None]
         for server in servers:  # all at once: the three shut down together
             server.request_stop()
         for server in servers:
             server.stop()
-        if self._http is not None:
-            self._http.close()
-            self._http = None
+        self._stop_tls()
         self.started = False
+
+    def _stop_tls(self) -> None:
+        if self.tls is not None:
+            untrust(self.tls.ca_file)
+            self.tls.remove()
+            self.tls = None
 
     def __enter__(self) -> Stack:
         return self.start() if not self.started else self
@@ -253,18 +310,28 @@ class Stack:
     def http(self) -> httpx.Client:
         """A plain httpx client (no auth, no redirects followed) for raw requests against any service."""
         if self._http is None:
-            self._http = httpx.Client(timeout=30.0, follow_redirects=False, trust_env=False,
-                                      verify=client_context(False))
+            self._http = httpx.Client(timeout=30.0, follow_redirects=False, trust_env=False, verify=client_context())
         return self._http
 
     @property
     def manifest(self) -> dict[str, Any]:
         """URLs, issuer, demo clients and users with credentials: what `authstage up --json` prints."""
         services = {service.name: {"url": service.url, **service.urls} for service in self.services}
-        manifest = build_manifest(self.documents.get("idp", {}), services, control_token=self.access.token)
+        tls = _tls_files(self.tls)
+        region = str(self.documents.get("gateway", {}).get("emulator", {}).get("region", "us-east-1"))
+        manifest = build_manifest(self.documents.get("idp", {}), services, control_token=self.access.token,
+                                  gateway_notices=self.gateway_notices(), tls=tls, region=region,
+                                  aws=self.dialect == "agentcore")
         if self.console_server is not None:
             manifest["console"] = {"url": self.console_server.url}
         return manifest
+
+    def gateway_notices(self) -> list[dict[str, str]]:
+        """What loading the gateway config converted, mapped, ignored or warns about (nothing silently)."""
+        control = getattr(getattr(self.gateway, "app", None), "state", None)
+        config = control.control.config if control is not None and hasattr(control, "control") else None
+        running = getattr(config, "notices", [])  # AgentCore documents have notices; agentgateway configs warn apart
+        return [n.to_dict() for n in [*self.paste_notices, *running]]
 
     def log(self) -> list[dict[str, Any]]:
         """Every request every service served, in time order (secrets redacted)."""
@@ -292,8 +359,9 @@ class Stack:
         documents = self._compose(stack_file)
         self.reset()
         for service in (self.idp, self.mcp, self.gateway):
-            if documents[service.name] != self.documents.get(service.name):  # else the reset put it back already
+            if documents[service.name] != self.start_documents.get(service.name):  # else the reset put it back
                 service.put(documents[service.name])
+        self.documents = documents  # the manifest names what runs now (a pasted gateway's clients)
 
     def clock(self, **body: Any) -> dict[str, Any]:
         """Move every service's clock together: freeze=, at=, advance=, offset=."""
@@ -389,6 +457,7 @@ class ProcessStack(Stack):
         self.env = env
         self.process: subprocess.Popen[str] | None = None
         self._manifest: dict[str, Any] | None = None
+        self._trusted_ca: str | None = None
 
     def command(self) -> list[str]:
         command = [sys.executable, "-m", "harness", "up", "--json", "--quiet"]
@@ -414,6 +483,9 @@ class ProcessStack(Stack):
         """Drive an already running stack from its manifest (the `authstage up --json` line)."""
         self._manifest = manifest
         self.access = Access(token=manifest.get("control_token"))
+        if manifest.get("tls"):  # the child's stack CA: this process's clients (`http`, mcp_client) trust it
+            self._trusted_ca = str(manifest["tls"]["ca_file"])
+            trust(self._trusted_ca)
         services = manifest["services"]
         self.variables = stack_variables(services["idp"]["url"], services["gateway"]["url"], services["mcp"]["url"])
         self._attach([services["idp"]["url"], services["gateway"]["url"], services["mcp"]["url"]])
@@ -440,7 +512,34 @@ class ProcessStack(Stack):
                 if stream:
                     stream.close()
         self.process = None
+        if self._trusted_ca:
+            untrust(self._trusted_ca)
+            self._trusted_ca = None
         super().stop()
+
+
+def _start_tls(host: str, public_url: str | None) -> StackTls:
+    """The stack's CA and certificate (loopback names, the bind host, the public name), trusted by this process's
+    emulators."""
+    names = [*LOOPBACK_NAMES, host.strip("[]")]
+    if public_url and urlsplit(public_url).hostname:
+        names.append(str(urlsplit(public_url).hostname))
+    tls = StackTls.create(tuple(n for n in dict.fromkeys(names) if n not in ("0.0.0.0", "::")))
+    trust(tls.ca_file)
+    return tls
+
+
+def _https(url: str) -> str:
+    """`http://127.0.0.1:N` -> `https://localhost:N`: the host name Auth0's SDKs accept in a domain."""
+    parts = urlsplit(url)
+    host = "localhost" if parts.hostname in ("127.0.0.1", "localhost") else parts.netloc.rsplit(":", 1)[0]
+    return f"https://{host}:{parts.port}"
+
+
+def _tls_files(tls: StackTls | None) -> dict[str, str] | None:
+    if tls is None:
+        return None
+    return {"ca_file": str(tls.ca_file), "bundle_file": str(tls.bundle_file)}
 
 
 def _keep_grants_of_kept_clients(tenant: dict[str, Any]) -> dict[str, Any]:

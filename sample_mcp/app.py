@@ -3,7 +3,8 @@
 MCP transport: https://modelcontextprotocol.io/specification/2025-11-25/basic/transports (SDK 2.3 session
 managers: stateless JSON by default, stateful SSE with `Mcp-Session-Id` when `sessions` is on).
 Protected-resource metadata: RFC 9728 §3 (https://www.rfc-editor.org/rfc/rfc9728#section-3), served at the
-path-inserted location of `/mcp` and at the root.
+path-inserted location of `/mcp` and at the root by default (`SampleAuth.metadata_paths`); what each call needs and
+how a refusal says so is `protection.py`; the co-located authorization server of the 2025-03-26 layout `as_proxy.py`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -21,7 +23,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.authentication import AuthCredentials
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -29,10 +31,21 @@ from authstage_kit.access import Access
 from authstage_kit.control import install
 from authstage_kit.reqlog import ClientGoneFilter
 from authstage_kit.tls import client_context
+from sample_mcp.as_proxy import forward, upstream_path
 from sample_mcp.auth import TokenVerifier
 from sample_mcp.control import SampleControl
 from sample_mcp.corpus import Corpus
-from sample_mcp.errors import AuthFailure
+from sample_mcp.errors import INSUFFICIENT_SCOPE, NO_METADATA_HERE, NOT_PROTECTED, AuthFailure
+from sample_mcp.protection import (
+    Call,
+    buffered,
+    challenge,
+    is_anonymous,
+    metadata_document,
+    needs_body,
+    read_call,
+    required_scopes,
+)
 from sample_mcp.settings import SampleSettings
 from sample_mcp.tools import build_server
 
@@ -41,7 +54,6 @@ __all__ = ["create_app"]
 MCP_PATH = "/mcp"
 # The SDK logs a traceback when a client goes away mid-body; the request log says it in one line instead.
 logging.getLogger("mcp.server.streamable_http").addFilter(ClientGoneFilter())
-PRM_PATHS = ("/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource")
 
 
 class _State:
@@ -51,9 +63,15 @@ class _State:
         self.base_url = base_url.rstrip("/") if base_url else None
         self.security = TransportSecuritySettings(enable_dns_rebinding_protection=True)
         self.http = httpx.AsyncClient(
-            timeout=httpx.Timeout(5.0), follow_redirects=False, verify=client_context(),
+            timeout=httpx.Timeout(5.0),
+            follow_redirects=False,
             headers={"User-Agent": "authstage-sample-mcp/0.1"},
+            verify=client_context(),
         )
+        # The co-located AS forwards the client's own headers (and no User-Agent of ours: the IdP's log must show
+        # the client's requests as the client's).
+        self.forwarding = httpx.AsyncClient(timeout=httpx.Timeout(10.0), follow_redirects=False, verify=client_context())
+        del self.forwarding.headers["user-agent"]
         self.verifier: TokenVerifier | None = None
         self.control = SampleControl(settings, on_change=self.apply, access=access)
 
@@ -77,18 +95,6 @@ class _State:
         return f"{scope.get('scheme', 'http')}://{host}"
 
 
-def _challenge(failure: AuthFailure, metadata_url: str) -> str:
-    """RFC 6750 §3 challenge; error omitted when no credentials were sent (§3.1)."""
-    params = []
-    if failure.error:
-        params.append(f'error="{failure.error}"')
-        params.append(f'error_description="{failure.description}"')
-    if failure.scopes:
-        params.append(f'scope="{" ".join(failure.scopes)}"')
-    params.append(f'resource_metadata="{metadata_url}"')
-    return "Bearer " + ", ".join(params)
-
-
 class _RequireBearer:
     """Verifies the bearer token for `/mcp` when self-protection is on; otherwise passes through."""
 
@@ -101,37 +107,54 @@ class _RequireBearer:
         if scope["type"] != "http" or verifier is None:
             await self.app(scope, receive, send)
             return
-        headers = [v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"]
         auth = verifier.settings
-        scopes = tuple(auth.scopes)
-        if not headers:
-            result: Any = AuthFailure(401, None, "missing", "no Authorization header", scopes)
-        elif len(headers) > 1:
-            result = AuthFailure(
-                400, "invalid_request", "duplicate", "more than one Authorization header", scopes
-            )
-        else:
-            scheme, _, token = headers[0].strip().partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
-                result = AuthFailure(
-                    401, "invalid_token", "scheme", f"scheme {scheme[:20]!r} is not Bearer", scopes
-                )
-            else:
-                result = await verifier.verify(token.strip())
+        call = Call()
+        if needs_body(auth) and scope.get("method") == "POST":
+            body, receive = await buffered(receive)
+            call = read_call(body)
+            if is_anonymous(auth, call):
+                await self.app(scope, receive, send)
+                return
+        result = await self._verify(scope, verifier, call)
         if isinstance(result, AuthFailure):
-            scope.setdefault("state", {})["reason"] = result.reason
-            metadata_url = self.state.origin(scope) + PRM_PATHS[0]
-            body = {"error": result.error or "invalid_token", "error_description": result.description}
-            response = JSONResponse(
-                body,
-                status_code=result.status,
-                headers={"WWW-Authenticate": _challenge(result, metadata_url)},
-            )
-            await response(scope, receive, send)
+            await self._refuse(result, scope, receive, send)
             return
         scope["user"] = AuthenticatedUser(result)
         scope["auth"] = AuthCredentials(result.scopes)
         await self.app(scope, receive, send)
+
+    @staticmethod
+    async def _verify(scope: Scope, verifier: TokenVerifier, call: Call) -> Any:
+        """The verified token, or why the call is refused (the scopes it needs on every failure)."""
+        needed = required_scopes(verifier.settings, call)
+        headers = [v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"]
+        if not headers:
+            return AuthFailure(401, None, "missing", "no Authorization header", needed)
+        if len(headers) > 1:
+            return AuthFailure(400, "invalid_request", "duplicate", "more than one Authorization header", needed)
+        scheme, _, token = headers[0].strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return AuthFailure(401, "invalid_token", "scheme", f"scheme {scheme[:20]!r} is not Bearer", needed)
+        result = await verifier.verify(token.strip())
+        if isinstance(result, AuthFailure):
+            return replace(result, scopes=needed)
+        missing = [s for s in needed if s not in result.scopes]
+        if missing:
+            reason = f"{call.method or 'this call'} needs {list(needed)}; token scopes {result.scopes} lack {missing}"
+            return AuthFailure(403, INSUFFICIENT_SCOPE, "scope", reason, needed)
+        return result
+
+    async def _refuse(self, failure: AuthFailure, scope: Scope, receive: Receive, send: Send) -> None:
+        scope.setdefault("state", {})["reason"] = failure.reason
+        auth = self.state.settings.auth
+        assert auth is not None
+        paths = auth.metadata_paths
+        metadata_url = self.state.origin(scope) + paths[0] if paths else None
+        body = {"error": failure.error or "invalid_token", "error_description": failure.description}
+        response = JSONResponse(
+            body, status_code=failure.status, headers={"WWW-Authenticate": challenge(failure, auth, metadata_url)}
+        )
+        await response(scope, receive, send)
 
 
 class _MCPEndpoint:
@@ -169,21 +192,20 @@ def create_app(
         for use_json in (False, True)
     }
 
-    async def protected_resource(request: Request) -> Response:
-        auth = state.settings.auth
-        if auth is None:
-            return JSONResponse(
-                {"error": "not_found", "error_description": "this server is not protected"}, 404
-            )
-        return JSONResponse(
-            {
-                "resource": auth.resource or auth.audience,
-                "authorization_servers": [auth.issuer],
-                "scopes_supported": list(auth.scopes),
-                "bearer_methods_supported": ["header"],
-                "resource_name": state.settings.name,
-            }
-        )
+    async def elsewhere(request: Request) -> Response:
+        """Every other path: the RFC 9728 document where configured, the co-located AS, or a 404."""
+        settings, path = state.settings, request.url.path
+        auth = settings.auth
+        if auth is not None and path in auth.metadata_paths and request.method == "GET":
+            return JSONResponse(metadata_document(auth, settings.name))
+        colocated = settings.authorization_server
+        target = upstream_path(colocated, path) if colocated is not None else None
+        if colocated is not None and target is not None:
+            return await forward(state.forwarding, colocated, target, request)
+        if path.startswith("/.well-known/"):
+            why = NOT_PROTECTED if auth is None else NO_METADATA_HERE
+            return JSONResponse({"error": "not_found", "error_description": why}, 404)
+        return PlainTextResponse("Not Found", 404)
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok", "service": "sample_mcp"})
@@ -191,8 +213,8 @@ def create_app(
     endpoint = _RequireBearer(AuthContextMiddleware(_MCPEndpoint(managers, state)), state)
     routes: list[Route] = [
         Route(MCP_PATH, endpoint, methods=["GET", "POST", "DELETE"]),
-        *(Route(path, protected_resource, methods=["GET"]) for path in PRM_PATHS),
         Route("/healthz", health, methods=["GET"]),
+        Route("/{path:path}", elsewhere, methods=["GET", "POST", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"]),
     ]
 
     @contextlib.asynccontextmanager
@@ -201,6 +223,7 @@ def create_app(
             for manager in managers.values():
                 await stack.enter_async_context(manager.run())
             stack.push_async_callback(state.http.aclose)
+            stack.push_async_callback(state.forwarding.aclose)
             yield
 
     app = Starlette(routes=routes, lifespan=lifespan)

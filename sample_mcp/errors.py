@@ -38,6 +38,13 @@ DESCRIPTIONS = {
     "scope": "Required scope: {scopes}",
 }
 
+# Not-found answers of the RFC 9728 locations (ours, JSON like the 401/403 bodies): unprotected, or not served there
+# (`auth.metadata_paths`).
+NOT_PROTECTED = "this server is not protected"
+NO_METADATA_HERE = "no metadata is served at this path"
+# The co-located authorization server (as_proxy.py) could not reach the IdP: 502 (RFC 9110 §15.6.3), text ours.
+AS_UNREACHABLE = "authorization server unreachable: {error}"
+
 # Tool errors (MCP tools/call result with isError: true).
 EMPTY_QUERY = 'The search query `q` is empty. Pass a few words, e.g. {"q": "pkce verifier"}.'
 FAIL_DEFAULT = "The `fail` tool failed on purpose."

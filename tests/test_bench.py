@@ -14,6 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 HELPERS = {"loadgen.py", "machine.py"}  # imported by the benches, not benches themselves
+OWN_MODULE = {"client_check.py": "test_bench_client_check.py"}  # quick mode run by a module of its own (needs Node 22)
 JSON_KEYS = {  # bench -> what its quick --json figures must hold
     "cli.py": {"commands"},
     "peers.py": {"rows"},
@@ -26,13 +27,15 @@ JSON_KEYS = {  # bench -> what its quick --json figures must hold
 
 def test_every_bench_has_a_quick_mode_and_a_test() -> None:
     benches = sorted(p.name for p in (ROOT / "bench").glob("*.py") if p.name not in HELPERS)
-    assert benches == sorted(BENCHES), "a new bench needs a quick mode run by this module"
+    assert benches == sorted([*BENCHES, *OWN_MODULE]), "a new bench needs a quick mode run by this module"
     for name in benches:
         assert "--quick" in (ROOT / "bench" / name).read_text(), name
+    for name, module in OWN_MODULE.items():
+        assert f"bench/{name}" in (ROOT / "tests" / module).read_text(), module
 
 
 BENCHES = ["actions.py", "anonymous_bodies.py", "cli.py", "gateway_overhead.py", "idp_tokens.py", "load.py",
-           "peers.py", "replay.py", "stack.py", "startup.py"]
+           "loader_fuzz.py", "peers.py", "replay.py", "stack.py", "startup.py"]
 
 
 @pytest.mark.parametrize("bench", BENCHES)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from joserfc.errors import JoseError
 from joserfc.jwk import Key, KeySet, KeySetSerialization
@@ -47,7 +47,7 @@ class JwtKnobs:
     leewaySeconds: float = 60
     requireExp: bool = True
     rejectFutureIat: bool = False
-    numericDates: str = "calendar"  # jsonwebtoken reads exp/nbf as u64: absurd values fail to parse (INFERRED)
+    numericDates: Literal["calendar", "any"] = "calendar"  # jsonwebtoken reads exp/nbf as u64: absurd values fail to parse (INFERRED)
 
 
 @dataclass

@@ -66,7 +66,7 @@ class Pipeline:
         self.gateway = gateway
         self.clock = clock
         self.base_url = base_url
-        self.http = httpx.AsyncClient(timeout=10.0, trust_env=False, verify=client_context(False),
+        self.http = httpx.AsyncClient(timeout=10.0, trust_env=False, verify=client_context(),
                                       headers={"User-Agent": "authstage-agentgateway/0.1"})
         self.jwks: dict[str, RemoteJwks] = {}
         self.front = McpFront(timeout=lambda: self.knobs.upstreamTimeoutSeconds,

@@ -150,8 +150,8 @@ class HttpUpstream(Upstream):
         self.extra_headers = headers
         self.session_id: str | None = None
         self.protocol_version: str | None = None
-        self.http = httpx2.AsyncClient(timeout=httpx2.Timeout(timeout), trust_env=False,
-                                       verify=client_context(False), headers={"User-Agent": USER_AGENT})
+        self.http = httpx2.AsyncClient(timeout=httpx2.Timeout(timeout), trust_env=False, verify=client_context(),
+                                       headers={"User-Agent": USER_AGENT})
 
     def _headers(self) -> dict[str, str]:
         headers = {"accept": "application/json, text/event-stream", "content-type": "application/json",

@@ -61,3 +61,23 @@ def test_invalid_config_exits_2_naming_each_key(tmp_path: Path) -> None:
     missing = run("--config", str(tmp_path / "nope.json"))
     _, err = missing.communicate(timeout=30)
     assert missing.returncode == 2 and "nope.json" in err
+
+
+def test_any_shape_loads_and_says_what_it_ignored() -> None:
+    corpus = Path(__file__).parent / "corpus"
+    process = run("--config", str(corpus / "cdk-synth.template.json"), "--json")
+    try:
+        assert process.stdout is not None
+        ready = json.loads(process.stdout.readline())
+        kinds = {n["kind"] for n in ready["notices"]}
+        assert {"converted", "resolved", "ignored"} <= kinds
+        with httpx.Client(trust_env=False) as client:
+            tools = client.post(ready["mcp_url"], json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                                headers={"Authorization": "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/"
+                                         "bedrock-agentcore/aws4_request, SignedHeaders=host, Signature=" + "0" * 64,
+                                         "Accept": "application/json", "MCP-Protocol-Version": "2025-06-18"})
+            assert [t["name"] for t in tools.json()["result"]["tools"]] == ["tickets___create_ticket"]
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=10)
+    assert "fake_gateway: converted: CDK synth output" in err

@@ -6,6 +6,7 @@ import jwt
 import pytest
 
 from fake_idp.grants import AuthorizationCodeGrant, ClientCredentialsGrant, RefreshTokenGrant
+from fake_idp.id_jag import JwtBearerGrant
 from fake_idp.token import GRANTS
 from fake_idp.token_exchange import TokenExchangeGrant
 from tests.fake_idp.conftest import CLI_CALLBACK, CLI_ID, GATEWAY, Idp, claims_of, pkce_pair, query_of
@@ -43,6 +44,7 @@ def test_grants_are_classes_in_a_dispatch_dict() -> None:
         "authorization_code": AuthorizationCodeGrant,
         "refresh_token": RefreshTokenGrant,
         "urn:ietf:params:oauth:grant-type:token-exchange": TokenExchangeGrant,
+        "urn:ietf:params:oauth:grant-type:jwt-bearer": JwtBearerGrant,
     } == GRANTS
     assert [h.__qualname__ for h in AuthorizationCodeGrant._hooks["after_validate_code"]] == [
         "CodeChallenge.validate_code_verifier"

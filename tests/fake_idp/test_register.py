@@ -182,3 +182,24 @@ def test_dcr_refuses_redirect_uris_that_run_in_the_browser(idp: Idp, uri: str) -
                                                      "token_endpoint_auth_method": "none"})
     assert response.status_code == 400 and response.json()["error"] == "invalid_redirect_uri"
     assert "runs in the browser" in idp.last("/oidc/register")["reason"]
+
+
+def test_profile_accepts_client_secret_basic_and_can_assign_a_method(idp: Idp) -> None:
+    basic = {**BODY, "token_endpoint_auth_method": "client_secret_basic"}
+    refused = idp.http.post("/oidc/register", json=basic)
+    assert refused.status_code == 400
+    assert refused.json()["error_description"] == "token_endpoint_auth_method must be one of: none, client_secret_post"
+    idp.patch({"profile": {"registration": {"token_endpoint_auth_methods": ["none", "client_secret_basic"]}}})
+    body = idp.http.post("/oidc/register", json=basic).json()
+    assert body["token_endpoint_auth_method"] == "client_secret_basic" and body["client_secret"]
+    idp.patch({"profile": {"registration": {"assign_token_endpoint_auth_method": "client_secret_basic"}}})
+    assigned = idp.http.post("/oidc/register", json=BODY).json()  # asked for none (RFC 7591 §3.2.1: replaced)
+    assert assigned["token_endpoint_auth_method"] == "client_secret_basic" and assigned["client_secret"]
+    assert "replaced by 'client_secret_basic'" in " ".join(idp.last("/oidc/register")["notes"])
+
+
+def test_profile_rotates_refresh_tokens_of_confidential_clients_too(idp: Idp) -> None:
+    idp.patch({"profile": {"registration": {"refresh_token_rotation": "always"}}})
+    body = idp.http.post("/oidc/register", json={**BODY, "token_endpoint_auth_method": "client_secret_post"}).json()
+    client = idp.control.state.registered_clients[body["client_id"]]
+    assert client.confidential and client.refresh_token.rotation_type == "rotating"
