@@ -382,11 +382,11 @@ async def _load(ctx: Ctx, url: str) -> tuple[Client, float, str]:
         raise CimdError(problem)
     pinned = cimd.documents.get(url)
     if pinned is not None:
-        doc, lifetime, source = pinned, 0.0, "pinned (profile.cimd.documents)"
+        doc, lifetime, source = pinned, 0.0, errors.CIMD_PINNED
     else:
         body, headers = await fetch(ctx, url, cimd.max_bytes)
         doc, lifetime = parse_json(url, body, headers, cimd), freshness(headers, cimd)
-        source = f"fetched ({len(body)} bytes, fresh for {lifetime:g} s)"
+        source = errors.CIMD_FETCHED.format(size=len(body), seconds=lifetime)
     document = validate_document(url, doc)
     return build_client(ctx, document, await _keys(ctx, document)), lifetime, source
 
@@ -404,7 +404,7 @@ async def resolve(ctx: Ctx, client_id: str | None) -> None:
             ctx.state.cimd_clients.pop(client_id, None)  # stale: fetched again; invalid: never kept (draft §4.4)
             entry = None
     if entry is not None:
-        ctx.note(f"{errors.CIMD_LOG_PREFIX}{client_id} from the cache (fresh for {entry.fresh_until - now:.0f} s)")
+        ctx.note(errors.CIMD_CACHED.format(url=client_id, seconds=entry.fresh_until - now))
         return
     client, lifetime, source = await _load(ctx, client_id)
     with ctx.state.lock:

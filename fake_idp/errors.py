@@ -328,6 +328,9 @@ DCR_RATE_LIMITED = (
 CIMD_LOG_PREFIX = "client ID metadata document "  # every CIMD note and refusal starts so (harness graders read it)
 CIMD_REFUSED = CIMD_LOG_PREFIX + "{url} refused: {detail}"
 CIMD_ACCEPTED = CIMD_LOG_PREFIX + "{url} {source} and valid: client {name!r}, {method}, redirect_uris {uris}"
+CIMD_FETCHED = "fetched ({size} bytes, fresh for {seconds:g} s)"  # ours: the {source} of CIMD_ACCEPTED
+CIMD_PINNED = "pinned (profile.cimd.documents)"
+CIMD_CACHED = CIMD_LOG_PREFIX + "{url} from the cache (fresh for {seconds:.0f} s)"
 # draft §3: "MUST have an "https" scheme, MUST contain a path component, MUST NOT contain single-dot or double-dot
 # path segments, MUST NOT contain a fragment component and MUST NOT contain a username or password".
 CIMD_URL_INVALID = "the Client Identifier URL {problem} (draft §3)"
