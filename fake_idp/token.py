@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import get_args
 
 from fake_idp import errors
+from fake_idp.cimd import resolve_at_token
 from fake_idp.client_auth import authenticate_client
 from fake_idp.context import Ctx
 from fake_idp.grants import AuthorizationCodeGrant, ClientCredentialsGrant, Grant, RefreshTokenGrant
@@ -98,6 +99,7 @@ async def token_endpoint(ctx: Ctx) -> Outgoing:
         rl_headers = _rate_limit(ctx)
         params = read_params(ctx.request)
         grant_cls = _grant_class(params.get("grant_type"))
+        await resolve_at_token(ctx, params)  # a Client Identifier URL's document (cimd.py)
         with ctx.state.lock:
             client = authenticate_client(ctx, params)
         grant = grant_cls(ctx, params, client)
@@ -112,6 +114,7 @@ async def token_endpoint(ctx: Ctx) -> Outgoing:
 async def revoke_endpoint(ctx: Ctx) -> Outgoing:
     """DOC revoke-refresh-token.mdx: refresh tokens only; "A successful 200 response has no body"."""
     params = read_params(ctx.request)
+    await resolve_at_token(ctx, params)
     with ctx.state.lock:
         client = authenticate_client(ctx, params)
         token = params.get("token")
