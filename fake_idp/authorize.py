@@ -16,6 +16,7 @@ from urllib.parse import urlencode, urlsplit
 from authstage_kit.ids import random_string
 from fake_idp import errors, pkce
 from fake_idp.audience import Target, resolve_target, split_scope, user_flow_policy
+from fake_idp.cimd import resolve_at_authorize
 from fake_idp.context import Ctx
 from fake_idp.login import (
     after_login,
@@ -290,6 +291,7 @@ VALIDATE_STEPS: tuple[Callable[[Ctx, AuthorizationRequest], None], ...] = (
 
 async def authorize_endpoint(ctx: Ctx) -> Outgoing:
     params = read_query(ctx)
+    await resolve_at_authorize(ctx, params.get("client_id"))  # a Client Identifier URL's document (cimd.py)
     client = validate_client(ctx, params)
     redirect_uri = validate_redirect_uri(ctx, params, client)
     request = AuthorizationRequest(

@@ -128,13 +128,14 @@ class Ctx:
     # Clients ---------------------------------------------------------------------------------------------
 
     def find_client(self, client_id: str | None) -> Client | None:
-        """A configured or dynamically registered client; ``faults.forgotten_clients`` are unknown."""
+        """A configured, dynamically registered or CIMD-resolved client; ``faults.forgotten_clients`` are unknown."""
         if not client_id or client_id in self.tenant.faults.forgotten_clients:
             return None
         for c in self.tenant.clients:
             if c.client_id == client_id or (c.external_client_id and c.external_client_id == client_id):
                 return c
-        return self.state.registered_clients.get(client_id)
+        resolved = self.state.cimd_clients.get(client_id) if self.tenant.profile.cimd.fetch else None
+        return resolved.client if resolved is not None else self.state.registered_clients.get(client_id)
 
     def security_mode(self, client: Client) -> str | None:
         """None for first-party; 'strict' or 'permissive' for third-party apps."""

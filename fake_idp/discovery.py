@@ -127,7 +127,7 @@ def discovery_document(ctx: Ctx) -> dict[str, Any]:
     advertised = s.authorization_response_iss_parameter_supported and ctx.tenant.emulator.advertise_iss_parameter
     if advertised or ctx.tenant.faults.iss_advertised_not_sent:
         doc["authorization_response_iss_parameter_supported"] = True
-    if s.client_id_metadata_document_supported:
+    if s.client_id_metadata_document_supported or ctx.tenant.profile.cimd.fetch:  # Auth0's toggle; cimd.py
         doc["client_id_metadata_document_supported"] = True
     return apply_profile(ctx, doc)
 

@@ -315,6 +315,82 @@ DCR_RATE_LIMITED = (
 )
 
 # ---------------------------------------------------------------------------------------------------------
+# Client ID Metadata Documents (fake_idp/cimd.py)
+# ---------------------------------------------------------------------------------------------------------
+# On the wire a document the IdP cannot use is this tenant's unknown client: /authorize shows UNKNOWN_CLIENT
+# (Auth0's text for a client id it cannot resolve, CIMD included: ref 60290734868, stigmer 2026-06), /oauth/token
+# answers unauthorized_client_auth (401). cloudflare/workers-oauth-provider (src/oauth-provider.ts) does the same:
+# "Same wire response as an unknown client - the CIMD spec prescribes no error body for metadata fetch failures";
+# MCP 2025-11-25 "Client ID Metadata Documents Flow": "error=invalid_client or invalid_request". The rule that failed
+# goes to the request log: CIMD_REFUSED + one of the reasons below (each with the rule's source). "draft" is
+# draft-ietf-oauth-client-id-metadata-document-00 (the version MCP 2025-11-25 cites); "-latest" the WG's current
+# text (github.com/oauth-wg/draft-ietf-oauth-client-id-metadata-document), where it adds a rule.
+CIMD_LOG_PREFIX = "client ID metadata document "  # every CIMD note and refusal starts so (harness graders read it)
+CIMD_REFUSED = CIMD_LOG_PREFIX + "{url} refused: {detail}"
+CIMD_ACCEPTED = CIMD_LOG_PREFIX + "{url} {source} and valid: client {name!r}, {method}, redirect_uris {uris}"
+CIMD_FETCHED = "fetched ({size} bytes, fresh for {seconds:g} s)"  # ours: the {source} of CIMD_ACCEPTED
+CIMD_PINNED = "pinned (profile.cimd.documents)"
+CIMD_CACHED = CIMD_LOG_PREFIX + "{url} from the cache (fresh for {seconds:.0f} s)"
+# draft §3: "MUST have an "https" scheme, MUST contain a path component, MUST NOT contain single-dot or double-dot
+# path segments, MUST NOT contain a fragment component and MUST NOT contain a username or password".
+CIMD_URL_INVALID = "the Client Identifier URL {problem} (draft §3)"
+CIMD_URL_PROBLEMS = {
+    "scheme": "must use the https scheme",
+    "path": "must contain a path component",
+    "dots": "must not contain single-dot or double-dot path segments",
+    "fragment": "must not contain a fragment",
+    "userinfo": "must not contain a username or password",
+    "host": "has no host",
+}
+# draft §6.5: "SHOULD avoid fetching any URLs using private or loopback addresses"; -latest: "MUST NOT fetch ... URLs
+# ... that resolve to special-use IP addresses as defined in RFC 6890", with the development exception for loopback.
+CIMD_SPECIAL_USE = "{host} resolves to {address}, a special-use address (draft §6.5; profile.cimd.special_use_addresses: {mode})"
+CIMD_LOOPBACK_NOT_LOCAL = ("{host} resolves to the loopback address {address}, fetched only while the IdP itself "
+                           "listens on loopback (draft -latest §6.5 development exception); the IdP is at {base}")
+CIMD_UNRESOLVED = "{host} does not resolve: {detail} (pin the document in profile.cimd.documents for offline runs)"
+CIMD_HTTP_NOT_ALLOWED = "http:// URLs are fetched only on a loopback host with profile.cimd.allow_http_loopback (draft §3: https)"
+# draft §4.3: "If fetching the metadata document fails, the authorization server SHOULD abort the authorization request."
+CIMD_FETCH_FAILED = "fetching {url} failed: {detail} (draft §4.3)"
+# -latest §4: "MUST be served with a 200 OK HTTP status code ... MUST treat all other HTTP status codes as an error
+# response ... MUST NOT automatically follow HTTP redirects".
+CIMD_STATUS = "{url} answered HTTP {status}, not 200 OK (draft -latest §4)"
+CIMD_REDIRECT = "{url} answered a redirect ({status} to {location}); redirects are not followed (draft -latest §4)"
+# draft §6.6: "SHOULD limit the response size ... The recommended maximum response size ... is 5 kilobytes."
+CIMD_TOO_LARGE = "{url} is larger than {limit} bytes (draft §6.6; profile.cimd.max_bytes)"
+# draft §4.1: JSON, "MAY also be served with more specific content types as long as the response is JSON and
+# conforms to application/<AS-defined>+json".
+CIMD_CONTENT_TYPE = ("{url} is served as {content_type!r}, not application/json or application/<type>+json "
+                     "(draft §4.1; profile.cimd.require_json_content_type)")
+# MCP 2025-11-25: "MUST validate the document structure is valid JSON and contains required fields".
+CIMD_NOT_JSON = "the document is not a JSON object ({detail}) (MCP 2025-11-25)"
+# draft §4.1: "MUST contain a client_id property whose value MUST match the URL of the document using simple string
+# comparison"; MCP 2025-11-25: "MUST validate that the fetched document's client_id matches the URL exactly".
+CIMD_CLIENT_ID_MISMATCH = "its client_id {got!r} is not the URL it was fetched from, {url!r} (draft §4.1, exact match)"
+# MCP 2025-11-25: "The metadata document MUST include at least the following properties: client_id, client_name,
+# redirect_uris".
+CIMD_FIELD_MISSING = "it has no {name} (MCP 2025-11-25 requires client_id, client_name, redirect_uris)"
+CIMD_FIELD_INVALID = "its {name} is invalid: {detail}"
+# draft §4.1: "token_endpoint_auth_method property MUST NOT include client_secret_post, client_secret_basic,
+# client_secret_jwt, or any other method based around a shared symmetric secret"; "client_secret and
+# client_secret_expires_at properties MUST NOT be used".
+CIMD_SECRET_METHOD = "its token_endpoint_auth_method {method!r} is based on a shared secret (draft §4.1 MUST NOT)"
+CIMD_SECRET_PRESENT = "it contains {name} (draft §4.1: client_secret and client_secret_expires_at MUST NOT be used)"
+# draft §6.2 / MCP 2025-11-25: none or private_key_jwt "with appropriate JWKS configuration"; FastMCP's CIMDDocument
+# (fastmcp/server/auth/cimd.py) likewise accepts only none and private_key_jwt and defaults to none.
+CIMD_UNSUPPORTED_METHOD = "its token_endpoint_auth_method {method!r} is neither none nor private_key_jwt (draft §6.2)"
+CIMD_NO_KEYS = "private_key_jwt without jwks or jwks_uri: no key to verify its assertions (draft §6.2)"
+# RFC 7591 §2: "The "jwks_uri" and "jwks" parameters MUST NOT both be present in the same request or response."
+CIMD_BOTH_KEYS = "it has both jwks and jwks_uri (RFC 7591 §2 MUST NOT)"
+# -latest §4.1: "private key material MUST NOT be included in the Client ID Metadata Document"; cloudflare
+# workers-oauth-provider: "CIMD documents must not contain private key material" (members d p q dp dq qi oth k).
+CIMD_PRIVATE_KEY = "its jwks contains private key material (draft -latest §4.1)"
+CIMD_NO_USABLE_KEY = "no key of its JWK Set can verify {algs} assertions (RFC 7523 §3)"
+# draft §4.5 / RFC 9700: "MUST ensure that the redirect URI in a request is an exact match of a registered redirect
+# URI": the document's redirect_uris become the client's callbacks, and /authorize checks them as any client's
+# (CALLBACK_MISMATCH; loopback ports per faults.loopback_port_strict).
+
+
+# ---------------------------------------------------------------------------------------------------------
 # /userinfo, /oauth/revoke, /oidc/logout, generic
 # ---------------------------------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ and the authorization code the transaction ends with (RFC 6749 §4.1.2), deliver
 from __future__ import annotations
 
 import secrets
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from authstage_kit.ids import random_string
 from fake_idp import errors, pages
@@ -202,13 +202,22 @@ def _txn(ctx: Ctx, txn_id: str | None) -> AuthTxn:
     return txn
 
 
+def _shown_name(client: Client | None, client_id: str) -> str:
+    """The client as the login and consent pages name it; a client ID metadata document's with the host of its URL
+    (draft-ietf-oauth-client-id-metadata-document-00 §6.4: "SHOULD display the hostname of the client_id")."""
+    if client is None:
+        return client_id
+    host = urlsplit(client_id).hostname if client_id.lower().startswith("https://") else None
+    return f"{client.name} ({host})" if host else client.name
+
+
 def _login_page(ctx: Ctx, txn: AuthTxn, *, error: str | None, login_hint: str) -> str:
     client = ctx.find_client(txn.client_id)
     return pages.login_page(
         action=ctx.url("/u/login"),
         txn=txn.txn_id,
         tenant_name=ctx.tenant.settings.friendly_name,
-        client_name=client.name if client else txn.client_id,
+        client_name=_shown_name(client, txn.client_id),
         error=error,
         users=[u.email for u in ctx.tenant.users],
         login_hint=login_hint,
@@ -277,7 +286,7 @@ async def consent_get(ctx: Ctx) -> Outgoing:
         pages.consent_page(
             action=ctx.url("/u/consent"),
             txn=txn.txn_id,
-            client_name=client.name if client else txn.client_id,
+            client_name=_shown_name(client, txn.client_id),
             user_email=user.email,
             audience=txn.api_identifier,
             scopes=txn.scopes,

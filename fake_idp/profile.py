@@ -6,19 +6,21 @@ Every default is Auth0's behaviour, so a tenant without a ``profile:`` section i
 ``tenant.py``. A "generic IdP" is a set of values here: the metadata only at the URLs its issuer implies, its own
 ``scopes_supported`` / ``token_endpoint_auth_methods_supported`` / ``grant_types_supported``, no
 ``registration_endpoint`` while DCR is off, DCR accepting ``client_secret_basic``. Also here: the inline
-``private_key_jwt`` credentials of a client (RFC 7523 §2.2) and the cross-app-access (ID-JAG) switches.
+``private_key_jwt`` credentials of a client (RFC 7523 §2.2), the cross-app-access (ID-JAG) switches and Client ID
+Metadata Documents (``cimd``: an https URL as client_id, the document fetched and validated by ``cimd.py``).
 
 Pure models, no tenant import (``tenant.py`` imports this module).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "AuthMethod",
+    "CimdProfile",
     "ClientAuthenticationMethods",
     "CrossAppAccess",
     "DiscoveryProfile",
@@ -120,9 +122,43 @@ class CrossAppAccess(_Model):
     signed. Empty: every ID-JAG is refused (nothing is trusted until configured)."""
 
 
+class CimdProfile(_Model):
+    """OAuth Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document-00, which MCP 2025-11-25
+    "Client ID Metadata Documents" makes normative): an https URL as `client_id`, whose JSON document the IdP
+    fetches, validates and caches (`fake_idp/cimd.py`). Off by default: Auth0's GA CIMD resolves only URLs an admin
+    imported (`clients[].external_client_id`); its dynamic CIMD is early access (auth0-tenant.md §4.7)."""
+
+    fetch: bool = False
+    """Fetch the document of an https URL `client_id` no configured client claims, at /authorize and /oauth/token,
+    and advertise `client_id_metadata_document_supported` (a generic IdP; conformance auth/basic-cimd)."""
+    documents: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Pinned documents, URL -> document, used instead of fetching and validated the same way: a client whose
+    document lives on the internet, in offline CI, or conformance's `https://conformance-test.local/client-metadata.json`
+    (its mock "will accept it as-is and use hardcoded metadata")."""
+    special_use_addresses: Literal["loopback", "refuse", "allow"] = "loopback"
+    """Draft §6.5 (SSRF): never fetch from special-use addresses (RFC 6890) - `refuse`, the production rule. `loopback`
+    (default): the draft's development exception, loopback addresses while the IdP itself listens on loopback.
+    `allow`: any address (a private CI network)."""
+    allow_http_loopback: bool = False
+    """Client Identifier URLs MUST use https (draft §3); on: `http://` URLs on a loopback host are fetched too."""
+    max_bytes: int = Field(default=5120, ge=256, le=1_048_576)
+    """Draft §6.6: "The recommended maximum response size for client metadata documents is 5 kilobytes"."""
+    require_json_content_type: bool = True
+    """Draft §4.1: served as `application/json` or a more specific `application/<type>+json`; off: any type."""
+    timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    """How long a fetch (the document, its `jwks_uri`) may take."""
+    default_cache_seconds: int = Field(default=0, ge=0, le=31_536_000)
+    """Freshness of a document whose answer has no Cache-Control/Expires (cloudflare/workers-oauth-provider: not
+    cached; 0 = fetched again at the next /authorize or /oauth/token)."""
+    max_cache_seconds: int = Field(default=604_800, ge=0, le=31_536_000)
+    """Upper bound on a document's freshness (draft §4.4 "MAY define its own upper and/or lower bounds"; 7 days as
+    cloudflare/workers-oauth-provider)."""
+
+
 class Profile(_Model):
     """The generic-IdP knobs; the defaults are Auth0."""
 
     discovery: DiscoveryProfile = Field(default_factory=DiscoveryProfile)
     registration: RegistrationProfile = Field(default_factory=RegistrationProfile)
     cross_app_access: CrossAppAccess = Field(default_factory=CrossAppAccess)
+    cimd: CimdProfile = Field(default_factory=CimdProfile)

@@ -18,10 +18,11 @@ from urllib.parse import urlsplit
 from authstage_kit.ids import random_string, token_urlsafe
 from fake_idp import errors
 from fake_idp.context import Ctx
+from fake_idp.profile import AuthMethod
 from fake_idp.tenant import Client, GrantType, RefreshTokenSettings
 from fake_idp.wire import Outgoing, json_response
 
-__all__ = ["ClientMetadata", "register_endpoint"]
+__all__ = ["ClientMetadata", "allowed_grant_types", "check_redirect_uris", "register_endpoint", "third_party_client"]
 
 DCR_RATE_PER_SECOND = 5  # DOC rate limits: /oidc/register 5 requests per second per tenant
 STRICT_GRANTS: tuple[GrantType, ...] = ("authorization_code", "refresh_token")
@@ -58,7 +59,7 @@ async def register_endpoint(ctx: Ctx) -> Outgoing:
     rl_headers = check_rate_limit(ctx, now)
     check_entity_cap(ctx)
     meta = read_metadata(ctx)
-    client = _register(ctx, meta, _grant_types(ctx, meta.grant_types))
+    client = _register(ctx, meta, allowed_grant_types(ctx, meta.grant_types))
     body, status = _response(ctx, meta, client, now)
     return json_response(body, status, headers=rl_headers)
 
@@ -131,7 +132,7 @@ def check_entity_cap(ctx: Ctx) -> None:
 
 def read_metadata(ctx: Ctx) -> ClientMetadata:
     doc = _json_object(ctx)
-    uris = _redirect_uris(doc.get("redirect_uris"))
+    uris = check_redirect_uris(doc.get("redirect_uris"))
     method = _auth_method(ctx, doc.get("token_endpoint_auth_method", "client_secret_post"))
     name = doc.get("client_name", "")
     if not isinstance(name, str) or len(name) > 200:
@@ -182,7 +183,8 @@ def _json_object(ctx: Ctx) -> dict[str, Any]:
     return doc
 
 
-def _redirect_uris(uris: Any) -> list[str]:
+def check_redirect_uris(uris: Any) -> list[str]:
+    """RFC 7591 §2 ``redirect_uris`` (of a registration, or of a client ID metadata document: ``cimd.py``)."""
     if not isinstance(uris, list) or not uris:
         raise _meta_error(
             errors.DCR_REDIRECT_URIS_REQUIRED, "redirect_uris missing or empty", "invalid_redirect_uri"
@@ -211,7 +213,7 @@ def _redirect_uris(uris: Any) -> list[str]:
     return list(uris)
 
 
-def _grant_types(ctx: Ctx, requested: list[str] | None) -> list[GrantType]:
+def allowed_grant_types(ctx: Ctx, requested: list[str] | None) -> list[GrantType]:
     """Only the grants the tenant's DCR security mode allows; none left: ``authorization_code``."""
     mode = ctx.tenant.settings.dynamic_client_registration_security_mode
     allowed = STRICT_GRANTS if mode == "strict" else PERMISSIVE_GRANTS
@@ -227,23 +229,36 @@ def _grant_types(ctx: Ctx, requested: list[str] | None) -> list[GrantType]:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _register(ctx: Ctx, meta: ClientMetadata, grants: list[GrantType]) -> Client:
+def third_party_client(ctx: Ctx, client_id: str, method: AuthMethod, **fields: Any) -> Client:
+    """A client the tenant did not configure (DCR, a client ID metadata document): third-party, in the tenant's DCR
+    security mode, refresh tokens rotating for public clients (DOC configure-refresh-token-rotation)."""
     mode = ctx.tenant.settings.dynamic_client_registration_security_mode
-    public = meta.token_endpoint_auth_method == "none"
+    public = method == "none"
     rotate_all = ctx.tenant.profile.registration.refresh_token_rotation == "always"
-    client = Client(
-        name=meta.client_name or "Dynamic Application",
-        client_id=("tpc_" if mode == "strict" else "") + random_string(32),
-        client_secret=None if public else token_urlsafe(48),
+    return Client(
+        client_id=client_id,
         app_type="native" if public else "regular_web",
         is_first_party=False,
         third_party_security_mode=mode,
-        grant_types=grants,
-        token_endpoint_auth_method=meta.token_endpoint_auth_method,
-        callbacks=list(meta.redirect_uris),
+        token_endpoint_auth_method=method,
         refresh_token=RefreshTokenSettings(
             rotation_type="rotating" if public or rotate_all else "non-rotating", expiration_type="expiring"
         ),
+        **fields,
+    )
+
+
+def _register(ctx: Ctx, meta: ClientMetadata, grants: list[GrantType]) -> Client:
+    mode = ctx.tenant.settings.dynamic_client_registration_security_mode
+    public = meta.token_endpoint_auth_method == "none"
+    client = third_party_client(
+        ctx,
+        ("tpc_" if mode == "strict" else "") + random_string(32),
+        meta.token_endpoint_auth_method,
+        name=meta.client_name or "Dynamic Application",
+        client_secret=None if public else token_urlsafe(48),
+        grant_types=grants,
+        callbacks=list(meta.redirect_uris),
     )
     with ctx.state.lock:  # never evicted: check_entity_cap refuses the one beyond emulator.state.dcr_clients
         ctx.remember(ctx.state.registered_clients, client.client_id, client, 2**62)

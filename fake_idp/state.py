@@ -1,7 +1,7 @@
 """Runtime state (RFC 6749 §4.1.2 codes, §6 refresh tokens; Auth0 rotation families) of one tenant.
 
 Authorization codes, refresh-token families, login transactions, SSO sessions, dynamically registered
-clients, opaque tokens and rate-limit windows.
+clients, clients resolved from client ID metadata documents (``cimd.py``), opaque tokens and rate-limit windows.
 
 Everything here is cleared by ``POST /_authstage/reset``; the tenant configuration is not (it is reset to the
 document the app was created with by the control object). Nothing grows without bound: each kind of entry lives in
@@ -25,6 +25,7 @@ __all__ = [
     "ActionsRuntime",
     "AuthCode",
     "AuthTxn",
+    "CimdEntry",
     "Expiring",
     "FixedWindow",
     "RefreshRecord",
@@ -170,6 +171,16 @@ class FixedWindow:
 
 
 @dataclass
+class CimdEntry:
+    """A client resolved from its client ID metadata document: the last valid document's client, and until when that
+    document is fresh (its HTTP cache lifetime; /authorize and /oauth/token fetch it again after)."""
+
+    client: Client
+    fresh_until: float
+    source: str  # "fetched" | "pinned"
+
+
+@dataclass
 class ActionsRuntime:
     """What Actions leave behind (``triggers.py``): metadata they set (DOC: persisted on the user profile),
     ``api.cache`` entries per trigger, login counts (``event.stats.logins_count``), and the ID-token custom
@@ -192,6 +203,7 @@ class RuntimeState:
     transactions: Expiring[AuthTxn] = field(default_factory=lambda: Expiring(lambda t: None))
     sessions: Expiring[Session] = field(default_factory=lambda: Expiring(Session.deadline))
     registered_clients: Expiring[Client] = field(default_factory=lambda: Expiring(lambda c: None))
+    cimd_clients: Expiring[CimdEntry] = field(default_factory=lambda: Expiring(lambda e: e.fresh_until))
     consents: set[tuple[str, str, str]] = field(default_factory=set)
     opaque_tokens: Expiring[dict[str, Any]] = field(default_factory=lambda: Expiring(_exp_claim))
     windows: dict[str, FixedWindow] = field(default_factory=dict)

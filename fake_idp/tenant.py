@@ -636,6 +636,11 @@ class StateLimits(_Model):
         description="Dynamically registered clients; at the cap /oidc/register answers too_many_entities, as a "
         "tenant at its entity limit does (they never expire: Auth0 keeps them).",
     )
+    cimd_clients: int = Field(
+        default=10_000, ge=1, le=10_000_000,
+        description="Clients resolved from client ID metadata documents kept in the cache (the oldest go first; a "
+        "forgotten one is fetched again on its next use).",
+    )
     forget_expired_after: int = Field(default=3600, ge=0, le=31_557_600,
                                       description="Seconds an expired code, refresh token, session or opaque "
                                       "token is kept past its expiry before it is forgotten.")

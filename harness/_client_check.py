@@ -8,6 +8,11 @@ that stays open, and a timeout after which it is killed. `MCP_CONFORMANCE_PROTOC
 One stack serves the whole run: before each scenario its services are reset and given the scenario's documents
 (`Stack.apply`), so nothing restarts. The client's traffic is collected from the request logs as it is served
 (`Stack.subscribe`) and graded by the scenario's graders (`_client_graders.py`).
+
+A scenario that needs TLS (`auth/basic-cimd`: the IdP fetches the client's metadata document over https) gets the
+run's stack CA: the stack's own when it was started with `tls=True`, else one made on first need and trusted by the
+stack's services (they run in this process) until `close()`. The stack keeps its plain-HTTP listeners, as
+conformance's mocks do; the client serves its document with the loopback certificate the context names.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from urllib.parse import urlencode, urlsplit
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from authstage_kit.tls import StackTls, trust, untrust
 from fake_idp.pkce import s256
 from harness._client_grading import Check, Traffic, check, grade
 from harness._client_suites import (
@@ -54,16 +60,16 @@ __all__ = ["CONTEXTS", "ClientCheck", "Material", "ScenarioResult", "result_dir"
 
 PROTOCOL_VERSION = "2025-11-25"
 ENV = ("MCP_CONFORMANCE_SCENARIO", "MCP_CONFORMANCE_CONTEXT", "MCP_CONFORMANCE_PROTOCOL_VERSION")
-NEEDS = {"tls": "needs a TLS listener to serve and fetch the client's metadata document over https (CIMD); "
-                "the stack has none yet"}
 
 
 @dataclass
 class Material:
-    """What one run generates: the key pair of the private_key_jwt client (conformance generates one per run)."""
+    """What one run generates: the key pair of the private_key_jwt client (conformance generates one per run), and
+    the stack CA once a scenario needs TLS."""
 
     private_key_pem: str
     public_key_pem: str
+    tls: StackTls | None = None
 
     @classmethod
     def generate(cls) -> Material:
@@ -130,6 +136,14 @@ def _cross_app_access(stack: Stack | None, material: Material, idp_url: str) -> 
             "auth_issuer": issuer}
 
 
+def _cimd(stack: Stack | None, material: Material, idp_url: str) -> dict[str, Any]:
+    """authstage's context for auth/basic-cimd (conformance's has none): a certificate of the stack CA for the client's
+    own https listener on loopback (`localhost`, `127.0.0.1`, `::1`), where it serves its metadata document."""
+    assert material.tls is not None, "the runner makes the stack CA before a TLS scenario's context"
+    return {"client_metadata_cert_file": str(material.tls.client_cert_file),
+            "client_metadata_key_file": str(material.tls.client_key_file), "ca_file": str(material.tls.ca_file)}
+
+
 # Contexts that need the scenario's stack in place (a token it mints): such a client starts at its turn.
 LIVE_CONTEXTS = frozenset({"cross_app_access"})
 # name -> (stack, material, the IdP URL this scenario's client is given) -> MCP_CONFORMANCE_CONTEXT
@@ -140,6 +154,7 @@ CONTEXTS: dict[str, Callable[[Stack | None, Material, str], dict[str, Any]]] = {
     "client_credentials_jwt": lambda stack, m, idp: {"client_id": CC_JWT, "private_key_pem": m.private_key_pem,
                                                      "signing_algorithm": "ES256"},
     "cross_app_access": _cross_app_access,
+    "cimd": _cimd,
 }
 
 
@@ -232,6 +247,7 @@ class ClientCheck:
         self.collector = _Collector()
         self.gates: Gates | None = None
         self._subscribed = False
+        self._own_tls: StackTls | None = None
 
     def close(self) -> None:
         if self.gates is not None:
@@ -240,6 +256,21 @@ class ClientCheck:
         if self._own and self.stack is not None:
             self.stack.stop()
             self.stack = None
+        if self._own_tls is not None:
+            untrust(self._own_tls.ca_file)
+            self._own_tls.remove()
+            self._own_tls = self.material.tls = None
+
+    def _ensure_tls(self) -> StackTls:
+        """The run's stack CA (module docstring): the stack's, else one made now and trusted until `close()`."""
+        if self.material.tls is None:
+            stack = self._ensure_stack()
+            if stack.tls is None:
+                self._own_tls = StackTls.create()
+                trust(self._own_tls.ca_file)
+            self.material.tls = stack.tls or self._own_tls
+        assert self.material.tls is not None
+        return self.material.tls
 
     def _ensure_stack(self) -> Stack:
         if self.stack is None:
@@ -299,16 +330,14 @@ class ClientCheck:
         return scenario.context is None or scenario.context not in LIVE_CONTEXTS
 
     def _context(self, stack: Stack | None, scenario: ClientScenario, idp_url: str) -> dict[str, Any] | None:
+        if scenario.needs_tls:
+            self._ensure_tls()
         builder = CONTEXTS.get(scenario.context) if scenario.context else None
         return builder(stack, self.material, idp_url) if builder else None
 
     def run_one(self, scenario: ClientScenario, launch: Launch | None = None) -> ScenarioResult:
         """Apply the scenario, start (or let through) its client, wait, grade."""
         result = ScenarioResult(scenario)
-        if scenario.needs is not None:
-            result.skipped = NEEDS[scenario.needs]
-            result.checks = [check(scenario.name, f"Skipped: {result.skipped}", "SKIPPED", name=scenario.name)]
-            return result
         stack = self._ensure_stack()
         started = time.perf_counter()
         try:
@@ -368,7 +397,7 @@ class ClientCheck:
             for index, scenario in enumerate(scenarios):
                 for ahead in range(index, min(len(scenarios), index + 1 + self.prestart)):
                     upcoming = scenarios[ahead]
-                    if ahead not in started and upcoming.needs is None and self._static_context(upcoming) and (
+                    if ahead not in started and self._static_context(upcoming) and (
                             ahead > index or self.prestart):
                         started[ahead] = self._launch(upcoming, self._context(None, upcoming, ""))
                 result = self.run_one(scenario, started.pop(index, None))

@@ -20,8 +20,7 @@ __all__ = ["command"]
 
 
 def _listing(scenarios: list[ClientScenario]) -> str:
-    return "\n".join(f"{s.name:<48} {s.suite:<11} {s.summary}" + (f"  [skipped: needs {s.needs}]" if s.needs else "")
-                     for s in scenarios)
+    return "\n".join(f"{s.name:<48} {s.suite:<11} {s.summary}" for s in scenarios)
 
 
 def command(args: argparse.Namespace) -> int:

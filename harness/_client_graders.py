@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from fake_idp.errors import CIMD_LOG_PREFIX
 from harness._client_grading import (
     Check,
     Grader,
@@ -29,6 +30,8 @@ __all__ = [
     "as_metadata",
     "authorizations",
     "bearer",
+    "cimd_client_id_used",
+    "cimd_document",
     "client_credentials_basic",
     "client_credentials_jwt",
     "cross_app_access",
@@ -104,6 +107,51 @@ def registrations(traffic: Traffic) -> list[Check]:
             details["tokenEndpointAuthMethod"] = method
         out.append(check("client-registration", "Client registered with authorization server", "SUCCESS",
                          at=r["time"], details=details))
+    return out
+
+
+# --- client ID metadata documents (CIMD) -------------------------------------------------------------------------
+
+
+def _url_client_id(client_id: Any) -> bool:
+    """An https URL as client_id (conformance after 0.1.16, `isUrlClientId`: "accepts any https URL, not only the
+    example metadata URL ... A real client publishes its own metadata document"; 0.1.16 wanted its own URL)."""
+    if not isinstance(client_id, str):
+        return False
+    parts = urlsplit(client_id)
+    return parts.scheme == "https" and bool(parts.netloc)
+
+
+def cimd_client_id_used(traffic: Traffic) -> list[Check]:
+    """conformance basic-cimd: with `client_id_metadata_document_supported` advertised, each authorization request
+    uses a URL as client_id (WARNING: a client that registered with DCR instead)."""
+    out = []
+    for r in traffic.authorizations:
+        client_id = (r.get("query") or {}).get("client_id")
+        ok = _url_client_id(client_id)
+        out.append(check("cimd-client-id-used", "Client correctly used URL-based client ID when server supports "
+                         "client_id_metadata_document_supported" if ok else "Client SHOULD use URL-based client ID when "
+                         "server advertises client_id_metadata_document_supported=true", "SUCCESS" if ok else "WARNING",
+                         at=r["time"], details={"expectedClientId": "an https URL (the client's metadata document)",
+                                                "actualClientId": client_id or "none"}))
+    return out or [check("cimd-client-id-used", "Client did not make an authorization request to test CIMD support",
+                         "FAILURE")]
+
+
+def cimd_document(traffic: Traffic) -> list[Check]:
+    """authstage: the IdP fetched the client's metadata document and accepted it - or refused it, naming the rule it
+    broke (its client_id is not its URL, no redirect_uris, a shared secret, ...; fake_idp/cimd.py)."""
+    out = []
+    for r in traffic.records:
+        if r["service"] != "idp" or r["path"] not in ("/authorize", "/oauth/token"):
+            continue
+        reason = str(r.get("reason") or "")
+        notes = [n for n in r.get("notes") or [] if n.startswith(CIMD_LOG_PREFIX)]
+        if reason.startswith(CIMD_LOG_PREFIX):
+            out.append(check("cimd-document-valid", f"The authorization server refused the client's metadata document: "
+                             f"{reason}", "FAILURE", at=r["time"], details={"endpoint": r["path"], "status": r["status"]}))
+        elif notes:
+            out.append(check("cimd-document-valid", notes[0], "SUCCESS", at=r["time"], details={"endpoint": r["path"]}))
     return out
 
 

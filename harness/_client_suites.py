@@ -5,8 +5,8 @@ graders that read the result.
 0.1.16 (`npx conformance list --client`; the `--suite` names are its own), each rebuilt from the stack's knobs
 instead of a purpose-built mock: a generic authorization server (`idp.profile`, fake_idp/profile.py) and the sample
 MCP server protecting itself (`mcp.auth`, sample_mcp/protection.py). `auth0` and `agentcore` are the situations a
-client meets behind those products (the catalog's F-/U- incidents, docs/scenarios.md). `auth/basic-cimd` needs a
-client metadata document fetched over TLS and is skipped until the stack has a TLS listener.
+client meets behind those products (the catalog's F-/U- incidents, docs/scenarios.md). `auth/basic-cimd` has the IdP
+fetch the client's metadata document over https: the run's stack CA issues the client's certificate (the context).
 
 Scenario names keep conformance's `auth/` prefix, so a conformance client that runs the authorization-code flow
 for every unknown `auth/*` name (python-sdk's `client.py` does) runs the product scenarios unchanged.
@@ -64,7 +64,7 @@ class ClientScenario:
     context: str | None = None  # MCP_CONFORMANCE_CONTEXT builder (harness._client_check.CONTEXTS)
     allow_client_error: bool = False  # the client is expected to give up (conformance `allowClientError`)
     stop_after_authorizations: int | None = None  # the verdict is decided: end a client that keeps trying
-    needs: str | None = None  # a capability the stack lacks (tls): the scenario is skipped, saying why
+    needs_tls: bool = False  # the run's stack CA: made once, when a selected scenario needs it (CIMD)
     source: str = ""
     tags: tuple[str, ...] = field(default_factory=tuple)
 
@@ -277,8 +277,18 @@ EXTENSIONS = [
           (g.cross_app_access, g.prm_requested((PATH_PRM,)), g.as_metadata, g.tokens, g.bearer), suite="extensions", context="cross_app_access"),
 ]
 
-CIMD = _auth("basic-cimd", "Client ID metadata document: the AS fetches and validates the client's https URL",
-             conformance(), (), suite="auth", needs="tls")
+# conformance's fixed URL: its mock "will accept it as-is and use hardcoded metadata" (basic-cimd.ts); the IdP here
+# pins a document for it, so a client that uses it (python-sdk's conformance client) runs unchanged.
+CONFORMANCE_CIMD_URL = "https://conformance-test.local/client-metadata.json"
+CONFORMANCE_CIMD_DOCUMENT = {
+    "client_id": CONFORMANCE_CIMD_URL, "client_name": "conformance test client (pinned by authstage)",
+    "redirect_uris": LOOPBACK_CALLBACKS, "grant_types": ["authorization_code", "refresh_token"],
+    "response_types": ["code"], "token_endpoint_auth_method": "none"}
+CIMD = _auth("basic-cimd", "client_id_metadata_document_supported: the client uses an https URL as client_id; the "
+             "AS fetches its document (served by the client over https) and validates it",
+             conformance({"profile": {"cimd": {"fetch": True,
+                                               "documents": {CONFORMANCE_CIMD_URL: CONFORMANCE_CIMD_DOCUMENT}}}}),
+             (g.cimd_client_id_used, g.cimd_document, *PRM_FLOW), suite="auth", context="cimd", needs_tls=True)
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Auth0 and AgentCore: the demo stack's products, the traps a client must survive

@@ -539,7 +539,8 @@ def _https(url: str) -> str:
 def _tls_files(tls: StackTls | None) -> dict[str, str] | None:
     if tls is None:
         return None
-    return {"ca_file": str(tls.ca_file), "bundle_file": str(tls.bundle_file)}
+    return {"ca_file": str(tls.ca_file), "bundle_file": str(tls.bundle_file),
+            "client_cert_file": str(tls.client_cert_file), "client_key_file": str(tls.client_key_file)}
 
 
 def _keep_grants_of_kept_clients(tenant: dict[str, Any]) -> dict[str, Any]:

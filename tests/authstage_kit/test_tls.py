@@ -47,3 +47,15 @@ def test_https_server_is_trusted_only_once_its_ca_is(tmp_path) -> None:
         finally:
             untrust(tls.ca_file)
     assert isinstance(client_context(), ssl.SSLContext)
+
+
+def test_client_certificate_for_a_clients_own_loopback_listener(tmp_path) -> None:
+    """The second certificate (a client's https listener, e.g. its OAuth client ID metadata document) is the CA's too,
+    for the loopback names whatever the server certificate names."""
+    tls = StackTls.create(("localhost", "127.0.0.1", "::1", "stack.test"), directory=tmp_path)
+    cert = x509.load_pem_x509_certificate(tls.client_cert_file.read_bytes())
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert names.get_values_for_type(x509.DNSName) == ["localhost"]
+    ca = x509.load_pem_x509_certificate(tls.ca_file.read_bytes())
+    assert cert.issuer == ca.subject and oct(tls.client_key_file.stat().st_mode)[-3:] == "600"
+    tls.remove()

@@ -7,11 +7,17 @@ scenarios that carry some. Every `auth/*` scenario without a handler of its own 
 (`OAuthClientProvider`, headless: the redirect handler GETs the authorize URL and reads the code from the
 `Location` of the answer). Then: initialize, list the tools, call the first one.
 
+Client ID metadata documents (CIMD): when an authorization server advertises `client_id_metadata_document_supported`
+the SDK uses the client's URL as client_id (`client_metadata_url`); the SDK never serves the document. When the
+context gives a certificate (`client_metadata_cert_file`/`client_metadata_key_file`: authstage's basic-cimd, the stack
+CA's), this client serves its document over https on loopback and uses that URL; otherwise conformance's fixed URL,
+which its mock accepts without fetching.
+
 `AUTHSTAGE_CLIENT_DEFECTS` turns this good client into a deliberately broken one, each defect a small change to
-what it sends: `no-pkce`, `no-resource`, `root-only-prm`, `ignore-403-scope`, `retry-forever`, `no-rotated-refresh`
-(`a,b` for every scenario, `auth/x=a+b;auth/y=c` per scenario). It also uses a client ID metadata document URL
-(conformance's own) when an authorization server advertises CIMD. Written for these tests; its structure follows
-no other client.
+what it sends: `no-pkce`, `no-resource`, `root-only-prm`, `ignore-403-scope`, `retry-forever`, `no-rotated-refresh`,
+`cimd-wrong-client-id` (its document names another URL), `dcr-instead-of-cimd` (it registers instead),
+`ignore-cimd-context` (conformance's fixed URL, as python-sdk's conformance client) (`a,b` for every scenario,
+`auth/x=a+b;auth/y=c` per scenario). Written for these tests; its structure follows no other client.
 """
 
 from __future__ import annotations
@@ -19,9 +25,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import ssl
 import sys
+import threading
 import time
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -151,6 +160,46 @@ def context() -> dict[str, Any]:
     return json.loads(os.environ.get("MCP_CONFORMANCE_CONTEXT") or "{}")
 
 
+def serve_document(ctx: dict[str, Any], metadata: OAuthClientMetadata) -> str:
+    """The client's metadata document over https on loopback (the context's certificate); returns its URL."""
+    document: dict[str, Any] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps(document).encode() if self.path == "/client-metadata.json" else b"{}"
+            self.send_response(200 if self.path == "/client-metadata.json" else 404)
+            for name, value in (("Content-Type", "application/json"), ("Cache-Control", "max-age=300"),
+                                ("Content-Length", str(len(body)))):
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(ctx["client_metadata_cert_file"], ctx["client_metadata_key_file"])
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    url = f"https://127.0.0.1:{port}/client-metadata.json"
+    named = f"https://localhost:{port}/client-metadata.json" if "cimd-wrong-client-id" in DEFECTS else url
+    document.update(metadata.model_dump(mode="json", exclude_none=True), client_id=named,
+                    token_endpoint_auth_method="none")
+    return url
+
+
+def client_metadata_url(metadata: OAuthClientMetadata) -> str | None:
+    """Its own document's URL when the context gives it a certificate, else conformance's fixed URL."""
+    ctx = context()
+    if "dcr-instead-of-cimd" in DEFECTS:
+        return None
+    if not ctx.get("client_metadata_cert_file") or "ignore-cimd-context" in DEFECTS:
+        return CIMD_URL
+    return serve_document(ctx, metadata)
+
+
 def authorization_code(server_url: str) -> httpx2.Auth:
     storage = Storage()
     ctx = context()
@@ -164,18 +213,19 @@ def authorization_code(server_url: str) -> httpx2.Auth:
         )
     browser = Browser()
     provider = ForgetfulProvider if "no-rotated-refresh" in DEFECTS else OAuthClientProvider
+    metadata = OAuthClientMetadata(
+        client_name="authstage-contract-client",
+        redirect_uris=[REDIRECT_URI],  # type: ignore[list-item]
+        grant_types=["authorization_code", "refresh_token"],
+        response_types=["code"],
+    )
     return provider(
         server_url=server_url,
-        client_metadata=OAuthClientMetadata(
-            client_name="authstage-contract-client",
-            redirect_uris=[REDIRECT_URI],  # type: ignore[list-item]
-            grant_types=["authorization_code", "refresh_token"],
-            response_types=["code"],
-        ),
+        client_metadata=metadata,
         storage=storage,
         redirect_handler=browser.redirect,
         callback_handler=browser.callback,
-        client_metadata_url=CIMD_URL,
+        client_metadata_url=client_metadata_url(metadata),
     )
 
 

@@ -53,7 +53,8 @@ def test_the_sdk_client_passes_every_suite(tmp_path: Path, capsys) -> None:
     failed = {s["scenario"]: (s["failed_checks"], s["checks"]) for s in report["scenarios"] if not s["passed"]}
     assert code == 0 and not failed, failed
     by_name = {s["scenario"]: s for s in report["scenarios"]}
-    assert "TLS listener" in by_name["auth/basic-cimd"]["skipped"]
+    cimd = {c["id"]: c["status"] for c in by_name["auth/basic-cimd"]["checks"]}  # its document fetched over https
+    assert cimd["cimd-client-id-used"] == cimd["cimd-document-valid"] == "SUCCESS" and "client-registration" not in cimd
     graded = {c["id"] for c in by_name["auth/metadata-default"]["checks"] if c["status"] != "INFO"}
     assert graded == FLOW | PKCE | {"prm-pathbased-requested", "valid-bearer-token"}  # conformance 0.1.16's set
     statuses = {c["id"]: c["status"] for s in report["scenarios"] for c in s["checks"]}
@@ -70,7 +71,7 @@ def test_the_sdk_client_passes_every_suite(tmp_path: Path, capsys) -> None:
         assert list(item)[:5] == ["id", "name", "description", "status", "timestamp"] and ISO.match(item["timestamp"])
     assert (out / "report.md").read_text().startswith("# Client check")
     suite = ET.parse(junit).getroot()
-    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("30", "0", "1")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("30", "0", "0")
 
 
 # The broken client: each scenario gets one defect; each fails exactly the checks named for it (and Auth0's strict
@@ -101,6 +102,32 @@ def test_broken_variants_fail_exactly_the_named_checks(monkeypatch) -> None:
         assert {c["id"] for c in result.failures} == named, (name, defect, result.failures, result.stderr[-2000:])
     retry = results["auth/scope-retry-limit"]
     assert retry.stopped and "4 authorization attempts" in retry.stopped and not retry.timed_out
+
+
+# auth/basic-cimd three ways: a document naming another URL than its own (127.0.0.1 vs localhost) is refused by the
+# IdP; a client that registers instead is warned; conformance's fixed URL (python-sdk's conformance client uses it)
+# runs on the document the scenario pins for it.
+CIMD_VARIANTS = {
+    "auth/basic-cimd": ("cimd-wrong-client-id", {"cimd-document-valid"}),
+    "auth/basic-cimd (dcr)": ("dcr-instead-of-cimd", {"cimd-client-id-used"}),
+    "auth/basic-cimd (conformance url)": ("ignore-cimd-context", set()),
+}
+
+
+def test_broken_cimd_clients_fail_exactly_the_named_check(monkeypatch) -> None:
+    monkeypatch.setenv("AUTHSTAGE_CLIENT_DEFECTS", ";".join(f"{n}={d}" for n, (d, _) in CIMD_VARIANTS.items()))
+    cimd = next(s for s in SCENARIOS if s.name == "auth/basic-cimd")
+    with contextlib.closing(ClientCheck(CLIENT, timeout=30)) as runner:
+        results = {r.scenario.name: r for r in runner.run([dataclasses.replace(cimd, name=n) for n in CIMD_VARIANTS])}
+    for name, (defect, named) in CIMD_VARIANTS.items():
+        result = results[name]
+        assert {c["id"] for c in result.failures} == named, (name, defect, result.failures, result.stderr[-2000:])
+    refusal = results["auth/basic-cimd"].failures[0]["description"]
+    assert "its client_id 'https://localhost:" in refusal and "is not the URL it was fetched from" in refusal
+    used = {c["id"] for c in results["auth/basic-cimd (dcr)"].checks}
+    assert "client-registration" in used and "cimd-document-valid" not in used
+    pinned = [c for c in results["auth/basic-cimd (conformance url)"].checks if c["id"] == "cimd-document-valid"]
+    assert pinned and "pinned (profile.cimd.documents)" in pinned[0]["description"]
 
 
 # mcp-remote-client connects, lists tools and resources, and exits: what it runs under the contract (through
