@@ -474,8 +474,9 @@ def test_token_requests_with_others_in_flight_run_on_worker_threads_in_the_reque
     from fake_idp.wire import Incoming
 
     threads: list[str] = []
-    serve = token_module._token
-    monkeypatch.setattr(token_module, "_token", lambda ctx: threads.append(threading.current_thread().name) or serve(ctx))
+    serve = token_module._issue
+    monkeypatch.setattr(token_module, "_issue", lambda ctx, params, grant_cls: threads.append(
+        threading.current_thread().name) or serve(ctx, params, grant_cls))
     idp.patch({"emulator": {"seed": 7}})
     body = _json.dumps({"grant_type": "client_credentials", "client_id": M2M_ID, "client_secret": M2M_SECRET,
                         "audience": GATEWAY}).encode()
