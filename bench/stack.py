@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  in-process stop (median)     {result['stop_s']:.3f} s   target ≤ {TARGETS['stop_s']} s")
     print(f"  `authstage up` ready         {result['up_ready_s']:.3f} s   target ≤ {TARGETS['up_ready_s']} s")
     for key, label in (("direct", "search straight to sample_mcp"), ("via_gateway", "search through the gateway")):
-        print(f"  {label:<29}up {result[f'up_{key}_ms']:.2f} ms p50, processes {result[f'processes_{key}_ms']:.2f} ms"
+        print(f"  {label:<30} up {result[f'up_{key}_ms']:.2f} ms p50, processes {result[f'processes_{key}_ms']:.2f} ms"
               f"  ratio {result[f'ratio_{key}']:.2f}" + (f"   target ≤ {TARGETS['call_ratio']}" if key == "direct" else ""))
     print(f"  rounds: {json.dumps(figures)}")
     return 0 if args.quick or met else 1
