@@ -1,4 +1,5 @@
-"""asyncio helpers: objects bound to the running event loop (httpx clients, locks) recreated per loop.
+"""asyncio helpers: objects bound to the running event loop (httpx clients, locks) recreated per loop, and the
+process's worker threads.
 
 A gateway app normally lives on one loop (uvicorn). Tests that drive the same app from several loops (one per
 test with `httpx.ASGITransport`) must not reuse loop-bound objects across loops.
@@ -7,12 +8,32 @@ test with `httpx.ASGITransport`) must not reuse loop-bound objects across loops.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
+import os
+import threading
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from concurrent.futures import ThreadPoolExecutor
+from typing import Generic, ParamSpec, TypeVar
 
-__all__ = ["LoopLocal"]
+__all__ = ["LoopLocal", "in_worker"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
+_WORKERS: ThreadPoolExecutor | None = None
+_WORKERS_LOCK = threading.Lock()
+
+
+async def in_worker(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``fn(*args, **kwargs)`` on one of the process's worker threads, one per core (`asyncio.to_thread` with a
+    pool sized for CPU work: more threads than cores only contend for the GIL), in the caller's context."""
+    global _WORKERS
+    if _WORKERS is None:
+        with _WORKERS_LOCK:
+            if _WORKERS is None:
+                _WORKERS = ThreadPoolExecutor(os.cpu_count() or 2, thread_name_prefix="authstage-worker")
+    call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(_WORKERS, call)
 
 
 class LoopLocal(Generic[T]):

@@ -51,6 +51,7 @@ __all__ = [
     "ControlRoute",
     "ServiceControl",
     "install",
+    "reset_service",
 ]
 
 MAX_BODY_BYTES = 1 << 20  # 1 MiB: a whole tenant or gateway document fits many times over
@@ -215,8 +216,8 @@ class ServiceControl(Generic[M]):
     def records(self, since: int = 0) -> list[dict[str, Any]]:
         return self.log.records(since)
 
-    def subscribe(self, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
-        return self.log.subscribe(callback)
+    def subscribe(self, callback: Callable[[Any], None], *, pending: bool = False) -> Callable[[], None]:
+        return self.log.subscribe(callback, pending=pending)
 
     def _apply(self, document: dict[str, Any]) -> M:
         try:
@@ -239,11 +240,17 @@ class ServiceControl(Generic[M]):
         self.installed(old, new)
 
 
+async def reset_service(control: ServiceControl[Any]) -> dict[str, Any]:
+    """`POST /_authstage/reset`: back to the start config (state, log, clock cleared), then the async cleanup; on
+    the service's event loop (an in-process stack runs it there directly, `Stack.reset`)."""
+    control.reset()
+    await control.after_reset()
+    return {"reset": True}
+
+
 def _builtin_routes(control: ServiceControl[Any]) -> list[ControlRoute]:
     async def reset(request: ControlRequest) -> Any:
-        control.reset()
-        await control.after_reset()
-        return {"reset": True}
+        return await reset_service(control)
 
     def log(request: ControlRequest) -> Any:
         since = request.since()

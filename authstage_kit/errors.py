@@ -14,11 +14,10 @@ Every control-plane 4xx on every service has the same body (docs/control-plane.m
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
-from authstage_kit.suggest import extra_key_message
+if TYPE_CHECKING:  # the kernel's errors load without pydantic: the `authstage` command starts with them
+    from pydantic import BaseModel
 
 __all__ = ["AuthstageError", "ControlError", "Problem", "ServerStartError", "problems_of"]
 
@@ -63,6 +62,8 @@ class ControlError(AuthstageError):
 def problems_of(errors: list[Any], model: type[BaseModel] | None = None) -> list[Problem]:
     """pydantic ``ValidationError.errors()`` as ``{loc, msg}`` problems (``loc`` dotted, ``(body)`` when empty);
     with the settings ``model``, an unknown key's message names the closest real one."""
+    from authstage_kit.suggest import extra_key_message
+
     found: list[Problem] = []
     for err in errors:
         loc = ".".join(str(part) for part in err.get("loc", ())) or "(body)"

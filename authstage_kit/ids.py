@@ -38,8 +38,21 @@ def current() -> random.Random | None:
 def random_string(n: int, alphabet: str = ALNUM) -> str:
     rng = _SEEDED.get()
     if rng is None:
-        return "".join(secrets.choice(alphabet) for _ in range(n))
+        return _secure_string(n, alphabet)
     return "".join(rng.choice(alphabet) for _ in range(n))
+
+
+def _secure_string(n: int, alphabet: str) -> str:
+    """`n` characters drawn uniformly from `alphabet` (at most 256) out of one `secrets.token_bytes` read: a byte
+    below the largest multiple of the alphabet's size picks ``alphabet[byte % size]``, the others are drawn again
+    (rejection sampling, so no character is likelier than another). `secrets.choice` per character is the same
+    distribution at one ``getrandom`` call per character, 5x the time of a token's jti."""
+    size = len(alphabet)
+    limit = 256 - 256 % size
+    chars: list[str] = []
+    while len(chars) < n:
+        chars.extend(alphabet[b % size] for b in secrets.token_bytes(n - len(chars) + 8) if b < limit)
+    return "".join(chars[:n])
 
 
 def token_urlsafe(nbytes: int) -> str:

@@ -2,7 +2,9 @@
 
 :class:`RequestLog` keeps the newest records (bounded, thread-safe, with subscribers); the ASGI
 :class:`RequestLogMiddleware` tees the request and response bodies (bounded) and writes the record before the last
-response byte leaves, so a client that has its answer always finds the record. Handlers explain a 4xx/5xx by
+response byte leaves, so a client that has its answer always finds the record. Writing is cheap: what the record is
+made of is captured as served, and the record itself (tokens decoded, secrets redacted) is built when someone reads
+it — ``records()``, or at once for a subscriber — so traffic nobody inspects costs no redaction (docs/performance.md). Handlers explain a 4xx/5xx by
 setting ``scope["state"]["reason"]`` (``request.state.reason``) and add remarks to ``scope["state"]["notes"]``.
 Control-plane paths (``/_authstage/``) are never logged.
 
@@ -22,7 +24,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,8 +33,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from authstage_kit import redact
 from authstage_kit.clock import Clock
 
-__all__ = ["CAPTURE_LIMIT", "CLIENT_GONE", "CONTROL_PREFIX", "REASON_HEADER", "ClientGoneFilter", "Record",
-           "RequestLog", "RequestLogMiddleware"]
+__all__ = ["CAPTURE_LIMIT", "CLIENT_GONE", "CONTROL_PREFIX", "REASON_HEADER", "ClientGoneFilter", "PendingRecord",
+           "Record", "RequestLog", "RequestLogMiddleware"]
 
 CONTROL_PREFIX = "/_authstage"
 REASON_HEADER = "x-authstage-reason"
@@ -42,53 +45,112 @@ Record = dict[str, Any]
 
 
 class RequestLog:
-    """The newest ``max_records`` records, each with a monotonically increasing ``seq``; thread-safe."""
+    """The newest ``max_records`` records, each with a monotonically increasing ``seq``; thread-safe.
+
+    A record is added built (``add``) or as the function that builds it (``add_deferred``): it is built on first
+    read, at once when someone subscribes for built records. A subscriber with ``pending=True`` gets each record as
+    a `PendingRecord` instead, built only if it asks (the replayer keeps a run's traffic so, for reports)."""
 
     def __init__(self, *, service: str, clock: Clock, max_records: int = 10000) -> None:
         self.service = service
         self.clock = clock
         self._lock = threading.Lock()
-        self._records: deque[Record] = deque(maxlen=max(1, max_records))
+        self._records: deque[Record | PendingRecord] = deque(maxlen=max(1, max_records))
         self._seq = 0
-        self._subscribers: list[Callable[[Record], None]] = []
+        self._deferred = 0  # how many of _records are not built yet
+        self._subscribers: list[tuple[Callable[[Any], None], bool]] = []
 
     def resize(self, max_records: int) -> None:
         with self._lock:
             if self._records.maxlen != max(1, max_records):
                 self._records = deque(self._records, maxlen=max(1, max_records))
+                self._deferred = sum(isinstance(r, PendingRecord) for r in self._records)
 
     def add(self, record: Record) -> Record:
+        return self._add(PendingRecord(0, self.service, None, record))
+
+    def add_deferred(self, build: Callable[[], Record]) -> None:
+        """Add the record `build()` returns, built when it is first read."""
+        self._add(PendingRecord(0, self.service, build))
+
+    def _add(self, pending: PendingRecord) -> Record:
         with self._lock:
             self._seq += 1
-            record = {"seq": self._seq, "service": self.service, **redact.json_safe(record)}
-            self._records.append(record)
+            pending.seq = self._seq
             subscribers = list(self._subscribers)
-        for callback in subscribers:
+            record: Record | None = {}
+            if pending.build is None or any(not lazy for _, lazy in subscribers):
+                record = pending.record()
+                if record is None:
+                    return {}
+                self._append(record)
+            else:
+                self._append(pending)
+        for callback, lazy in subscribers:
             try:
-                callback(record)
+                callback(pending if lazy else record)
             except Exception:  # a subscriber's bug must not fail the request it watches
                 pass
-        return record
+        return record or {}
+
+    def _append(self, item: Record | PendingRecord) -> None:
+        records = self._records
+        if len(records) == records.maxlen and isinstance(records[0], PendingRecord):
+            self._deferred -= 1  # the oldest falls out unread
+        records.append(item)
+        if isinstance(item, PendingRecord):
+            self._deferred += 1
 
     def records(self, since: int = 0) -> list[Record]:
         with self._lock:
-            return [r for r in self._records if r["seq"] > since]
+            if self._deferred:
+                built = (r.record() if isinstance(r, PendingRecord) else r for r in self._records)
+                self._records = deque((r for r in built if r is not None), maxlen=self._records.maxlen)
+                self._deferred = 0
+            built_only = cast("deque[Record]", self._records)  # every item is built now
+            return [r for r in built_only if r["seq"] > since]
 
     def clear(self) -> None:
         with self._lock:
             self._records.clear()
+            self._deferred = 0
 
-    def subscribe(self, callback: Callable[[Record], None]) -> Callable[[], None]:
-        """Call ``callback(record)`` for every new record; returns the unsubscribe function."""
+    def subscribe(self, callback: Callable[[Any], None], *, pending: bool = False) -> Callable[[], None]:
+        """Call ``callback(record)`` for every new record (``pending``: with its `PendingRecord`); returns the
+        unsubscribe function."""
+        entry = (callback, pending)
         with self._lock:
-            self._subscribers.append(callback)
+            self._subscribers.append(entry)
 
         def unsubscribe() -> None:
             with self._lock:
-                if callback in self._subscribers:
-                    self._subscribers.remove(callback)
+                if entry in self._subscribers:
+                    self._subscribers.remove(entry)
 
         return unsubscribe
+
+
+class PendingRecord:
+    """A record, built on first `record()`: its number, its service and what it is built from (a finished record,
+    or the function that builds one: a bound method of the captured exchange, so it pickles, for the replay's
+    worker processes)."""
+
+    __slots__ = ("_raw", "_record", "build", "seq", "service")
+
+    def __init__(self, seq: int, service: str, build: Callable[[], Record] | None,
+                 raw: Record | None = None) -> None:
+        self.seq, self.service, self.build, self._raw = seq, service, build, raw
+        self._record: Record | None = None
+
+    def record(self) -> Record | None:
+        """The record (None: it cannot be built: the log must never fail a request, such a record is dropped)."""
+        if self._record is None and (self.build is not None or self._raw is not None):
+            try:
+                source = self.build() if self.build is not None else self._raw
+                self._record = {"seq": self.seq, "service": self.service, **redact.json_safe(source)}
+            except Exception:
+                self.build = self._raw = None
+        return self._record
 
 
 class _Tee:
@@ -189,13 +251,17 @@ class RequestLogMiddleware:
             return
         exchange.recorded = True
         try:
-            self.log.add(exchange.record())
+            captured = exchange.captured()
+            if captured.large:  # kept built: a record holds MAX_TEXT bytes of a body, the capture up to 64 KB
+                self.log.add(captured.record())
+            else:
+                self.log.add_deferred(captured.record)
         except Exception:  # the log must never fail a request; a record that cannot be built is dropped
             pass
 
 
 class _Exchange:
-    """One request/response pair being served, turned into a record at the end."""
+    """One request/response pair being served; `captured()` when it ends."""
 
     def __init__(self, scope: Scope, started: float) -> None:
         self.scope = scope
@@ -211,32 +277,71 @@ class _Exchange:
         self.gone = False  # the client disconnected before its answer was complete
         self.answered = False
 
-    def record(self) -> Record:
-        tokens: list[dict[str, Any]] = []
-        request_headers = _headers(self.scope.get("headers", []), "request.headers", tokens)
-        response_headers = _headers(self.headers, "response.headers", tokens)
-        state = self.scope.get("state", {})
+    def captured(self) -> _Captured:
+        """What the record is made of, copied now (the scope is not kept: a record may be built much later)."""
+        scope = self.scope
+        state = scope.get("state", {})
         reason = state.get("reason")
         if self.status >= 400 and not reason:
             reason = f"HTTP {self.status}"
-        fix = {"fix": state["fix"]} if state.get("fix") else {}
+        return _Captured(
+            time=self.started,
+            method=scope.get("method", ""),
+            path=scope.get("path", ""),
+            query=scope.get("query_string", b""),
+            status=self.status,
+            reason=reason,
+            fix=state.get("fix"),
+            notes=list(state.get("notes", [])),
+            duration_ms=round((time.perf_counter() - self.t0) * 1000, 3),
+            request_headers=list(scope.get("headers", [])),
+            response_headers=self.headers,
+            request_body=(bytes(self.request.data), self.request.complete),
+            response_body=(bytes(self.response.data), self.response.complete),
+        )
+
+
+@dataclass
+class _Captured:
+    time: float
+    method: str
+    path: str
+    query: bytes
+    status: int
+    reason: str | None
+    fix: str | None
+    notes: list[str]
+    duration_ms: float
+    request_headers: list[tuple[bytes, bytes]]
+    response_headers: list[tuple[bytes, bytes]]
+    request_body: tuple[bytes, bool]  # the teed bytes, and whether that is all of the body
+    response_body: tuple[bytes, bool]
+
+    @property
+    def large(self) -> bool:
+        return len(self.request_body[0]) > redact.MAX_TEXT or len(self.response_body[0]) > redact.MAX_TEXT
+
+    def record(self) -> Record:
+        tokens: list[dict[str, Any]] = []
+        request_headers = _headers(self.request_headers, "request.headers", tokens)
+        response_headers = _headers(self.response_headers, "response.headers", tokens)
         return {
-            "time": self.started,
-            "method": self.scope.get("method", ""),
-            "path": self.scope.get("path", ""),
-            "query": redact.redact_query(self.scope.get("query_string", b"").decode("latin-1")),
+            "time": self.time,
+            "method": self.method,
+            "path": self.path,
+            "query": redact.redact_query(self.query.decode("latin-1")),
             "status": self.status,
-            "reason": reason,
-            **fix,
-            "notes": list(state.get("notes", [])),
-            "duration_ms": round((time.perf_counter() - self.t0) * 1000, 3),
+            "reason": self.reason,
+            **({"fix": self.fix} if self.fix else {}),
+            "notes": self.notes,
+            "duration_ms": self.duration_ms,
             "request": {
                 "headers": request_headers,
-                "body": _body(self.request, request_headers.get("content-type", ""), "request.body", tokens),
+                "body": _body(self.request_body, request_headers.get("content-type", ""), "request.body", tokens),
             },
             "response": {
                 "headers": response_headers,
-                "body": _body(self.response, response_headers.get("content-type", ""), "response.body", tokens),
+                "body": _body(self.response_body, response_headers.get("content-type", ""), "response.body", tokens),
             },
             "tokens": tokens,
         }
@@ -261,13 +366,13 @@ def _truncate(text: str) -> str:
     return raw[:redact.MAX_TEXT].decode("utf-8", "ignore") + f"…[truncated {len(raw) - redact.MAX_TEXT} bytes]"
 
 
-def _body(tee: _Tee, content_type: str, where: str, tokens: list[dict[str, Any]]) -> Any:
-    raw = bytes(tee.data)
+def _body(teed: tuple[bytes, bool], content_type: str, where: str, tokens: list[dict[str, Any]]) -> Any:
+    raw, complete = teed
     if not raw:
         return None
     ctype = content_type.split(";")[0].strip().lower()
     text = raw.decode("utf-8", "replace")
-    if tee.complete and len(raw) <= redact.MAX_TEXT:
+    if complete and len(raw) <= redact.MAX_TEXT:
         if ctype in ("application/x-www-form-urlencoded", "") and "=" in text and not text.lstrip().startswith(("{", "[")):
             pairs = parse_qsl(text, keep_blank_values=True)
             if pairs:
@@ -280,7 +385,7 @@ def _body(tee: _Tee, content_type: str, where: str, tokens: list[dict[str, Any]]
             if redact.nesting(document) > redact.LOG_DEPTH:
                 return redact.scrub(_truncate(text))
             return _mapping(document, where, tokens) if isinstance(document, dict) else redact.redact(document)
-    return redact.scrub(_truncate(text)) + ("" if tee.complete else "…[truncated]")
+    return redact.scrub(_truncate(text)) + ("" if complete else "…[truncated]")
 
 
 def _mapping(document: dict[str, Any], where: str, tokens: list[dict[str, Any]]) -> dict[str, Any]:

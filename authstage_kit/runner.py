@@ -3,31 +3,40 @@ service's ``python -m``.
 
 The socket is bound *before* the app is built, so an app that must know its own URL (an issuer, a
 resource identifier) can be given it; port 0 picks a free port without the bind/close/re-bind race.
+
+The server stack is `uvicorn[standard]`'s where its wheels install: httptools parses HTTP and uvloop runs the event
+loop; the pure-Python fallback is h11 on asyncio (``AUTHSTAGE_HTTP=h11``, ``AUTHSTAGE_LOOP=asyncio`` force it).
+A server stops as soon as it is asked to: it waits on an event instead of uvicorn's 0.1 s ticks, and its graceful
+shutdown polls for open connections every millisecond instead of sleeping 0.1 s first (docs/performance.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
+import logging
+import os
 import signal
 import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Generator
-from typing import Any
+from collections.abc import Callable, Coroutine, Generator
+from typing import Any, TypeVar
 
 import uvicorn
 
 from authstage_kit.access import Access, is_loopback
-from authstage_kit.connections import BODY_TIMEOUT, HEADER_TIMEOUT, guarded_protocol
+from authstage_kit.connections import BODY_TIMEOUT, HEADER_TIMEOUT, guarded_protocol, http_implementation
 from authstage_kit.errors import ServerStartError
 
-__all__ = ["IDLE_TIMEOUT", "LOOPBACK", "ServerThread", "bind_socket", "port_number", "serve_main", "service_parser",
-           "url_of", "warn_if_exposed"]
+__all__ = ["IDLE_TIMEOUT", "LOOPBACK", "LOOPS", "ServerThread", "bind_socket", "event_loop", "port_number",
+           "serve_main", "service_parser", "url_of", "warn_if_exposed"]
 
 LOOPBACK = "127.0.0.1"
+T = TypeVar("T")
 
 
 def bind_socket(host: str = LOOPBACK, port: int = 0) -> socket.socket:
@@ -54,8 +63,22 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{host}:{port}"
 
 
+LOOPS = ("auto", "uvloop", "asyncio")
+
+
+def event_loop(choice: str | None = None) -> str:
+    """uvicorn's ``loop``: ``choice``, else ``$AUTHSTAGE_LOOP``, else ``auto`` (uvloop where it is installed)."""
+    choice = choice or os.environ.get("AUTHSTAGE_LOOP") or "auto"
+    if choice not in LOOPS:
+        raise ValueError(f"AUTHSTAGE_LOOP={choice!r}: use one of {', '.join(LOOPS)}")
+    return choice
+
+
 class _QuietServer(uvicorn.Server):
-    """A uvicorn server that never installs signal handlers (it runs off the main thread)."""
+    """A uvicorn server that never installs signal handlers (it runs off the main thread) and stops at once."""
+
+    _wake: asyncio.Event | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
 
     def install_signal_handlers(self) -> None:  # uvicorn < 0.29
         return None
@@ -63,6 +86,43 @@ class _QuietServer(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:  # uvicorn >= 0.29
         yield
+
+    async def main_loop(self) -> None:
+        """uvicorn's ticks (the Date header once a second), but woken by `request_exit` instead of polled."""
+        self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
+        counter = 0
+        while not await self.on_tick(counter):
+            counter += 10  # on_tick refreshes the Date header when counter % 10 == 0
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), 1.0)
+
+    def request_exit(self) -> None:
+        """Ask the server to stop (from any thread); it does not wait."""
+        self.should_exit = True
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(wake.set)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's graceful shutdown (stop accepting, close idle connections, let running requests finish within
+        `timeout_graceful_shutdown`, then the app's lifespan shutdown) without its fixed 0.1 s sleeps."""
+        for server in self.servers:
+            server.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()
+        state = self.server_state
+        try:
+            async with asyncio.timeout(self.config.timeout_graceful_shutdown):
+                while (state.connections or state.tasks) and not self.force_exit:
+                    await asyncio.sleep(0.001)
+        except TimeoutError:
+            logging.getLogger("uvicorn.error").error(
+                "Cancel %s running task(s), timeout graceful shutdown exceeded", len(state.tasks))
+            for task in state.tasks:
+                task.cancel(msg="Task cancelled, timeout graceful shutdown exceeded")
+        if not self.force_exit:
+            await self.lifespan.shutdown()
 
 
 IDLE_TIMEOUT = 5.0  # uvicorn's keep-alive default, kept
@@ -74,7 +134,8 @@ class ServerThread:
     Pass either ``app`` (an ASGI app) or ``build`` (``(base_url) -> ASGI app``); the second form lets
     the app know the URL it will be reached at before it is built. Connections have deadlines
     (`authstage_kit.connections`): ``header_timeout`` for a request head, ``body_timeout`` without body progress,
-    ``idle_timeout`` between requests.
+    ``idle_timeout`` between requests. ``http`` (httptools | h11) and ``loop`` (uvloop | asyncio) pick the server
+    stack; by default the fastest installed (`connections.http_implementation`, `event_loop`).
     ``ssl`` (``StackTls.server_options()``) serves HTTPS.
     """
 
@@ -91,6 +152,8 @@ class ServerThread:
         header_timeout: float = HEADER_TIMEOUT,
         body_timeout: float = BODY_TIMEOUT,
         idle_timeout: float = IDLE_TIMEOUT,
+        http: str | None = None,
+        loop: str | None = None,
         ssl: dict[str, Any] | None = None,
     ) -> None:
         self.name = name
@@ -107,7 +170,8 @@ class ServerThread:
             lifespan="on",
             timeout_graceful_shutdown=2,
             ws="none",
-            http=guarded_protocol(header_timeout, body_timeout),
+            http=guarded_protocol(header_timeout, body_timeout, implementation=http_implementation(http)),
+            loop=event_loop(loop),
             timeout_keep_alive=idle_timeout,  # type: ignore[arg-type]  # typed int; uvicorn hands it to call_later
             **(ssl or {}),  # HTTPS: ssl_certfile / ssl_keyfile (authstage_kit/tls.py)
         )
@@ -142,8 +206,20 @@ class ServerThread:
             time.sleep(0.002)
         return self
 
+    def call(self, coroutine: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
+        """Run `coroutine` on the server's event loop (where its app's loop-bound objects live) and wait for it."""
+        loop = self._server._loop
+        if loop is None or not self.running:
+            coroutine.close()
+            raise ServerStartError(f"{self.name} is not serving", service=self.name)
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout)
+
+    def request_stop(self) -> None:
+        """Ask the server to stop without waiting for it (`stop` waits); a stack asks all its servers at once."""
+        self._server.request_exit()
+
     def stop(self, timeout: float = 5.0) -> None:
-        self._server.should_exit = True
+        self.request_stop()
         if self._thread is not None and self._thread.is_alive():
             self._thread.join(timeout)
             if self._thread.is_alive():

@@ -1,7 +1,7 @@
 """What Actions cost per token: client-credentials latency (p50/p99) with no Action, a declarative one and a
 JavaScript one (Node subprocess per execution), in process, sequential, bounded by a request count.
 
-    .venv/bin/python bench/actions.py [--requests 60]
+    .venv/bin/python bench/actions.py [--requests 60] [--quick]
 
 The JavaScript row is skipped (and says so) when Node.js is not on PATH.
 """
@@ -48,7 +48,10 @@ def _measure(http: httpx.Client, requests: int) -> list[float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=60)
+    parser.add_argument("--quick", action="store_true", help="3 requests per case (make test: it works)")
     args = parser.parse_args()
+    if args.quick:
+        args.requests = 3
     server = ServerThread(build=lambda url: create_app(demo_tenant(), base_url=url), sock=bind_socket(),
                           name="fake_idp").start()  # fmt: skip
     control = server.app.state.control

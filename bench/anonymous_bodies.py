@@ -7,7 +7,7 @@ anonymous POSTs of `--size` bytes to the gateway's `/mcp`, then the same to the 
 `--concurrency` at a time, and prints the resident memory of the stack process before and after each round,
 how many answers were 401, and how long each round took.
 
-    .venv/bin/python bench/anonymous_bodies.py [--bodies 300] [--size 1048576] [--concurrency 30] [--json]
+    .venv/bin/python bench/anonymous_bodies.py [--bodies 300] [--size 1048576] [--concurrency 30] [--json] [--quick]
 """
 
 from __future__ import annotations
@@ -84,7 +84,10 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--concurrency", type=int, default=30)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="4 bodies of 64 KB (make test: it works)")
     args = parser.parse_args()
+    if args.quick:
+        args.bodies, args.size, args.concurrency = 4, 65536, 2
     figures = run(args.bodies, args.size, args.concurrency)
     if args.json:
         print(json.dumps(figures))

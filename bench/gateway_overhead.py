@@ -5,7 +5,7 @@ Starts a minimal in-process issuer (discovery, JWKS, client_credentials token en
 OAuth client-credentials outbound) as separate processes, then measures both paths with the same client:
 sequential latency (p50/p99) and throughput with concurrent clients. Prints how many JWKS fetches happened.
 
-    .venv/bin/python bench/gateway_overhead.py [--calls 600] [--concurrency 8]
+    .venv/bin/python bench/gateway_overhead.py [--calls 600] [--concurrency 8] [--quick]
 """
 
 from __future__ import annotations
@@ -236,7 +236,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--concurrency", type=int, default=8, help="concurrent clients for the throughput run"
     )
+    parser.add_argument("--quick", action="store_true", help="8 calls, 2 clients (make test: it works)")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.calls, args.concurrency = 8, 2
     issuer = Issuer()
     issuer.server.start()
     try:

@@ -4,7 +4,7 @@ By default it starts the demo tenant in a separate process (so client and server
 measures ``POST /oauth/token`` (demo-m2m, JSON body) with httpx; every level is bounded by a request count
 and a time budget. The first token is verified with PyJWT against the served JWKS.
 
-    .venv/bin/python bench/idp_tokens.py [--url URL] [--requests 400] [--seconds 15] [--concurrency 1,8] [--via-cli]
+    .venv/bin/python bench/idp_tokens.py [--url URL] [--requests 400] [--seconds 15] [--concurrency 1,8] [--via-cli] [--quick]
 
 ``--url`` targets a running IdP (client id/secret/audience flags default to the demo tenant's).
 ``--via-cli`` starts ``python -m fake_idp`` (harness.serve_main) instead of the bench's own child server.
@@ -115,7 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", default="1,8")
     parser.add_argument("--via-cli", action="store_true", help="start `python -m fake_idp` instead")
     parser.add_argument("--_serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="10 requests per level (make test: it works)")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.requests, args.seconds = 10, 5.0
     if args._serve:
         return _serve()
     proc = None

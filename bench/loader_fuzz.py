@@ -5,7 +5,9 @@ Stages per example: conversion (`fake_gateway.shapes`, the safety net bypassed s
 runs: anything but a ControlError is a 500), and the harness paste (`harness._paste.paste_gateway`: mapping onto a
 stack). Prints the examples run, the refusals, the tracebacks per stage (must be 0) and the time per example.
 
-    .venv/bin/python bench/loader_fuzz.py [--examples 5000]
+    .venv/bin/python bench/loader_fuzz.py [--examples 5000] [--quick]
+
+`--quick` (what `make test` runs, tests/test_bench.py): 20 examples, to prove the fuzz runs.
 """
 
 from __future__ import annotations
@@ -40,7 +42,10 @@ STAGES = ("convert", "gateway", "control", "paste")
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--examples", type=int, default=5000)
+    parser.add_argument("--quick", action="store_true", help="20 examples: proves the fuzz runs")
     args = parser.parse_args()
+    if args.quick:
+        args.examples = 20
     variables = stack_variables("http://127.0.0.1:1", "http://127.0.0.1:2", "http://127.0.0.1:3")
     documents = demo_documents(variables)
     variables |= tenant_variables(documents["idp"])

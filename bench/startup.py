@@ -7,7 +7,7 @@ Each run: start → client-credentials token from the IdP → `tools/call search
 (which verifies the token against the IdP's JWKS and calls the sample server with its own token) → 200 with
 a result. Prints per-run times and the median of N runs (default 10). Target: in-process median < 0.5 s.
 
-    .venv/bin/python bench/startup.py [--runs 10] [--mode in-process|subprocess|both]
+    .venv/bin/python bench/startup.py [--runs 10] [--mode in-process|subprocess|both] [--quick]
 """
 
 from __future__ import annotations
@@ -87,7 +87,10 @@ def main() -> int:
     )
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--mode", choices=["in-process", "subprocess", "both"], default="both")
+    parser.add_argument("--quick", action="store_true", help="one run of each (make test: it works)")
     args = parser.parse_args()
+    if args.quick:
+        args.runs = 1
     print(
         f"authstage startup → first authorized tools/call; {platform.python_implementation()} "
         f"{platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}"

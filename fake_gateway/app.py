@@ -1,4 +1,4 @@
-"""The fake AgentCore gateway as a FastAPI app: the routes table, the one error renderer, the request log.
+"""The fake AgentCore gateway as a Starlette app: the routes table, the one error renderer, the request log.
 
 Emulated surface (DOC gateway-using, gateway-inbound-auth; sheet §1, §5): `POST /mcp`, the unauthenticated
 RFC 9728 document at `GET /.well-known/oauth-protected-resource`, the `bedrock-agentcore-control` API and the
@@ -13,12 +13,14 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import FastAPI
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from authstage_kit.access import Access
 from authstage_kit.control import install
+from authstage_kit.routing import exact_route
 from fake_gateway.backend import Backend
 from fake_gateway.control import GatewayControl
 from fake_gateway.control_api import ApiRequest, ControlApi
@@ -157,9 +159,17 @@ async def _gateway_error(request: Request, exc: Exception) -> Response:
     return render(exc)
 
 
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """A method no route serves (TRACE, CONNECT): answered as the FastAPI app before it answered."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code in (204, 304):
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+
+
 def _lifespan(control: GatewayControl) -> Any:
     @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await control.backend.startup()
         try:
             yield
@@ -170,16 +180,15 @@ def _lifespan(control: GatewayControl) -> Any:
     return lifespan
 
 
-def create_app(gateway: Gateway, *, base_url: str | None = None, access: Access | None = None) -> FastAPI:
+def create_app(gateway: Gateway, *, base_url: str | None = None, access: Access | None = None) -> Starlette:
     """The gateway. `base_url` is the origin used when a request carries no Host (knob publicUrl overrides);
     `access` says who may use its control plane (default: loopback only, no token)."""
     control = GatewayControl(gateway, base_url=base_url, access=access)
     backend = control.backend
-    app = FastAPI(lifespan=_lifespan(control), docs_url=None, redoc_url=None, openapi_url=None)
+    app = Starlette(routes=[exact_route(path, endpoint, methods) for path, endpoint, methods in ROUTES],
+                    exception_handlers={GatewayError: _gateway_error, HTTPException: _http_error},
+                    lifespan=_lifespan(control))
     app.state.backend = backend
     app.state.endpoint = McpEndpoint(backend)
-    app.add_exception_handler(GatewayError, _gateway_error)
-    for path, endpoint, methods in ROUTES:
-        app.add_api_route(path, endpoint, methods=methods, include_in_schema=False)
     install(app, control)
     return app

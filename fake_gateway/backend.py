@@ -156,7 +156,10 @@ class Backend:
 
     async def shutdown(self) -> None:
         if self._startup is not None and not self._startup.done():
-            self._startup.cancel()
+            self._startup.cancel()  # a stack stopped while its targets still synchronize: no traceback for that
+            await asyncio.wait([self._startup])
+        if self._startup is not None and not self._startup.cancelled():
+            self._startup.exception()  # retrieved (gather returns exceptions): never "exception was never retrieved"
         await self.pool.close_all()
         client = self._http.current()
         if client is not None:

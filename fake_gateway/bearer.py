@@ -6,11 +6,14 @@ or more than one credential fail here, and no later check runs.
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 from fake_gateway.verdict import Check
 
 __all__ = ["NO_HEADER", "BearerToken", "check_header"]
+
+_WHITESPACE = re.compile(r"\s")  # for str patterns, exactly what str.isspace() calls whitespace
 
 NO_HEADER = "no Authorization header"
 
@@ -50,7 +53,7 @@ def check_header(authorization: str | None) -> BearerToken:
             "send `Authorization: Bearer <access token>`",
             "no bearer token",
         )
-    if "," in token or any(c.isspace() for c in token):
+    if "," in token or _WHITESPACE.search(token):
         # RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token; a comma is what joining repeated headers gives
         # (RFC 9110 §5.3), and Authorization is not a list: one request, one credential.
         reason = (

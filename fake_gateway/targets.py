@@ -126,6 +126,7 @@ class _Connection:
             self._session = await asyncio.wait_for(asyncio.shield(ready), self.timeout)
         except BaseException:
             self._closing.set()
+            ready.add_done_callback(_retrieved)  # nobody waits for it any more (timed out, or cancelled by a stop)
             raise
 
     async def _run(self, ready: asyncio.Future[ClientSession], closing: asyncio.Event) -> None:
@@ -159,8 +160,16 @@ class _Connection:
             self._closing.set()
         task, self._task = self._task, None
         if task is not None and self.loop is asyncio.get_running_loop():
+            if self._session is None:  # still connecting (a stack stopping during the start-up sync): stop that
+                task.cancel()
             with contextlib.suppress(BaseException):
                 await asyncio.wait_for(task, 5)
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """Mark a future's outcome as seen (asyncio logs an exception nobody retrieved, with its traceback)."""
+    if not future.cancelled():
+        future.exception()
 
 
 class TargetPool:

@@ -4,22 +4,25 @@ Auth0 Authentication API surface emulated (auth0-tenant.md §1): discovery, RFC 
 ``/authorize`` (+ Universal Login ``/u/login``, ``/u/consent``), ``/oauth/token``, ``/oauth/revoke``,
 ``/oidc/register``, ``/userinfo``, ``/oidc/logout``, ``/v2/logout``; plus the ``/_authstage/`` control plane.
 
-This is the only module of the emulated surface that knows FastAPI/Starlette: each route parses the request
-into a :class:`~fake_idp.wire.Incoming`, calls its framework-neutral endpoint and renders the
-:class:`~fake_idp.wire.Outgoing` it returns, or the :class:`~fake_idp.errors.IdpError` it raises.
+This is the only module of the emulated surface that knows the web framework (Starlette): each route parses the
+request into a :class:`~fake_idp.wire.Incoming`, calls its framework-neutral endpoint and renders the
+:class:`~fake_idp.wire.Outgoing` it returns, or the :class:`~fake_idp.errors.IdpError` it raises. The routes are
+Starlette's own, serving exactly the methods of the table (authstage_kit.routing).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import Response
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
 
 from authstage_kit.access import Access
+from authstage_kit.connections import requests_in_flight
 from authstage_kit.control import install
+from authstage_kit.routing import exact_route
 from fake_idp import errors
 from fake_idp.authorize import authorize_endpoint
 from fake_idp.context import Ctx
@@ -95,6 +98,7 @@ async def _incoming(request: Request, body_limit: int) -> Incoming:
         cookies=dict(request.cookies),
         body=body,
         oversize=oversize,
+        in_flight=requests_in_flight(request.scope),
     )
 
 
@@ -144,8 +148,6 @@ def _as_idp_error(request: Request, exc: Exception) -> errors.IdpError:
         if exc.status_code == 404:
             return errors.BoomError(404, errors.NOT_FOUND, reason=f"no route {request.url.path}")
         return errors.BoomError(exc.status_code, str(exc.detail), reason=str(exc.detail))
-    if isinstance(exc, RequestValidationError):  # pragma: no cover - no route declares a FastAPI model
-        return errors.OAuthError("invalid_request", "Invalid request", reason=str(exc)[:500])
     # A bug in the emulator, never a traceback on the wire; the log names it.
     return errors.BoomError(500, errors.INTERNAL_ERROR, reason=f"authstage bug: {type(exc).__name__}: {exc}")
 
@@ -157,21 +159,18 @@ async def _handle(request: Request, exc: Exception) -> Response:
 HANDLED: tuple[type[Exception], ...] = (
     errors.IdpError,
     StarletteHTTPException,
-    RequestValidationError,
     Exception,
 )
 
 
-def create_app(tenant: Tenant, *, base_url: str | None = None, access: Access | None = None) -> FastAPI:
+def create_app(tenant: Tenant, *, base_url: str | None = None, access: Access | None = None) -> Starlette:
     """Build the fake tenant. ``base_url`` (e.g. ``http://127.0.0.1:9000``) names the bind address; the issuer
     is still derived per request from ``Host`` unless ``tenant.issuer`` is set (see ``context.py``). ``access``
     says who may use its control plane (default: loopback only, no token)."""
-    app = FastAPI(title="authstage fake_idp", docs_url=None, redoc_url=None, openapi_url=None)
     control = IdpControl(tenant, base_url=base_url.rstrip("/") if base_url else None, access=access)
-    for path, endpoint, methods in ROUTES:
-        app.add_api_route(path, _route(endpoint), methods=methods, include_in_schema=False)
-    for exc_class in HANDLED:
-        app.add_exception_handler(exc_class, _handle)
+    app = Starlette(routes=[exact_route(path, _route(endpoint), methods) for path, endpoint, methods in ROUTES],
+                    exception_handlers=dict.fromkeys(HANDLED, _handle))
     app.add_middleware(CorsMiddleware, allowed=lambda: control.tenant.emulator.cors_allowed_origins)
     install(app, control)
     return app
+

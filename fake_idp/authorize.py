@@ -344,7 +344,7 @@ def start_login(ctx: Ctx, request: AuthorizationRequest) -> Outgoing:
         return finish(ctx, txn, user, consented=True)
     txn.device = device_of(ctx)
     with ctx.state.lock:
-        ctx.state.transactions[txn.txn_id] = txn
+        ctx.remember(ctx.state.transactions, txn.txn_id, txn, ctx.tenant.emulator.state.login_transactions)
     if session is not None and "login" not in prompt:
         user = ctx.tenant.user_by_id(session.user_id)
         if user is not None:

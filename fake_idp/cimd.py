@@ -408,7 +408,8 @@ async def resolve(ctx: Ctx, client_id: str | None) -> None:
         return
     client, lifetime, source = await _load(ctx, client_id)
     with ctx.state.lock:
-        ctx.state.cimd_clients[client_id] = CimdEntry(client, now + lifetime, source)
+        ctx.remember(ctx.state.cimd_clients, client_id, CimdEntry(client, now + lifetime, source),
+                     ctx.tenant.emulator.state.cimd_clients)
     ctx.note(errors.CIMD_ACCEPTED.format(url=client_id, source=source, name=client.name,
                                          method=client.token_endpoint_auth_method, uris=client.callbacks))
 

@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from fake_idp.keys import KeyRing
-from fake_idp.state import RuntimeState
+from fake_idp.state import Expiring, RuntimeState
 from fake_idp.tenant import Client, Tenant
 from fake_idp.wire import Incoming
 
 __all__ = ["Clock", "Ctx", "Runtime", "base_for_host"]
+
+V = TypeVar("V")
 
 _HOST_RE = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 
@@ -113,6 +115,11 @@ class Ctx:
     def set_reason(self, text: str) -> None:
         """Why a response that is not an error object still failed (the request log's ``reason``)."""
         self.request.reason = text
+
+    def remember(self, store: Expiring[V], key: str, value: V, limit: int) -> list[V]:
+        """Keep `value` in one of the state's bounded maps (`emulator.state`); returns what was evicted."""
+        retention = self.tenant.emulator.state.forget_expired_after
+        return store.add(key, value, now=self.now(), limit=limit, retention=retention)
 
     def note(self, text: str) -> None:
         """A remark for the log even on success (e.g. 'resource ignored')."""

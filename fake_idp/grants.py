@@ -62,6 +62,11 @@ class Grant:
     def respond(self) -> dict[str, Any]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def respond_locked(self) -> dict[str, Any]:
+        """`respond` under the tenant state's lock: codes, refresh-token families and sessions change together."""
+        with self.ctx.state.lock:
+            return self.respond()
+
 
 # ---------------------------------------------------------------------------------------------------------
 
@@ -71,11 +76,17 @@ class ClientCredentialsGrant(Grant):
 
     GRANT_TYPE = "client_credentials"
 
+    def respond_locked(self) -> dict[str, Any]:
+        """Unlocked but for the Actions: concurrent M2M tokens are signed in parallel (the signature releases
+        the GIL; docs/performance.md)."""
+        return self.respond()
+
     def respond(self) -> dict[str, Any]:
         self.check_grant_type()
         api = self._api()
         scopes = self._scopes(api, self._client_grant(api))
-        actions = credentials_exchange(self.ctx, client=self.client, api=api, scopes=scopes, params=self.params)
+        with self.ctx.state.lock:  # the Actions' cache is the only state a client-credentials token touches
+            actions = credentials_exchange(self.ctx, client=self.client, api=api, scopes=scopes, params=self.params)
         permissions = list(scopes) if api.token_dialect.endswith("_authz") else None
         minted = mint_access_token(
             self.ctx,
@@ -178,8 +189,25 @@ def issue_refresh_token(
         expires_at=(now + settings.token_lifetime) if expiring else None,
         rotating=rotating,
     )
-    ctx.state.refresh_tokens[rec.token] = rec
+    state, limits = ctx.state, ctx.tenant.emulator.state
+    ctx.remember(state.refresh_tokens, rec.token, rec, limits.refresh_tokens)
+    issued = state.refresh_by_grant.setdefault((user.user_id, client.client_id), [])
+    issued.append(rec.token)
+    _revoke_beyond(ctx, issued, limits.refresh_tokens_per_user_per_app, now)
     return rec
+
+
+def _revoke_beyond(ctx: Ctx, issued: list[str], limit: int, now: float) -> None:
+    """DOC refresh-tokens.mdx: a user holds at most `limit` (200) active refresh tokens per application; one more
+    revokes the oldest. `issued` (this user's and client's tokens, oldest first) drops those no longer kept."""
+    records = [r for r in (ctx.state.refresh_tokens.get(t) for t in issued) if r is not None]
+    issued[:] = [r.token for r in records]
+    active = [r for r in records if not r.revoked and r.rotated_at is None
+              and (r.expires_at is None or now < r.expires_at)]
+    for oldest in active[: max(0, len(active) - limit)]:
+        oldest.revoked = True
+        ctx.note(f"refresh token limit: {limit} active per user and application "
+                 "(emulator.state.refresh_tokens_per_user_per_app); the oldest was revoked")
 
 
 def user_token_response(
@@ -226,7 +254,7 @@ def user_token_response(
         )  # fmt: skip
         pieces["id_token"] = idt.token
         if custom:
-            remember_userinfo_claims(ctx, at.token, custom, scopes)
+            remember_userinfo_claims(ctx, at.token, custom, scopes, at.claims.get("exp"))
     if refresh:
         pieces["refresh_token"] = refresh
     return pieces

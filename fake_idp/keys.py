@@ -3,17 +3,21 @@
 Auth0 publishes the current and the next key, plus the previous key until it is revoked, and signs with
 the current key only. Each key carries a self-signed X.509 certificate with ``CN=<tenant domain>`` in
 ``x5c`` and its base64url SHA-1 thumbprint in ``x5t``; newer tenants use a random 21-character ``kid``.
-RSA generation is slow, so private keys come from a per-process pool and are reused across tenants.
+RSA generation is slow, so private keys come from the process's pool (authstage_kit.keypool) and are reused
+across tenants.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
+import json
 import secrets
 import string
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -21,28 +25,32 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from authstage_kit.keypool import pool_key
 from fake_idp.tenant import Keys, KeySpec
 
-__all__ = ["KeyRing", "KeyRingError", "KeyState", "SigningKey", "pool_key", "random_kid"]
+__all__ = ["SIGNED_MEMO", "KeyRing", "KeyRingError", "KeyState", "SigningKey", "pool_key", "random_kid"]
 
 KeyState = Literal["current", "next", "previous", "revoked"]
+SIGNED_MEMO = 128  # distinct RS256 tokens each key remembers (SigningKey.encode)
 _ALNUM = string.ascii_letters + string.digits
-_POOL: list[rsa.RSAPrivateKey] = []
-_POOL_LOCK = threading.Lock()
+_CERTS: dict[tuple[int, str], bytes] = {}  # (pool index, domain) -> DER: a pool key's certificate, made once
+_CERTS_LOCK = threading.Lock()
 
 
 class KeyRingError(ValueError):
     """A rotate/revoke request the ring cannot honour (e.g. revoking the current key)."""
 
 
-def pool_key(index: int) -> rsa.RSAPrivateKey:
-    """The index-th RSA-2048 key of this process (generated on first use, then reused)."""
-    with _POOL_LOCK:
-        while len(_POOL) <= index:
-            _POOL.append(rsa.generate_private_key(public_exponent=65537, key_size=2048))
-        return _POOL[index]
+def _pool_cert(index: int, key: rsa.RSAPrivateKey, domain: str) -> bytes:
+    """The certificate of the index-th pool key for `domain`, made on first use: the key is shared by every tenant
+    of the process already (`pool_key`), and signing a certificate costs ~8 ms a key, twice per tenant."""
+    with _CERTS_LOCK:
+        if (index, domain) not in _CERTS:
+            _CERTS[(index, domain)] = _self_signed_cert(key, domain).public_bytes(serialization.Encoding.DER)
+        return _CERTS[(index, domain)]
 
 
 def random_kid() -> str:
@@ -95,6 +103,8 @@ class SigningKey:
     state: KeyState
     x5t: str = ""
     jose: RSAKey = field(init=False)
+    _signed: OrderedDict[str, str] = field(init=False, repr=False, default_factory=OrderedDict)
+    _signed_lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         if not self.x5t:
@@ -102,17 +112,50 @@ class SigningKey:
         # Built from the key object directly: a PEM round-trip re-validates the RSA key (~30 ms).
         self.jose = RSAKey(self.private_key, self.private_key, {"kid": self.kid})
 
+    def encode(self, header: dict[str, Any], claims: dict[str, Any], alg: str) -> str:
+        """The compact JWS of ``claims`` under ``header`` (joserfc), signed with this key.
+
+        An RS256 signature (RSASSA-PKCS1-v1_5) is a function of the key and the signing input, so the last
+        `SIGNED_MEMO` distinct (header, claims) pairs this key signed are remembered and served again byte for byte:
+        the same client asking for the same audience and scopes within one second gets the very token a fresh
+        signature would make (Auth0's default profile carries no ``jti``), without the ~0.3 ms RSA operation.
+        PS256 is randomized and always signed afresh.
+        """
+        if alg != "RS256":
+            return jwt.encode(header, claims, self.jose, algorithms=[alg], default_type=None)
+        try:
+            memo = json.dumps([header, claims], separators=(",", ":"), allow_nan=False)
+        except (TypeError, ValueError):  # not JSON: joserfc says why
+            return jwt.encode(header, claims, self.jose, algorithms=[alg], default_type=None)
+        with self._signed_lock:
+            token = self._signed.get(memo)
+            if token is not None:
+                self._signed.move_to_end(memo)
+                return token
+        token = jwt.encode(header, claims, self.jose, algorithms=[alg], default_type=None)
+        with self._signed_lock:
+            self._signed[memo] = token
+            if len(self._signed) > SIGNED_MEMO:
+                self._signed.popitem(last=False)
+        return token
+
+    @functools.cached_property
+    def _public(self) -> tuple[str, str, str]:
+        """n, e and the base64 certificate: computed once per key, not per JWKS request."""
+        pub = self.jose.as_dict(private=False)
+        return str(pub["n"]), str(pub["e"]), base64.b64encode(self.cert_der).decode("ascii")
+
     def jwk(self, *, include_alg: bool, kid: str | None = None) -> dict[str, Any]:
         """Public JWK in Auth0's key order: kty, use, n, e, kid, x5t, x5c, alg."""
-        pub = self.jose.as_dict(private=False)
+        n, e, x5c = self._public
         out: dict[str, Any] = {
             "kty": "RSA",
             "use": "sig",
-            "n": pub["n"],
-            "e": pub["e"],
+            "n": n,
+            "e": e,
             "kid": kid or self.kid,
             "x5t": self.x5t,
-            "x5c": [base64.b64encode(self.cert_der).decode("ascii")],
+            "x5c": [x5c],
         }
         if include_alg:
             out["alg"] = "RS256"
@@ -140,11 +183,11 @@ class KeyRing:
             if not isinstance(loaded, rsa.RSAPrivateKey):
                 raise KeyRingError("keys.ring private_key_pem must be an RSA private key")
             priv = loaded
+            der = _self_signed_cert(priv, self.domain).public_bytes(serialization.Encoding.DER)
         else:
             priv = pool_key(self._pool_next)
+            der = _pool_cert(self._pool_next, priv, self.domain)
             self._pool_next += 1
-        cert = _self_signed_cert(priv, self.domain)
-        der = cert.public_bytes(serialization.Encoding.DER)
         x5t = _b64url(hashlib.sha1(der).digest())
         if kid is None:
             if self.config.kid_style == "thumbprint_hex":

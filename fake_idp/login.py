@@ -103,8 +103,18 @@ def usable_connections(ctx: Ctx, client: Client) -> list[str]:
 
 
 def session_of(ctx: Ctx) -> Session | None:
+    """The live login session the request's cookie names; using it restarts its idle lifetime. A session past
+    `settings.session_lifetime` or `idle_session_lifetime` is over (DOC session lifecycle: log in again)."""
     sid = ctx.request.cookies.get(SESSION_COOKIE)
-    return ctx.state.sessions.get(sid) if sid else None
+    session = ctx.state.sessions.get(sid) if sid else None
+    if session is None:
+        return None
+    now = ctx.now()
+    if now >= session.deadline():
+        ctx.note("the login session expired (settings.session_lifetime / idle_session_lifetime): log in again")
+        return None
+    session.idle_expires_at = now + ctx.tenant.settings.idle_session_lifetime * 3600
+    return session
 
 
 def consented(ctx: Ctx, user: User, txn: AuthTxn) -> bool:
@@ -148,9 +158,10 @@ def finish(ctx: Ctx, txn: AuthTxn, user: User, *, consented: bool) -> Outgoing:
             issuer=txn.issuer,
             auth_time=txn.auth_time or now,
             created_at=now,
+            expires_at=now + ctx.tenant.emulator.authorization_code_lifetime,
             actions=actions,
         )
-        ctx.state.codes[code.code] = code
+        ctx.remember(ctx.state.codes, code.code, code, ctx.tenant.emulator.state.authorization_codes)
     dropped = [s for s in txn.scopes if s not in scopes]
     if dropped:
         ctx.note(
@@ -252,8 +263,11 @@ async def login_post(ctx: Ctx) -> Outgoing:
         )
     now = ctx.now()
     sid = random_string(32)
+    settings = ctx.tenant.settings
+    session = Session(sid=sid, user_id=user.user_id, auth_time=now, expires_at=now + settings.session_lifetime * 3600,
+                      idle_expires_at=now + settings.idle_session_lifetime * 3600)
     with ctx.state.lock:
-        ctx.state.sessions[sid] = Session(sid=sid, user_id=user.user_id, auth_time=now)
+        ctx.remember(ctx.state.sessions, sid, session, ctx.tenant.emulator.state.sessions)
     txn.user_id, txn.auth_time = user.user_id, now
     response = after_login(ctx, txn, user)
     response.cookies.append(Cookie(SESSION_COOKIE, sid, httponly=True))

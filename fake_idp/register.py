@@ -106,6 +106,7 @@ def check_rate_limit(ctx: Ctx, now: float) -> dict[str, str]:
 def check_entity_cap(ctx: Ctx) -> None:
     faults = ctx.tenant.faults
     count = len(ctx.state.registered_clients)
+    bound = ctx.tenant.emulator.state.dcr_clients
     if faults.dcr_fault == "too_many_entities" or (
         faults.dcr_max_clients is not None and count >= faults.dcr_max_clients
     ):
@@ -114,6 +115,13 @@ def check_entity_cap(ctx: Ctx) -> None:
             errors.DCR_TOO_MANY_ENTITIES,
             status=400,
             reason=f"tenant entity cap reached ({count} registered clients; faults.dcr_max_clients={faults.dcr_max_clients})",
+        )
+    if count >= bound:
+        raise errors.OAuthError(
+            "too_many_entities",
+            errors.DCR_TOO_MANY_ENTITIES,
+            status=400,
+            reason=f"tenant entity cap reached ({count} registered clients; emulator.state.dcr_clients={bound})",
         )
 
 
@@ -252,8 +260,8 @@ def _register(ctx: Ctx, meta: ClientMetadata, grants: list[GrantType]) -> Client
         grant_types=grants,
         callbacks=list(meta.redirect_uris),
     )
-    with ctx.state.lock:
-        ctx.state.registered_clients[client.client_id] = client
+    with ctx.state.lock:  # never evicted: check_entity_cap refuses the one beyond emulator.state.dcr_clients
+        ctx.remember(ctx.state.registered_clients, client.client_id, client, 2**62)
     return client
 
 

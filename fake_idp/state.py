@@ -4,14 +4,17 @@ Authorization codes, refresh-token families, login transactions, SSO sessions, d
 clients, clients resolved from client ID metadata documents (``cimd.py``), opaque tokens and rate-limit windows.
 
 Everything here is cleared by ``POST /_authstage/reset``; the tenant configuration is not (it is reset to the
-document the app was created with by the control object).
+document the app was created with by the control object). Nothing grows without bound: each kind of entry lives in
+an :class:`Expiring` map that holds at most its count (``emulator.state``, the oldest go first) and forgets an
+entry ``forget_expired_after`` seconds after it expires (docs/performance.md "Memory").
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from joserfc.jwk import OctKey
 
@@ -23,12 +26,49 @@ __all__ = [
     "AuthCode",
     "AuthTxn",
     "CimdEntry",
+    "Expiring",
     "FixedWindow",
     "RefreshRecord",
     "RuntimeState",
     "Session",
     "new_refresh_token",
 ]
+
+V = TypeVar("V")
+_SWEEP_EVERY = 64  # additions between two sweeps for expired entries
+
+
+class Expiring(dict[str, V]):
+    """A dict (reads are a dict's) whose additions go through `add`: at most `limit` entries are kept, the oldest
+    added go first, and an entry is forgotten `retention` seconds after ``deadline(value)`` (None: never expires).
+    Expired entries are swept every few additions, so a sweep costs nothing per request."""
+
+    def __init__(self, deadline: Callable[[V], float | None]) -> None:
+        super().__init__()
+        self._deadline = deadline
+        self._added = 0
+
+    def add(self, key: str, value: V, *, now: float, limit: int, retention: float) -> list[V]:
+        """Keep `value` under `key`; returns the entries evicted to stay within `limit` (oldest first)."""
+        self.pop(key, None)  # a re-added key is the newest again
+        self[key] = value
+        self._added += 1
+        if self._added % _SWEEP_EVERY == 0:
+            self.forget_expired(now, retention)
+        evicted = []
+        while len(self) > limit:
+            evicted.append(self.pop(next(iter(self))))
+        return evicted
+
+    def forget_expired(self, now: float, retention: float) -> None:
+        for key in [k for k, v in self.items() if (d := self._deadline(v)) is not None and d + retention < now]:
+            del self[key]
+
+
+def _exp_claim(claims: dict[str, Any]) -> float | None:
+    exp = claims.get("exp")
+    return float(exp) if isinstance(exp, int | float) else None
+
 
 def new_refresh_token() -> str:
     """``v1.M`` + 60 URL-safe characters (MOCK regex ``^v1\\.M[A-Za-z0-9_-]{60}$``, sheet §9)."""
@@ -74,6 +114,7 @@ class AuthCode:
     issuer: str
     auth_time: float
     created_at: float
+    expires_at: float | None = None  # created_at + emulator.authorization_code_lifetime at issue
     used: bool = False
     refresh_family: str | None = None
     actions: Any = None  # what the post-login Actions decided at login (`triggers.Outcome`), applied at the exchange
@@ -101,6 +142,11 @@ class Session:
     sid: str
     user_id: str
     auth_time: float
+    expires_at: float = float("inf")  # auth_time + settings.session_lifetime
+    idle_expires_at: float = float("inf")  # last use + settings.idle_session_lifetime
+
+    def deadline(self) -> float:
+        return min(self.expires_at, self.idle_expires_at)
 
 
 @dataclass
@@ -143,20 +189,23 @@ class ActionsRuntime:
     metadata: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     cache: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     logins: dict[str, int] = field(default_factory=dict)
-    userinfo_claims: dict[str, dict[str, Any]] = field(default_factory=dict)
+    userinfo_claims: Expiring[tuple[float | None, dict[str, Any]]] = field(
+        default_factory=lambda: Expiring(lambda kept: kept[0])
+    )  # access token -> (its exp, the claims)
 
 
 @dataclass
 class RuntimeState:
     lock: threading.RLock = field(default_factory=threading.RLock)
-    codes: dict[str, AuthCode] = field(default_factory=dict)
-    refresh_tokens: dict[str, RefreshRecord] = field(default_factory=dict)
-    transactions: dict[str, AuthTxn] = field(default_factory=dict)
-    sessions: dict[str, Session] = field(default_factory=dict)
-    registered_clients: dict[str, Client] = field(default_factory=dict)
-    cimd_clients: dict[str, CimdEntry] = field(default_factory=dict)  # Client Identifier URL -> its client
+    codes: Expiring[AuthCode] = field(default_factory=lambda: Expiring(lambda c: c.expires_at))
+    refresh_tokens: Expiring[RefreshRecord] = field(default_factory=lambda: Expiring(lambda r: r.expires_at))
+    refresh_by_grant: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (user, client) -> tokens
+    transactions: Expiring[AuthTxn] = field(default_factory=lambda: Expiring(lambda t: None))
+    sessions: Expiring[Session] = field(default_factory=lambda: Expiring(Session.deadline))
+    registered_clients: Expiring[Client] = field(default_factory=lambda: Expiring(lambda c: None))
+    cimd_clients: Expiring[CimdEntry] = field(default_factory=lambda: Expiring(lambda e: e.fresh_until))
     consents: set[tuple[str, str, str]] = field(default_factory=set)
-    opaque_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    opaque_tokens: Expiring[dict[str, Any]] = field(default_factory=lambda: Expiring(_exp_claim))
     windows: dict[str, FixedWindow] = field(default_factory=dict)
     jwks_requests: int = 0
     used_assertions: dict[str, float] = field(default_factory=dict)  # private_key_jwt jti -> exp

@@ -33,6 +33,7 @@ __all__ = [
     "KeySpec",
     "Keys",
     "ManagementApi",
+    "StateLimits",
     "Tenant",
     "TenantConfigError",
     "TenantSettings",
@@ -439,6 +440,16 @@ class TenantSettings(_Model):
         description="Emulator: User-Agent prefixes whose /authorize is approved without a page (the "
         "authstage-browser and the scenario replayer); every other browser sees the login and consent pages.",
     )
+    session_lifetime: float = Field(
+        default=168, gt=0, le=8760,
+        description="Hours a login session lasts however active it is (DOC tenant settings `session_lifetime`, "
+        "'Require log in after'; default 7 days INFERRED from the dashboard); then /authorize asks to log in again.",
+    )
+    idle_session_lifetime: float = Field(
+        default=72, gt=0, le=8760,
+        description="Hours a login session survives unused (DOC tenant settings `idle_session_lifetime`, "
+        "'Inactivity timeout'; default 3 days); every /authorize that uses it starts the count again.",
+    )
 
 
 class KeySpec(_Model):
@@ -598,6 +609,43 @@ class Faults(_Model):
     )
 
 
+class StateLimits(_Model):
+    """How much runtime state the tenant keeps (docs/performance.md "Memory"). Auth0 keeps its own limits and
+    documents one (refresh tokens per user and app); the others are INFERRED bounds that a test never reaches but a
+    long-running `authstage up` under load does. Beyond a count the oldest entries go first; an expired entry is
+    kept `forget_expired_after` seconds longer (its refusal still says why), then forgotten."""
+
+    authorization_codes: int = Field(default=10_000, ge=1, le=10_000_000,
+                                     description="Codes kept (issued, used or expired); the oldest go first.")
+    refresh_tokens: int = Field(default=100_000, ge=1, le=10_000_000,
+                                description="Refresh-token records kept, rotated and revoked ones included.")
+    refresh_tokens_per_user_per_app: int = Field(
+        default=200, ge=1, le=100_000,
+        description="DOC refresh-tokens.mdx: 200 active refresh tokens per user per application; issuing one more "
+        "revokes the oldest.",
+    )
+    sessions: int = Field(default=10_000, ge=1, le=10_000_000, description="Login sessions kept.")
+    login_transactions: int = Field(default=10_000, ge=1, le=10_000_000,
+                                    description="Pending /authorize transactions (login and consent pages) kept.")
+    opaque_tokens: int = Field(
+        default=10_000, ge=1, le=10_000_000,
+        description="Short random userinfo tokens, and the ID-token custom claims /userinfo returns per access token.",
+    )
+    dcr_clients: int = Field(
+        default=10_000, ge=1, le=10_000_000,
+        description="Dynamically registered clients; at the cap /oidc/register answers too_many_entities, as a "
+        "tenant at its entity limit does (they never expire: Auth0 keeps them).",
+    )
+    cimd_clients: int = Field(
+        default=10_000, ge=1, le=10_000_000,
+        description="Clients resolved from client ID metadata documents kept in the cache (the oldest go first; a "
+        "forgotten one is fetched again on its next use).",
+    )
+    forget_expired_after: int = Field(default=3600, ge=0, le=31_557_600,
+                                      description="Seconds an expired code, refresh token, session or opaque "
+                                      "token is kept past its expiry before it is forgotten.")
+
+
 class Emulator(_Model):
     """Our choices where Auth0's behaviour is unknown or unrecorded (tagged INFERRED/NOT FOUND in the sheet)."""
 
@@ -651,6 +699,7 @@ class Emulator(_Model):
     )
     log_max_records: int = Field(default=10000, ge=10, le=1_000_000)
     max_body_bytes: int = Field(default=65536, ge=1024, le=10_485_760)
+    state: StateLimits = Field(default_factory=StateLimits)
     actions: ActionsEmulator = Field(default_factory=ActionsEmulator)
     token_profiles: dict[str, TokenProfile] = Field(
         default_factory=dict,

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import get_args
+from typing import Any, get_args
 
+from authstage_kit.aio import in_worker
 from fake_idp import errors
 from fake_idp.cimd import resolve_at_token
 from fake_idp.client_auth import authenticate_client
@@ -94,21 +95,31 @@ def _grant_class(grant_type: str | None) -> type[Grant]:
 
 
 async def token_endpoint(ctx: Ctx) -> Outgoing:
+    """Alone, a token request is served on the event loop; with other requests in flight, its client
+    authentication and grant run on one of the process's worker threads (`aio.in_worker`: the request's context,
+    seeded ids included, goes with it). An RS256 signature releases the GIL, so concurrent token requests sign on
+    every core while the loop reads the next request, and an Action's Node process does not hold up the loop then
+    (docs/performance.md). A Client Identifier URL's document is fetched first, on the loop (cimd.py)."""
     rl_headers: dict[str, str] = {}
     try:
         rl_headers = _rate_limit(ctx)
         params = read_params(ctx.request)
         grant_cls = _grant_class(params.get("grant_type"))
-        await resolve_at_token(ctx, params)  # a Client Identifier URL's document (cimd.py)
-        with ctx.state.lock:
-            client = authenticate_client(ctx, params)
-        grant = grant_cls(ctx, params, client)
-        with ctx.state.lock:
-            body = grant.respond()
+        await resolve_at_token(ctx, params)
+        if ctx.request.in_flight > 1:
+            body = await in_worker(_issue, ctx, params, grant_cls)
+        else:
+            body = _issue(ctx, params, grant_cls)
     except errors.IdpError as exc:
         exc.headers = {**rl_headers, **NO_STORE, **exc.headers}
         raise
     return json_response(body, headers={**rl_headers, **NO_STORE})
+
+
+def _issue(ctx: Ctx, params: dict[str, str], grant_cls: type[Grant]) -> dict[str, Any]:
+    with ctx.state.lock:
+        client = authenticate_client(ctx, params)
+    return grant_cls(ctx, params, client).respond_locked()
 
 
 async def revoke_endpoint(ctx: Ctx) -> Outgoing:

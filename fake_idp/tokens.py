@@ -78,8 +78,7 @@ def _sign_rs(
         kid = random_kid()
     elif f.jwks_kid_mode != "omit_kid":
         kid = key.kid
-    header = header_for(profile, alg, kid, header_typ)
-    return jwt.encode(header, claims, key.jose, algorithms=[alg], default_type=None)
+    return key.encode(header_for(profile, alg, kid, header_typ), claims, alg)
 
 
 def mint_access_token(
@@ -218,7 +217,7 @@ def mint_opaque_token(
     }
     if ctx.tenant.faults.opaque_token_style == "short_random":
         token = random_string(32)
-        ctx.state.opaque_tokens[token] = claims
+        ctx.remember(ctx.state.opaque_tokens, token, claims, ctx.tenant.emulator.state.opaque_tokens)
     else:
         header = {"alg": "dir", "enc": "A256GCM", "iss": ctx.issuer}
         token = jwe.encrypt_compact(

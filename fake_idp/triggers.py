@@ -46,7 +46,6 @@ __all__ = [
     "with_custom_claims",
 ]
 
-_USERINFO_MEMORY = 10000  # access tokens whose ID-token custom claims /userinfo remembers
 
 
 @dataclass
@@ -342,17 +341,18 @@ def with_custom_claims(
     return {**claims, **filtered.kept}
 
 
-def remember_userinfo_claims(ctx: Ctx, access_token: str, outcome: Outcome, scopes: list[str]) -> None:
+def remember_userinfo_claims(
+    ctx: Ctx, access_token: str, outcome: Outcome, scopes: list[str], expires_at: float | None = None
+) -> None:
     """DOC custom-claims-migration.mdx: the custom claims "will also be added to the response of the /userinfo
     endpoint" (INFERRED: those set on the ID token)."""
     if not outcome.id_claims:
         return
     kept = filter_claims(outcome.id_claims, token="id", scopes=scopes, minted={}).kept
     memory = ctx.state.actions.userinfo_claims
-    memory[access_token] = kept
-    while len(memory) > _USERINFO_MEMORY:
-        del memory[next(iter(memory))]
+    ctx.remember(memory, access_token, (expires_at, kept), ctx.tenant.emulator.state.opaque_tokens)
 
 
 def userinfo_claims(ctx: Ctx, access_token: str) -> dict[str, Any]:
-    return dict(ctx.state.actions.userinfo_claims.get(access_token, {}))
+    remembered = ctx.state.actions.userinfo_claims.get(access_token)
+    return dict(remembered[1]) if remembered else {}

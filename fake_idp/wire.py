@@ -44,6 +44,7 @@ class Incoming:
     cookies: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     oversize: int | None = None  # the limit (emulator.max_body_bytes) the body exceeded; body is then b""
+    in_flight: int = 1  # requests the server is serving as this one arrives, itself included (a load hint)
     reason: str | None = None
     notes: list[str] = field(default_factory=list)
 

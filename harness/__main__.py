@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-
-from harness._cli import main
+from harness._cli import entry
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -8,6 +8,7 @@ A leaf, as httpx's `_main.py`: nothing in the harness imports it. The console sc
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import signal
@@ -17,19 +18,17 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-import httpx
-
-from authstage_kit.runner import port_number
 from harness._exceptions import AuthstageError, ScenarioLoadError
 from harness._manifest import remove_manifest, running_manifest, version, write_manifest
-from harness._token import decode_token
 
+# Each command imports what it needs inside its cmd_* function: `authstage --help` and `decode` load no web
+# framework, HTTP client or MCP SDK (docs/performance.md "The command line").
 if TYPE_CHECKING:
     from harness._replay import RunResult
     from harness._scenario import Scenario
     from harness._stack import Stack
 
-__all__ = ["browser_main", "main"]
+__all__ = ["browser_main", "entry", "main"]
 
 TIME_CLAIMS = ("iat", "exp", "nbf", "auth_time", "updated_at")
 
@@ -106,24 +105,35 @@ def _show_requests(stack: Stack, stream: TextIO) -> None:
 
 # -- token ----------------------------------------------------------------------------------------------------------
 def cmd_token(args: argparse.Namespace) -> int:
-    from harness._stack import ProcessStack, Stack
-
     manifest = running_manifest(args.manifest)
-    fresh = manifest is None
-    stack = Stack().start() if manifest is None else ProcessStack().attach_manifest(manifest)
+    if manifest is not None:  # the running stack: one POST (no stack code, no web framework, no MCP SDK)
+        from harness._manifest import local_client, token_request
+
+        request = token_request(manifest, args.client, audience=args.audience, resource=args.resource,
+                                scope=args.scope)
+        with local_client(request.url, manifest) as http:
+            response = http.post(request.url, data=request.data, auth=request.auth)
+        return _print_token(response, args, fresh=False)
+    from harness._stack import Stack
+
+    stack = Stack().start()
     try:
         response = stack.token_response(args.client, audience=args.audience, resource=args.resource, scope=args.scope)
-        if response.status_code != 200:
-            print(f"authstage token: {response.status_code} {response.text}", file=sys.stderr)
-            return 1
-        body = response.json()
-        print(json.dumps(body, indent=2) if args.json else body["access_token"])
-        if fresh:
-            print("authstage token: minted by a fresh stack that is gone now; its keys are too. Start `authstage up`"
-                  " first for a token a running gateway accepts.", file=sys.stderr)
-        return 0
+        return _print_token(response, args, fresh=True)
     finally:
-        stack.stop()  # a fresh stack stops; an attached one only closes its client (it owns no process)
+        stack.stop()
+
+
+def _print_token(response: Any, args: argparse.Namespace, *, fresh: bool) -> int:
+    if response.status_code != 200:
+        print(f"authstage token: {response.status_code} {response.text}", file=sys.stderr)
+        return 1
+    body = response.json()
+    print(json.dumps(body, indent=2) if args.json else body["access_token"])
+    if fresh:
+        print("authstage token: minted by a fresh stack that is gone now; its keys are too. Start `authstage up`"
+              " first for a token a running gateway accepts.", file=sys.stderr)
+    return 0
 
 
 # -- reset ----------------------------------------------------------------------------------------------------------
@@ -152,6 +162,8 @@ def utc(value: Any) -> str:
 
 
 def cmd_decode(args: argparse.Namespace) -> int:
+    from harness._token import decode_token
+
     token = sys.stdin.read() if args.token == "-" else args.token
     decoded = decode_token(token)
     if args.json:
@@ -219,6 +231,8 @@ def cmd_gateway_convert(args: argparse.Namespace) -> int:
 
 # -- browser --------------------------------------------------------------------------------------------------------
 def cmd_browser(args: argparse.Namespace) -> int:
+    import httpx
+
     from harness._browser import run_foreground, spawn_background
 
     def say(text: str) -> None:
@@ -244,14 +258,22 @@ def cmd_browser(args: argparse.Namespace) -> int:
 
 # -- replay ---------------------------------------------------------------------------------------------------------
 def cmd_replay(args: argparse.Namespace) -> int:
+    from authstage_kit import keypool
+
+    keypool.prepare()  # the stacks' RSA keys, generated on another core while the scenarios load
     from harness._report import junit_xml, result_json, text_report, write_markdown_reports
-    from harness._selection import modes, select
+    from harness._selection import modes, select, shard
 
     try:
         scenarios = select(args.paths, args.keyword, args.exclude)
     except ScenarioLoadError as exc:
         print(f"authstage replay: {exc}", file=sys.stderr)
         return 2
+    if args.shard and scenarios:
+        scenarios = shard(scenarios, *args.shard)
+        if not scenarios:
+            print(f"authstage replay: shard {args.shard[0]}/{args.shard[1]} is empty", file=sys.stderr)
+            return 0
     if not scenarios:
         print("authstage replay: no scenario matched", file=sys.stderr)
         return 2
@@ -259,7 +281,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         return _write_index(args.write_index, scenarios)
     chosen = modes(fixed_only=args.fixed_only, broken_only=args.broken_only)
     started = time.perf_counter()
-    runs = _replay(scenarios, chosen, live=sys.stderr.isatty() and not args.json)
+    runs = _replay(scenarios, chosen, live=sys.stderr.isatty() and not args.json, jobs=args.jobs)
     elapsed = time.perf_counter() - started
     if args.json:
         print(json.dumps({"runs": [result_json(r) for r in runs], "seconds": round(elapsed, 3)}, indent=2))
@@ -275,16 +297,21 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0 if all(r.passed for r in runs) else 1
 
 
-def _replay(scenarios: list[Scenario], modes: tuple[str, ...], *, live: bool) -> list[RunResult]:
+def _replay(scenarios: list[Scenario], modes: tuple[str, ...], *, live: bool, jobs: str) -> list[RunResult]:
     """Every run, with a progress line on a terminal."""
     from harness._replay import replay_all
+    from harness._replay_pool import auto_jobs, replay_in_workers
 
     def progress(done: int, total: int, run: RunResult) -> None:
         if live:
             mark = "ok" if run.passed else "MISMATCH"
             print(f"\r\033[K[{done}/{total}] {run.scenario.name} ({run.mode}) {mark}", end="", file=sys.stderr, flush=True)
 
-    runs = list(replay_all(scenarios, modes, progress))
+    workers = auto_jobs(len(scenarios) * len(modes)) if jobs == "auto" else int(jobs)
+    if workers > 1 and len(scenarios) * len(modes) > 1:
+        runs = replay_in_workers(scenarios, modes, workers, progress)
+    else:
+        runs = list(replay_all(scenarios, modes, progress))
     if live:
         print("\r\033[K", end="", file=sys.stderr)
     return runs
@@ -332,10 +359,28 @@ def _add_client_check(sub: Any) -> None:
 def port_base(text: str) -> int:
     """An argparse type: the first of four consecutive ports (N, N+1, N+2 and the browser view's N+3), so 1 to
     65532."""
+    from authstage_kit.runner import port_number
+
     port = port_number(text)
     if not 1 <= port <= 65532:
         raise argparse.ArgumentTypeError(f"{port} cannot start four ports (N to N+3): use 1 to 65532")
     return port
+
+
+def _jobs(text: str) -> str:
+    """An argparse type: `auto` or a number of worker processes, at least 1."""
+    if text == "auto" or (text.isdigit() and int(text) >= 1):
+        return text
+    raise argparse.ArgumentTypeError(f"{text!r}: use a number of workers (1 or more) or auto")
+
+
+def _shard(text: str) -> tuple[int, int]:
+    from harness._selection import parse_shard
+
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _up_parser(sub: Any) -> None:
@@ -363,6 +408,38 @@ def _up_parser(sub: Any) -> None:
     up.set_defaults(func=cmd_up, control_plane_lines=True)
 
 
+class _Version(argparse.Action):
+    """`--version`: the installed version, looked up only when asked for (importlib.metadata scans sys.path)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        print(f"authstage {version()}")  # stdout, as argparse's own "version" action prints
+        parser.exit()
+
+
+def _replay_parser(sub: Any) -> None:
+    replay = sub.add_parser("replay", help="replay scenario files, broken then fixed")
+    replay.add_argument("paths", nargs="*", default=["scenarios"])
+    replay.add_argument("-k", dest="keyword", help="only scenarios whose name/title/tags match this expression")
+    replay.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                        help="leave out YAML files matching GLOB (also: a .authstageignore file in the directory)")
+    mode = replay.add_mutually_exclusive_group()
+    mode.add_argument("--fixed-only", action="store_true")
+    mode.add_argument("--broken-only", action="store_true")
+    replay.add_argument("--junit", help="write a JUnit XML report here")
+    replay.add_argument("--report", help="write reports (one per scenario, Markdown and self-contained HTML, plus "
+                        "index.html) into this directory")
+    replay.add_argument("--jobs", "-j", type=_jobs, default="1", metavar="N",
+                        help="worker processes, each with its own stack (auto: one per core; default 1)")
+    replay.add_argument("--shard", type=_shard, metavar="I/N", help="only the I-th of N slices of the scenarios "
+                        "(after -k and --exclude): the N jobs of a CI matrix run each scenario once")
+    replay.add_argument("--json", action="store_true", help="print results as JSON")
+    replay.add_argument("--write-index", metavar="FILE", help="write the Markdown catalog index (no replay)")
+    replay.set_defaults(func=cmd_replay)
+
+
 def _gateway_parser(sub: Any) -> None:
     gateway = sub.add_parser("gateway", help="gateway configuration tools")
     gateway_sub = gateway.add_subparsers(dest="gateway_command", required=True, metavar="ACTION")
@@ -378,7 +455,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="authstage", description="Local OAuth-protected MCP chain: Auth0-style IdP, AgentCore-style gateway, MCP server."
     )
-    parser.add_argument("--version", action="version", version=f"authstage {version()}")
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     _up_parser(sub)
@@ -422,20 +499,7 @@ def build_parser() -> argparse.ArgumentParser:
     browser.add_argument("--foreground", action="store_true", help="sign in and deliver before returning")
     browser.set_defaults(func=cmd_browser)
 
-    replay = sub.add_parser("replay", help="replay scenario files, broken then fixed")
-    replay.add_argument("paths", nargs="*", default=["scenarios"])
-    replay.add_argument("-k", dest="keyword", help="only scenarios whose name/title/tags match this expression")
-    replay.add_argument("--exclude", action="append", default=[], metavar="GLOB",
-                        help="leave out YAML files matching GLOB (also: a .authstageignore file in the directory)")
-    mode = replay.add_mutually_exclusive_group()
-    mode.add_argument("--fixed-only", action="store_true")
-    mode.add_argument("--broken-only", action="store_true")
-    replay.add_argument("--junit", help="write a JUnit XML report here")
-    replay.add_argument("--report", help="write reports (one per scenario, Markdown and self-contained HTML, plus "
-                        "index.html) into this directory")
-    replay.add_argument("--json", action="store_true", help="print results as JSON")
-    replay.add_argument("--write-index", metavar="FILE", help="write the Markdown catalog index (no replay)")
-    replay.set_defaults(func=cmd_replay)
+    _replay_parser(sub)
 
     _add_client_check(sub)
     return parser
@@ -444,6 +508,21 @@ def build_parser() -> argparse.ArgumentParser:
 def browser_main(argv: list[str] | None = None) -> int:
     """`authstage-browser URL`: one executable for `BROWSER=` (xdg-open runs `$BROWSER <url>` without a shell)."""
     return main(["browser", *(sys.argv[1:] if argv is None else argv)])
+
+
+def entry() -> None:
+    """The console script's `authstage` (and `python -m harness` / `python -m authstage`): `main`, then the exit
+    without the interpreter's teardown. Freeing every object of a process that ends anyway costs a replay 0.3 s
+    (mypy's fast exit does the same); the atexit handlers still run and the output is flushed first."""
+    import atexit
+    import os
+
+    code = main()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,11 +11,11 @@ from pydantic import ValidationError
 from authstage_kit.access import Access
 from harness._env import export_lines
 from harness._exceptions import ConfigError
+from harness._manifest import DEFAULT_USER
 
 __all__ = ["DEFAULT_USER", "build_apps", "demo_documents", "gateway_app_for", "invalid_section", "summary"]
 
 GATEWAY_OUTBOUND_CLIENT = "gateway-outbound"
-DEFAULT_USER = "alice@example.test"
 
 
 def demo_documents(variables: dict[str, str], dialect: str = "agentcore") -> dict[str, dict[str, Any]]:
@@ -90,13 +90,14 @@ def gateway_app_for(document: dict[str, Any], control_plane: bool = True) -> Any
     from functools import partial
 
     from fake_gateway import Gateway, create_app
-    from fake_gateway.agentgateway import AgentGateway
-    from fake_gateway.agentgateway import create_app as agentgateway_app
     from fake_gateway.dialect import detect
 
     document = _control_plane(document, control_plane, "controlPlane")
     try:
-        if detect(document) == "agentgateway":
+        if detect(document) == "agentgateway":  # imported only for it (its CEL engine loads prompt_toolkit)
+            from fake_gateway.agentgateway import AgentGateway
+            from fake_gateway.agentgateway import create_app as agentgateway_app
+
             return partial(agentgateway_app, AgentGateway.from_document(document))
         return partial(create_app, Gateway.from_document(document))
     except (ValidationError, ValueError) as exc:

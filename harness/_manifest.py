@@ -8,22 +8,25 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from harness._demo import DEFAULT_USER
 from harness._env import environment
 from harness._exceptions import AuthstageError
 
-__all__ = ["build_manifest", "manifest_path", "remove_manifest", "running_manifest", "version", "write_manifest"]
+__all__ = ["DEFAULT_USER", "TokenRequest", "build_manifest", "local_client", "manifest_path", "remove_manifest",
+           "running_manifest", "token_request", "version", "write_manifest"]
+
+DEFAULT_USER = "alice@example.test"
 
 CLIENT_KEYS = ("client_id", "client_secret", "app_type", "grant_types", "token_endpoint_auth_method", "callbacks")
 
 
+@functools.cache
 def version() -> str:
     """The installed authstage's version (pyproject), or 0+unknown when running from a bare checkout."""
     from importlib.metadata import PackageNotFoundError
@@ -83,6 +86,49 @@ def build_manifest(
     }
 
 
+@dataclass
+class TokenRequest:
+    """A token-endpoint POST as a manifest's client sends it: form `data`, and HTTP Basic `auth` when registered so."""
+
+    url: str
+    data: dict[str, str]
+    auth: tuple[str, str] | None = None
+
+
+def token_request(
+    manifest: dict[str, Any],
+    client: str,
+    *,
+    audience: str | None = None,
+    resource: str | None = None,
+    scope: str | None = None,
+    grant_type: str = "client_credentials",
+    **params: str,
+) -> TokenRequest:
+    """The request `client` of `manifest` makes (its secret as its `token_endpoint_auth_method` says); a
+    client-credentials request without `audience` or `resource` asks for the gateway."""
+    clients = manifest["clients"]
+    if client not in clients:
+        raise AuthstageError(f"no client named {client!r}; the stack has {', '.join(clients)}")
+    info = clients[client]
+    body: dict[str, str] = {"grant_type": grant_type, "client_id": info["client_id"], **params}
+    basic: tuple[str, str] | None = None
+    if info.get("client_secret") and info.get("token_endpoint_auth_method") == "client_secret_basic":
+        basic = (info["client_id"], info["client_secret"])  # RFC 6749 §2.3.1, as the client is registered
+        del body["client_id"]
+    elif info.get("client_secret"):
+        body["client_secret"] = info["client_secret"]
+    if audience is not None:
+        body["audience"] = audience
+    if resource is not None:
+        body["resource"] = resource
+    if audience is None and resource is None and grant_type == "client_credentials":
+        body["audience"] = manifest["services"]["gateway"]["mcp_url"]
+    if scope is not None:
+        body["scope"] = scope
+    return TokenRequest(manifest["services"]["idp"]["token_endpoint"], body, basic)
+
+
 def manifest_path() -> Path:
     """Where a running `authstage up` leaves its manifest for `authstage token` / `explain`."""
     root = os.environ.get("AUTHSTAGE_HOME") or os.path.join(os.path.expanduser("~"), ".authstage")
@@ -112,12 +158,31 @@ def running_manifest(explicit: str | None) -> dict[str, Any] | None:
     """The manifest of the stack that answers at its IdP's discovery URL (file `explicit`, else the default path).
 
     None when no stack answers; with an `explicit` file, that is an `AuthstageError` instead."""
+    import httpx  # here, not at the top: `authstage decode` and `--help` never need it
+
     path = Path(explicit) if explicit else manifest_path()
     try:
         manifest: dict[str, Any] = json.loads(path.read_text())
-        httpx.get(manifest["services"]["idp"]["discovery_url"], timeout=2).raise_for_status()
+        discovery_url = manifest["services"]["idp"]["discovery_url"]
+        with local_client(discovery_url, manifest, timeout=2) as http:
+            http.get(discovery_url).raise_for_status()
         return manifest
-    except (OSError, ValueError, KeyError, httpx.HTTPError):
+    except (OSError, ValueError, KeyError, TypeError, httpx.HTTPError):
         if explicit:
             raise AuthstageError(f"no running stack answers for manifest {explicit}") from None
         return None
+
+
+def local_client(url: str, manifest: dict[str, Any] | None = None, *, timeout: float = 30.0) -> Any:
+    """An httpx client for a stack's URLs: no proxy from the environment; for an HTTPS stack the manifest's CA
+    (`authstage up --tls`), and no CA bundle loaded for a plain `http://` one (httpx reads certifi's ~150 KB on
+    every client it makes; nothing speaks TLS then)."""
+    import httpx
+
+    ca_file = ((manifest or {}).get("tls") or {}).get("ca_file")
+    verify: Any = not url.startswith("http://")
+    if verify and ca_file:
+        import ssl
+
+        verify = ssl.create_default_context(cafile=ca_file)
+    return httpx.Client(timeout=timeout, trust_env=False, verify=verify)

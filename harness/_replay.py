@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 
+from authstage_kit.reqlog import PendingRecord
+from authstage_kit.tls import client_context
 from harness._config import StackFile
 from harness._exceptions import AuthstageError, ScenarioMismatch
 from harness._matching import check
@@ -44,12 +46,24 @@ class StepResult:
 
 @dataclass
 class RunResult:
+    """One run. `served` is what the services served during it: records, or (in-process) `(finished, pending
+    record)` pairs that are built only when `traffic` is read (reports draw it; a plain replay never does)."""
+
     scenario: Scenario
     mode: str
     steps: list[StepResult]
-    traffic: list[dict[str, Any]]
+    served: list[Any]
     duration_ms: float
     error: str | None = None
+    _traffic: list[dict[str, Any]] | None = field(default=None, repr=False)
+
+    @property
+    def traffic(self) -> list[dict[str, Any]]:
+        """This run's requests in the order they started (redacted records; `started_at`/`finished_at` when the
+        replayer watched them served)."""
+        if self._traffic is None:
+            self._traffic = _ordered(self.served)
+        return self._traffic
 
     @property
     def passed(self) -> bool:
@@ -81,11 +95,13 @@ class Replayer:
         self.stack = stack
         self._own = stack is None
         self._stacks: dict[str, Stack] = {}  # one more stack per other gateway dialect a scenario asks for
-        self.http = httpx.Client(timeout=30.0, follow_redirects=False, headers={"User-Agent": USER_AGENT})
+        self.http = httpx.Client(timeout=30.0, follow_redirects=False, headers={"User-Agent": USER_AGENT},
+                                 verify=client_context())
         self._lock = threading.Lock()
-        self._served: list[tuple[float, dict[str, Any]]] = []
+        self._served: list[tuple[float, PendingRecord]] = []
         self._watching: Stack | None = None
         self._unwatchers: list[Callable[[], None]] = []
+        self._settled_stacks: set[int] = set()
 
     def close(self) -> None:
         self._unwatch()
@@ -106,12 +122,19 @@ class Replayer:
     def _ensure_stack(self, dialect: str | None = None) -> Stack:
         if self.stack is None:
             self.stack = Stack().start()
-            _settle(self.stack)
         if (dialect or "agentcore") == self.stack.dialect:
-            return self.stack
+            return self._settled(self.stack)
         if dialect not in self._stacks:
             self._stacks[dialect or "agentcore"] = Stack(gateway=dialect).start()
-        return self._stacks[dialect or "agentcore"]
+        return self._settled(self._stacks[dialect or "agentcore"])
+
+    def _settled(self, stack: Stack) -> Stack:
+        """A stack's first run waits for its gateway's start-up synchronization (whoever started the stack), so
+        that traffic does not spill into the run."""
+        if id(stack) not in self._settled_stacks:
+            _settle(stack)
+            self._settled_stacks.add(id(stack))
+        return stack
 
     # -- traffic ------------------------------------------------------------------------------------------------------
     def _watch(self, stack: Stack) -> None:
@@ -119,7 +142,7 @@ class Replayer:
         if self._watching is stack or not all(s.app is not None for s in stack.services):
             return
         self._unwatch()
-        self._unwatchers = [s.app.state.control.subscribe(self._on_record) for s in stack.services]
+        self._unwatchers = [s.app.state.control.subscribe(self._on_record, pending=True) for s in stack.services]
         self._watching = stack
 
     def _unwatch(self) -> None:
@@ -128,22 +151,17 @@ class Replayer:
                 unsubscribe()
         self._unwatchers, self._watching = [], None
 
-    def _on_record(self, record: dict[str, Any]) -> None:
+    def _on_record(self, pending: PendingRecord) -> None:
         with self._lock:
-            self._served.append((time.perf_counter(), dict(record)))
+            self._served.append((time.perf_counter(), pending))
 
-    def _traffic(self, stack: Stack) -> list[dict[str, Any]]:
-        """This run's requests in the order they started (served time minus duration); else the services' log."""
+    def _traffic(self, stack: Stack) -> list[Any]:
+        """What the run's requests were: (finished, pending record) pairs as served; else the services' log."""
         if self._watching is not stack:
             return stack.log()
         with self._lock:
             served, self._served = self._served, []
-        traffic = []
-        for finished, record in served:
-            record["started_at"] = finished - (record.get("duration_ms") or 0) / 1000
-            record["finished_at"] = finished
-            traffic.append(record)
-        return sorted(traffic, key=lambda r: r["started_at"])
+        return served
 
     # -- running ------------------------------------------------------------------------------------------------------
     def run(self, scenario: Scenario, mode: str) -> RunResult:
@@ -167,6 +185,27 @@ class Replayer:
             results.append(_run_step(step, mode, context))
         traffic = self._traffic(stack)
         return RunResult(scenario, mode, results, traffic, (time.perf_counter() - started) * 1000)
+
+
+def _ordered(served: list[Any]) -> list[dict[str, Any]]:
+    """Records in the order their requests started (served time minus duration), each a copy with `started_at`
+    and `finished_at`; records read from the services' logs as they are."""
+    traffic = []
+    for item in served:
+        if not isinstance(item, tuple):
+            traffic.append(item)
+            continue
+        finished, pending = item
+        built = pending.record()
+        if built is None:
+            continue
+        record = dict(built)
+        record["started_at"] = finished - (record.get("duration_ms") or 0) / 1000
+        record["finished_at"] = finished
+        traffic.append(record)
+    if all("started_at" in record for record in traffic):
+        traffic.sort(key=lambda r: r["started_at"])
+    return traffic
 
 
 def _prepare(stack: Stack, scenario: Scenario, run_stack: StackFile) -> None:
@@ -212,7 +251,8 @@ def _settle(stack: Stack, timeout: float = 10.0) -> None:
 
 def replay_all(scenarios: list[Scenario], modes: tuple[str, ...],
                progress: Callable[[int, int, RunResult], None] | None = None) -> Iterator[RunResult]:
-    """Each scenario in each mode on one fresh stack; `progress(done, total, run)` after each run."""
+    """Each scenario in each mode on one fresh stack; `progress(done, total, run)` after each run (on several
+    cores: harness._replay_pool)."""
     with Replayer() as replayer:
         total = len(scenarios) * len(modes)
         done = 0

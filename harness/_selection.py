@@ -6,7 +6,7 @@ load is an error that fails the run; nothing is skipped silently. A file is left
 `--exclude` (`--authstage-exclude` under pytest), or of a `.authstageignore` file in the directory or one above
 it inside the replayed directory (one glob per line, matched against the path relative to that directory and the
 file name; `#` starts a comment). `-k` takes pytest's keyword expressions over a scenario's name, title and
-tags (docs/writing-scenarios.md).
+tags (docs/writing-scenarios.md). `--shard i/n` keeps the i-th of n slices of what is left, for CI matrices.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from harness._scenario import MODES, Scenario, load_scenario
 if TYPE_CHECKING:
     from harness._client_suites import ClientScenario
 
-__all__ = ["IGNORE_FILE", "excluded", "find_scenarios", "keyword_matches", "modes", "select"]
+__all__ = ["IGNORE_FILE", "excluded", "find_scenarios", "keyword_matches", "modes", "parse_shard", "select", "shard"]
 
 IGNORE_FILE = ".authstageignore"
 
@@ -137,6 +137,25 @@ def select(paths: list[str], keyword: str | None, exclude: Sequence[str] = ()) -
         listing = "\n".join(str(exc) for exc in failed)
         raise ScenarioLoadError(f"{len(failed)} files do not load:\n{listing}", problems=problems)
     return [s for s in scenarios if keyword_matches(keyword, s)]
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """`i/n` (1 ≤ i ≤ n): the i-th of n shards. Raises ValueError with what is wrong."""
+    index, sep, count = text.partition("/")
+    if not (sep and index.strip().isdigit() and count.strip().isdigit()):
+        raise ValueError(f"{text!r} is not i/n (e.g. 2/4: the second of four shards)")
+    i, n = int(index), int(count)
+    if not 1 <= i <= n:
+        raise ValueError(f"shard {i}/{n}: i must be between 1 and n")
+    return i, n
+
+
+def shard(scenarios: list[Scenario], index: int, count: int) -> list[Scenario]:
+    """The `index`-th (1-based) of `count` contiguous slices of `scenarios` in catalog order, as Playwright's and
+    Jest's `--shard i/n` split: the n jobs of a CI matrix together run every scenario once, slices differing in
+    size by at most one. A slice may be empty (more shards than scenarios)."""
+    total = len(scenarios)
+    return scenarios[total * (index - 1) // count : total * index // count]
 
 
 def modes(*, fixed_only: bool = False, broken_only: bool = False) -> tuple[str, ...]:

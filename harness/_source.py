@@ -72,10 +72,16 @@ def _yaml_problem(exc: yaml.YAMLError, text: str) -> tuple[int | None, str, None
     return _mark_line(exc), f"not valid YAML: {getattr(exc, 'problem', None) or exc}", None
 
 
-def _depth_problem(text: str) -> tuple[int | None, str] | None:
+# libyaml's parser (PyYAML's C binding) where the wheel has it: the same events and nodes as PyYAML's pure-Python
+# parser at a tenth of the time. A file it refuses is read again by the pure-Python parser, whose messages the
+# problems quote; PyYAML's check of the characters runs first, as libyaml's differs.
+_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", None) if yaml.__with_libyaml__ else None
+
+
+def _depth_problem(text: str, loader: Any = yaml.SafeLoader) -> tuple[int | None, str] | None:
     """The first place the document nests deeper than MAX_DEPTH, read from the event stream (no recursion)."""
     depth = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+    for event in yaml.parse(text, Loader=loader):
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
@@ -148,11 +154,13 @@ def _lines(node: yaml.Node, problems: Problems) -> Lines:
 def _compose(text: str, problems: Problems) -> yaml.Node | None:
     """The composed document, or None with the problem recorded."""
     try:
-        depth = _depth_problem(text)
-        if depth is not None:
-            problems.append((*depth, None))
-            return None
-        node: yaml.Node | None = yaml.compose(text, Loader=yaml.SafeLoader)
+        read, node = _compose_fast(text)
+        if not read:
+            depth = _depth_problem(text)
+            if depth is not None:
+                problems.append((*depth, None))
+                return None
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         problems.append(_yaml_problem(exc, text))
         return None
@@ -160,6 +168,22 @@ def _compose(text: str, problems: Problems) -> yaml.Node | None:
         problems.append((1, f"expands to more than {MAX_VALUES} values (YAML aliases)", None))
         return None
     return node
+
+
+def _compose_fast(text: str) -> tuple[bool, yaml.Node | None]:
+    """(True, the document composed by libyaml), or (False, None) when the pure-Python parser must read it (no
+    libyaml, or a text libyaml or PyYAML's character check refuses, or one nested too deep: its problem is
+    worded there)."""
+    if _FAST_LOADER is None:
+        return False, None
+    try:
+        yaml.reader.Reader(text)  # PyYAML's check of the characters (raises ReaderError)
+        if _depth_problem(text, _FAST_LOADER) is not None:
+            return False, None
+        node: yaml.Node | None = yaml.compose(text, Loader=_FAST_LOADER)
+    except yaml.YAMLError:
+        return False, None
+    return True, node
 
 
 def _construct(node: yaml.Node, problems: Problems) -> Any:

@@ -18,17 +18,17 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
-from mcp import ClientSession
 
+from authstage_kit import keypool
 from authstage_kit.access import TOKEN_HEADER, Access
+from authstage_kit.control import reset_service
 from authstage_kit.merge import merge_patch
 from authstage_kit.runner import LOOPBACK, ServerThread, bind_socket, url_of, warn_if_exposed
 from authstage_kit.tls import LOOPBACK_NAMES, StackTls, client_context, trust, untrust
-from harness._clients import connect, oauth_provider
 from harness._config import (
     SECTIONS,
     StackFile,
@@ -39,9 +39,12 @@ from harness._config import (
     tenant_variables,
 )
 from harness._exceptions import AuthstageError, ConfigError, ServerStartError
-from harness._manifest import build_manifest
+from harness._manifest import build_manifest, token_request
 from harness._paste import IssuerPaths, is_paste, paste_gateway
 from harness._public import check_public_url, reachable_url
+
+if TYPE_CHECKING:
+    from mcp import ClientSession
 
 __all__ = ["ProcessStack", "Service", "Stack"]
 
@@ -95,12 +98,21 @@ class Service:
         return self._document("PUT", "config", json=document)
 
     def reset(self) -> None:
+        """Back to the start config; an in-process service is reset on its own event loop, without a request."""
+        if self.app is not None and self.server is not None and self._stack.control_plane:
+            self.server.call(reset_service(self.app.state.control))
+            return
         self._control("POST", "reset")
 
     def clock(self, **body: Any) -> dict[str, Any]:
         return self._document("POST", "clock", json=body)
 
     def log(self, since: int = 0) -> list[dict[str, Any]]:
+        """The service's request records after `since` (an in-process service's are read in place, as copies)."""
+        control = self.app.state.control if self.app is not None and self._stack.control_plane else None
+        if control is not None:
+            copied: list[dict[str, Any]] = json.loads(json.dumps(control.records(since)))
+            return copied
         records: list[dict[str, Any]] = self._document("GET", "log", params={"since": since})["records"]
         return records
 
@@ -150,6 +162,7 @@ class Stack:
         self.mcp: Service
         self.variables: dict[str, str] = {}
         self.documents: dict[str, dict[str, Any]] = {}
+        self.start_documents: dict[str, dict[str, Any]] = {}  # what the services were built with (a reset's)
         self.defaults: dict[str, dict[str, Any]] = {}
         self._unsubscribe: list[Callable[[], None]] = []
         self.started = False
@@ -160,6 +173,7 @@ class Stack:
 
     # -- lifecycle ----------------------------------------------------------------------------------------------
     def start(self, timeout: float = 20.0) -> Stack:
+        keypool.prepare()  # the IdP's two keys generate on another core while the services are imported
         from harness._demo import build_apps, demo_documents
 
         warn_if_exposed(self.host, "authstage")
@@ -176,6 +190,7 @@ class Stack:
             self.defaults = demo_documents(self.variables, self.dialect)
             self.variables |= tenant_variables(self.defaults["idp"])
             self.documents = self._compose(self.stack_file)
+            self.start_documents = self.documents
             apps = build_apps(self.documents, self.variables, control_plane=self.control_plane, access=self.access)
             self._idp_alias = apps["idp"] = IssuerPaths(apps["idp"])
             self._idp_alias.prefixes = {self._issuer_path} if self._issuer_path else set()
@@ -265,9 +280,12 @@ class Stack:
         if self._http is not None:
             self._http.close()
             self._http = None
-        for service in (getattr(self, "gateway", None), getattr(self, "mcp", None), getattr(self, "idp", None)):
-            if service is not None and service.server is not None:
-                service.server.stop()
+        servers = [service.server for service in (getattr(self, name, None) for name in ("gateway", "mcp", "idp"))
+                   if service is not None and service.server is not None]
+        for server in servers:  # all at once: the three shut down together
+            server.request_stop()
+        for server in servers:
+            server.stop()
         self._stop_tls()
         self.started = False
 
@@ -341,7 +359,8 @@ class Stack:
         documents = self._compose(stack_file)
         self.reset()
         for service in (self.idp, self.mcp, self.gateway):
-            service.put(documents[service.name])
+            if documents[service.name] != self.start_documents.get(service.name):  # else the reset put it back
+                service.put(documents[service.name])
         self.documents = documents  # the manifest names what runs now (a pasted gateway's clients)
 
     def clock(self, **body: Any) -> dict[str, Any]:
@@ -381,25 +400,11 @@ class Stack:
         **params: str,
     ) -> httpx.Response:
         """POST the IdP's token endpoint as `client` (its secret from the manifest)."""
-        info = self.client(client)
-        body: dict[str, str] = {"grant_type": grant_type, "client_id": info["client_id"], **params}
-        basic: tuple[str, str] | None = None
-        if info.get("client_secret") and info.get("token_endpoint_auth_method") == "client_secret_basic":
-            basic = (info["client_id"], info["client_secret"])  # RFC 6749 §2.3.1, as the client is registered
-            del body["client_id"]
-        elif info.get("client_secret"):
-            body["client_secret"] = info["client_secret"]
-        if audience is not None:
-            body["audience"] = audience
-        if resource is not None:
-            body["resource"] = resource
-        if audience is None and resource is None and grant_type == "client_credentials":
-            body["audience"] = self.gateway.mcp_url
-        if scope is not None:
-            body["scope"] = scope
-        if basic is not None:
-            return self.http.post(self.idp.token_endpoint, data=body, auth=basic)
-        return self.http.post(self.idp.token_endpoint, data=body)
+        request = token_request(self.manifest, client, audience=audience, resource=resource, scope=scope,
+                                grant_type=grant_type, **params)
+        if request.auth is not None:
+            return self.http.post(request.url, data=request.data, auth=request.auth)
+        return self.http.post(request.url, data=request.data)
 
     def token(self, client: str = DEFAULT_CLIENT, **kwargs: Any) -> str:
         """An access token for `client` (default: the demo M2M client, audience = the gateway)."""
@@ -425,6 +430,8 @@ class Stack:
         dance headlessly (PRM → AS metadata → DCR → PKCE authorize as `username` → token with `resource`).
         With neither, a client-credentials token of the demo M2M client is used.
         """
+        from harness._clients import connect, oauth_provider
+
         target = url or self.gateway.mcp_url
         if oauth:
             user = username or self.manifest["default_user"]

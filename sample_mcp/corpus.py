@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -13,6 +14,7 @@ from pathlib import Path
 __all__ = ["Corpus", "Document", "Hit"]
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[_:.-][a-z0-9]+)*")
+_PARTS = re.compile(r"[_:.-]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -21,7 +23,7 @@ def tokenize(text: str) -> list[str]:
     tokens: list[str] = []
     for match in _TOKEN.findall(text.lower()):
         tokens.append(match)
-        parts = re.split(r"[_:.-]", match)
+        parts = _PARTS.split(match)
         if len(parts) > 1:
             tokens.extend(part for part in parts if part)
     return tokens
@@ -63,9 +65,18 @@ class Corpus:
             df.update(counts.keys())
         n = len(documents)
         self._idf = {term: math.log(1 + (n - f + 0.5) / (f + 0.5)) for term, f in df.items()}
+        # each document's sentences with their words, for the snippets (a Corpus never changes: read once)
+        self._sentences = [[(s, tokenize(s)) for s in _SENTENCE.split(d.text)] for d in documents]
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Corpus:
+        """The corpus in `path`, or the bundled one (indexed once per process: a Corpus is never changed)."""
+        if path is None:
+            return _bundled()
+        return cls._read(path)
+
+    @classmethod
+    def _read(cls, path: str | Path | None) -> Corpus:
         if path is None:
             raw = resources.files("sample_mcp").joinpath("data/corpus.json").read_text(encoding="utf-8")
         else:
@@ -88,11 +99,15 @@ class Corpus:
             if score > 0:
                 scored.append((score, index))
         scored.sort(key=lambda item: (-item[0], self.documents[item[1]].id))
-        return [self._hit(self.documents[i], terms, score) for score, i in scored[:limit]]
+        return [self._hit(i, terms, score) for score, i in scored[:limit]]
 
-    @staticmethod
-    def _hit(doc: Document, terms: list[str], score: float) -> Hit:
-        sentences = _SENTENCE.split(doc.text)
-        best = max(sentences, key=lambda s: sum(1 for t in tokenize(s) if t in terms))
+    def _hit(self, index: int, terms: list[str], score: float) -> Hit:
+        doc = self.documents[index]
+        best = max(self._sentences[index], key=lambda pair: sum(1 for t in pair[1] if t in terms))[0]
         snippet = best if len(best) <= 200 else best[:197].rstrip() + "..."
         return Hit(round(score, 4), doc.id, doc.title, snippet, doc.url)
+
+
+@functools.cache
+def _bundled() -> Corpus:
+    return Corpus._read(None)

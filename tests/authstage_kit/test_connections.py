@@ -1,4 +1,5 @@
-"""Connection deadlines and a clean shutdown (authstage_kit/connections.py), on raw sockets against a real uvicorn."""
+"""Connection deadlines and a clean shutdown (authstage_kit/connections.py), on raw sockets against a real uvicorn,
+with each of the two HTTP implementations (httptools, and the pure-Python h11 fallback)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,15 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from authstage_kit.clock import Clock
+from authstage_kit.connections import HAVE_HTTPTOOLS
 from authstage_kit.reqlog import RequestLog, RequestLogMiddleware
 from authstage_kit.runner import ServerThread
 
 SHORT = 0.4
+IMPLEMENTATIONS = [
+    pytest.param("httptools", marks=pytest.mark.skipif(not HAVE_HTTPTOOLS, reason="pip install 'uvicorn[standard]'")),
+    "h11",
+]
 
 
 def _app(log: RequestLog) -> Starlette:
@@ -33,11 +39,13 @@ def _app(log: RequestLog) -> Starlette:
     return app
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[ServerThread, RequestLog]]:
-    """One server for the deadline tests (created before `lines` attaches: uvicorn configures its loggers)."""
+@pytest.fixture(scope="module", params=IMPLEMENTATIONS)
+def served(request: pytest.FixtureRequest) -> Iterator[tuple[ServerThread, RequestLog]]:
+    """One server per HTTP implementation for the deadline tests (created before `lines` attaches: uvicorn
+    configures its loggers)."""
     log = RequestLog(service="test", clock=Clock())
-    server = ServerThread(_app(log), header_timeout=SHORT, body_timeout=SHORT, idle_timeout=SHORT).start()
+    server = ServerThread(_app(log), header_timeout=SHORT, body_timeout=SHORT, idle_timeout=SHORT,
+                          http=request.param).start()
     yield server, log
     server.stop()
 
@@ -146,9 +154,10 @@ def test_a_client_that_goes_away_costs_one_line_and_a_499_record(served, lines) 
     assert not [r for r in lines if r.exc_info], "no traceback"
 
 
-def test_shutdown_closes_half_sent_bodies_at_once_without_tracebacks(request: pytest.FixtureRequest) -> None:
+@pytest.mark.parametrize("http", IMPLEMENTATIONS)
+def test_shutdown_closes_half_sent_bodies_at_once_without_tracebacks(request: pytest.FixtureRequest, http: str) -> None:
     log = RequestLog(service="test", clock=Clock())
-    server = ServerThread(_app(log)).start()
+    server = ServerThread(_app(log), http=http).start()
     lines = request.getfixturevalue("lines")  # after uvicorn configured its loggers
     socks = []
     for _ in range(30):
@@ -164,3 +173,73 @@ def test_shutdown_closes_half_sent_bodies_at_once_without_tracebacks(request: py
         sock.close()
     assert not [r for r in lines if r.exc_info or "Cancel" in r.getMessage()]
     assert sum("shutting down while the request body was still arriving" in r.getMessage() for r in lines) == 30
+
+
+# -- the two parsers read requests alike (docs/performance.md "Two HTTP parsers") --------------------------------
+H = b"Host: 127.0.0.1\r\n"
+SAME = {  # name -> raw request: each gets the same status and body from both implementations
+    "plain": b"GET /echo?x=1 HTTP/1.1\r\n" + H + b"Connection: close\r\n\r\n",
+    "control byte 0x01 in a value": b"GET /echo HTTP/1.1\r\n" + H + b"X-A: a\x01b\r\nConnection: close\r\n\r\n",
+    "DEL in a value": b"GET /echo HTTP/1.1\r\n" + H + b"X-A: a\x7fb\r\nConnection: close\r\n\r\n",
+    "obs-text in a value": b"GET /echo HTTP/1.1\r\n" + H + b"X-A: caf\xe9\r\nConnection: close\r\n\r\n",
+    "tab in a value": b"GET /echo HTTP/1.1\r\n" + H + b"X-A: a\tb\r\nConnection: close\r\n\r\n",
+    "NUL in a value": b"GET /echo HTTP/1.1\r\n" + H + b"X-A: a\x00b\r\nConnection: close\r\n\r\n",
+    "VT in a value": b"GET /echo HTTP/1.1\r\n" + H + b"X-A: a\x0bb\r\nConnection: close\r\n\r\n",
+    "lone CR in a value": b"GET /echo HTTP/1.1\r\n" + H + b"X-A: a\rb\r\nConnection: close\r\n\r\n",
+    "space in a name": b"GET /echo HTTP/1.1\r\n" + H + b"X A: a\r\nConnection: close\r\n\r\n",
+    "no Host": b"GET /echo HTTP/1.1\r\nConnection: close\r\n\r\n",
+    "two Hosts": b"GET /echo HTTP/1.1\r\n" + H + H + b"Connection: close\r\n\r\n",
+    "HTTP/0.9": b"GET /echo\r\n\r\n",
+    "HTTP/1.0 without Host": b"POST /echo HTTP/1.0\r\nContent-Length: 2\r\n\r\nab",
+    "chunked body": b"POST /echo HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                    b"2\r\nab\r\n0\r\n\r\n",
+    "different Content-Lengths": b"POST /echo HTTP/1.1\r\n" + H + b"Content-Length: 2\r\nContent-Length: 3\r\n"
+                                 b"Connection: close\r\n\r\nabc",
+    "space in the target": b"GET /a b HTTP/1.1\r\n" + H + b"Connection: close\r\n\r\n",
+    "not HTTP at all": b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 40,
+}
+
+
+@pytest.fixture(scope="module")
+def both() -> Iterator[dict[str, ServerThread]]:
+    log = RequestLog(service="test", clock=Clock())
+    servers = {name: ServerThread(_app(log), http=name).start() for name in ("httptools", "h11") if
+               name == "h11" or HAVE_HTTPTOOLS}
+    yield servers
+    for server in servers.values():
+        server.stop()
+
+
+def _status_and_body(server: ServerThread, raw: bytes) -> tuple[bytes, bytes]:
+    sock = _connect(server)
+    sock.sendall(raw)
+    reply = _read_all(sock)
+    sock.close()
+    head, _, body = reply.partition(b"\r\n\r\n")
+    if b"transfer-encoding: chunked" in head.lower():  # h11 chunks its own 400: the same bytes, framed
+        body = b"".join(part.split(b"\r\n", 1)[1] for part in body.split(b"\r\n0\r\n")[0:1] if b"\r\n" in part)
+    return head.split(b"\r\n")[0], body
+
+
+@pytest.mark.skipif(not HAVE_HTTPTOOLS, reason="pip install 'uvicorn[standard]' (httptools)")
+@pytest.mark.parametrize("case", list(SAME))
+def test_both_parsers_answer_a_request_alike(both: dict[str, ServerThread], case: str) -> None:
+    answers = {name: _status_and_body(server, SAME[case]) for name, server in both.items()}
+    assert answers["httptools"] == answers["h11"], answers
+
+
+@pytest.mark.skipif(not HAVE_HTTPTOOLS, reason="pip install 'uvicorn[standard]' (httptools)")
+def test_a_head_beyond_the_limit_is_refused_not_buffered(both: dict[str, ServerThread]) -> None:
+    from authstage_kit.connections import HEAD_LIMIT
+
+    sock = _connect(both["httptools"])
+    try:
+        sock.sendall(b"GET /echo HTTP/1.1\r\n" + H + b"X-Big: " + b"a" * (HEAD_LIMIT + 1000))
+    except OSError:
+        pass
+    reply = _read_all(sock)
+    sock.close()
+    assert reply.startswith(b"HTTP/1.1 400 Bad Request"), reply[:80]
+    status, _ = _status_and_body(both["httptools"], b"GET /echo HTTP/1.1\r\n" + H + b"X-A: " + b"a" * 8000
+                                    + b"\r\nConnection: close\r\n\r\n")
+    assert status == b"HTTP/1.1 405 Method Not Allowed"  # an 8 KB header is fine (GET on a POST route: 405)

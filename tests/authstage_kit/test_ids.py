@@ -33,3 +33,16 @@ def test_seeded_ids_repeat_and_have_the_right_shapes() -> None:
 def test_unseeded_ids_differ() -> None:
     assert ids.current() is None
     assert _draw() != _draw()
+
+
+def test_unseeded_strings_use_every_character_of_the_alphabet_evenly() -> None:
+    """The cryptographically random path (one getrandom per id, rejection sampling): uniform over the alphabet."""
+    from collections import Counter
+
+    from authstage_kit.ids import ALNUM, random_string
+
+    drawn = "".join(random_string(100) for _ in range(620))  # 62 000 characters: 1000 expected of each
+    counts = Counter(drawn)
+    assert set(counts) == set(ALNUM) and len(drawn) == 62_000
+    assert all(850 < n < 1150 for n in counts.values()), counts.most_common(3)
+    assert len(random_string(0)) == 0 and set(random_string(50, "ab")) <= {"a", "b"}

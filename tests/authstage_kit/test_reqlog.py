@@ -95,3 +95,44 @@ def test_hostile_bodies_become_strict_json_records(logged: tuple[RequestLog, Sta
     assert seen == [record["seq"]]
     assert record["request"]["body"] == {"n": "NaN"}
     json.dumps(record, allow_nan=False)
+
+
+def _serve(app: Starlette, *paths: str) -> None:
+    async def go() -> None:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as ac:
+            for path in paths:
+                await ac.post(path, json={"client_secret": "s3"})
+
+    asyncio.run(go())
+
+
+def test_records_are_built_when_read_and_the_same_as_built_at_once(logged: tuple[RequestLog, Starlette]) -> None:
+    """Writing a record only captures it; reading builds it (docs/performance.md), the same record either way."""
+    log, app = logged
+    _serve(app, "/a", "/b")
+    assert log._deferred == 2  # captured, not built: nobody has read them
+    lazily = log.records()
+    assert log._deferred == 0 and [r["path"] for r in lazily] == ["/a", "/b"]
+    eager: list[dict[str, object]] = []
+    log.clear()
+    unsubscribe = log.subscribe(eager.append)  # a subscriber for built records: built as they are served
+    _serve(app, "/a", "/b")
+    unsubscribe()
+    assert log._deferred == 0 and eager == log.records()
+    strip = lambda r: {k: v for k, v in r.items() if k not in ("seq", "time", "duration_ms")}  # noqa: E731
+    assert [strip(r) for r in eager] == [strip(r) for r in lazily]
+    assert eager[0]["request"]["body"] == {"client_secret": "[redacted]"}
+
+
+def test_a_pending_subscriber_gets_records_it_may_never_build(logged: tuple[RequestLog, Starlette]) -> None:
+    import pickle
+
+    log, app = logged
+    pending: list[object] = []
+    unsubscribe = log.subscribe(pending.append, pending=True)
+    _serve(app, "/p")
+    unsubscribe()
+    assert log._deferred == 1  # the pending subscriber did not make it build
+    copy = pickle.loads(pickle.dumps(pending[0]))  # what a replay worker sends back
+    built = copy.record()  # type: ignore[attr-defined]
+    assert built == log.records()[-1] and built["request"]["body"] == {"client_secret": "[redacted]"}

@@ -275,3 +275,16 @@ def test_the_token_is_checked_before_a_large_body_is_read(idp: FakeIdP, start_ga
     forged = _answer_before_the_body(f"{gw.url}/mcp", "eyJhbGciOiJub25lIn0.e30.")
     assert forged.startswith((b"HTTP/1.1 401 ", b"HTTP/1.1 403 "))  # refused from the headers too
     assert _answer_before_the_body(f"{gw.url}/mcp", idp.mint(aud="api")) == b""  # waiting for the body
+
+
+def test_methods_beyond_the_route_table_are_answered_as_before(idp: FakeIdP, start_gateway: Any) -> None:
+    """The app is Starlette's (issue 14): HEAD on the RFC 9728 document still goes to Coral's catch-all (no
+    implicit HEAD), and a method no route names gets the 405 JSON body the FastAPI app gave."""
+    gw = start_gateway(jwt_document(idp, "entra-v2", allowedScopes=["access_as_user"]))
+    with gw.client() as client:
+        assert client.get("/.well-known/oauth-protected-resource").status_code == 200
+        head = client.head("/.well-known/oauth-protected-resource")
+        assert head.status_code == client.head("/no/such/path").status_code == 404
+        trace = client.request("TRACE", "/mcp")
+        assert (trace.status_code, trace.json()) == (405, {"detail": "Method Not Allowed"})
+        assert trace.headers["allow"]

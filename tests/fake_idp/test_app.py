@@ -164,3 +164,12 @@ def test_cors_for_browser_clients(idp: Idp) -> None:
     idp.patch({"emulator": {"cors_allowed_origins": ["https://inspector.example.test"]}})
     r = idp.http.get("/.well-known/openid-configuration", headers=origin)
     assert "access-control-allow-origin" not in r.headers
+
+
+def test_head_is_served_where_the_route_table_says_so(idp: Idp) -> None:
+    """The routes are Starlette's (issue 14) but serve exactly the table's methods: no implicit HEAD on a GET
+    route; it is refused as any other method the route does not name."""
+    head = idp.http.head("/.well-known/openid-configuration")
+    post = idp.http.post("/.well-known/openid-configuration")
+    assert head.status_code == post.status_code == 405
+    assert idp.http.get("/.well-known/openid-configuration").status_code == 200

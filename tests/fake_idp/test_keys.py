@@ -172,3 +172,38 @@ def test_key_ring_from_supplied_pem() -> None:
         "x.test",
     )
     assert ring.current.kid == "fixed-kid" and [k.state for k in ring.keys] == ["current", "next"]
+
+
+def test_a_remembered_rs256_token_is_the_token_a_fresh_signature_makes(idp: Idp) -> None:
+    """SigningKey.encode remembers identical RS256 tokens (RSASSA-PKCS1-v1_5 is deterministic): the bytes are
+    those a fresh signature gives, they verify with PyJWT, and a rotated key never serves its predecessor's."""
+    from joserfc import jwt as jose_jwt
+
+    from fake_idp.keys import SIGNED_MEMO
+
+    idp.patch_api(token_dialect="access_token")  # Auth0's default profile: no jti
+    idp.control.clock.freeze()
+    first, again = idp.cc().json()["access_token"], idp.cc().json()["access_token"]
+    assert first == again and idp.verify(first)["azp"]
+    key = idp.control.keys.current
+    header, claims = jwt.get_unverified_header(first), jwt.decode(first, options={"verify_signature": False})
+    fresh = jose_jwt.encode(header, claims, key.jose, algorithms=["RS256"], default_type=None)
+    assert fresh == first  # the remembered token is byte for byte a fresh one
+    idp.control.rotate_keys()
+    rotated = idp.cc().json()["access_token"]
+    assert header_of(rotated)["kid"] != header["kid"] and idp.verify(rotated)
+    idp.patch({"faults": {"jwks_kid_mode": "omit_kid"}})  # no kid: the same header, another key, another token
+    before = idp.cc().json()["access_token"]
+    idp.control.rotate_keys()
+    assert idp.cc().json()["access_token"] != before
+    assert len(idp.control.keys.current._signed) <= SIGNED_MEMO
+
+
+def test_ps256_is_signed_afresh_each_time(idp: Idp) -> None:
+    key = idp.control.keys.current
+    claims = {"iss": "https://x.test/", "sub": "s", "iat": int(time.time()), "exp": int(time.time()) + 60}
+    one = key.encode({"alg": "PS256", "typ": "JWT"}, claims, "PS256")
+    two = key.encode({"alg": "PS256", "typ": "JWT"}, claims, "PS256")
+    assert one != two  # RSASSA-PSS is randomized: nothing to remember
+    public = jwt.PyJWK(key.jwk(include_alg=False)).key
+    assert jwt.decode(one, public, algorithms=["PS256"]) == jwt.decode(two, public, algorithms=["PS256"])

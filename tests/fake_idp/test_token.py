@@ -456,3 +456,44 @@ def test_revoke_unknown_token_and_errors(idp: Idp) -> None:
     r = idp.http.post("/oauth/revoke", data={"client_id": CLI_ID})
     assert r.status_code == 400 and r.json()["error_description"] == "Missing required parameter: token"
     assert idp.http.post("/oauth/revoke", data={"client_id": "nope", "token": "x"}).status_code == 401
+
+
+def test_token_requests_with_others_in_flight_run_on_worker_threads_in_the_requests_context(
+    idp: Idp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With other requests in flight (`Incoming.in_flight`, from the server) a token request runs on a worker
+    thread (fake_idp/token.py); alone, on the event loop. The answer is the same, and the tenant's seeded ids (a
+    context variable the control plane sets per request) go with the work."""
+    import asyncio
+    import json as _json
+    import threading
+
+    from authstage_kit import ids
+    from fake_idp import token as token_module
+    from fake_idp.context import Ctx
+    from fake_idp.wire import Incoming
+
+    threads: list[str] = []
+    serve = token_module._issue
+    monkeypatch.setattr(token_module, "_issue", lambda ctx, params, grant_cls: threads.append(
+        threading.current_thread().name) or serve(ctx, params, grant_cls))
+    idp.patch({"emulator": {"seed": 7}})
+    body = _json.dumps({"grant_type": "client_credentials", "client_id": M2M_ID, "client_secret": M2M_SECRET,
+                        "audience": GATEWAY}).encode()
+
+    async def mint(in_flight: int) -> str:
+        incoming = Incoming(method="POST", host=idp.url.removeprefix("http://"), body=body, in_flight=in_flight,
+                            headers={"content-type": "application/json"})
+        token = ids.seeded(idp.control.ids)  # as the control plane's middleware does for every request
+        try:
+            out = await token_module.token_endpoint(Ctx.of(idp.control, incoming))
+        finally:
+            ids.reset(token)
+        return str(_json.loads(out.body)["access_token"])
+
+    busy = [asyncio.run(mint(in_flight=3)) for _ in range(3)]
+    idp.control.reset()
+    idp.patch({"emulator": {"seed": 7}})
+    alone = [asyncio.run(mint(in_flight=1)) for _ in range(3)]
+    assert [name.startswith("authstage-worker") for name in threads] == [True] * 3 + [False] * 3
+    assert [idp.verify(t)["jti"] for t in busy] == [idp.verify(t)["jti"] for t in alone]  # the same seeded ids

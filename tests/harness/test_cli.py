@@ -261,3 +261,55 @@ def test_sigterm_under_load_with_half_sent_bodies_stops_cleanly(tmp_path) -> Non
     assert "shutting down while the request body was still arriving" in stderr
     with pytest.raises(ProcessLookupError):
         os.kill(process.pid, 0)  # reaped: no process left
+
+
+PROBE = """\
+import json, sys
+from harness._cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+loaded = {name.split(".")[0] for name in sys.modules}
+print(json.dumps(sorted(loaded & {"httpx", "mcp", "uvicorn", "starlette", "fastapi", "pydantic", "joserfc",
+                                  "cryptography", "yaml", "fake_idp", "fake_gateway", "sample_mcp"})), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(("command", "allowed"), [
+    (["--help"], set()),
+    (["--version"], set()),
+    (["decode", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"], {"joserfc", "cryptography"}),
+    (["token"], {"httpx"}),
+])
+def test_each_command_imports_only_what_it_needs(running, command: list[str], allowed: set[str]) -> None:
+    """Issue 14: `authstage --help` loads no web framework, HTTP client or MCP SDK; `decode` only JOSE; `token`
+    against a running stack only its HTTP client (docs/performance.md "The command line")."""
+    _, _, manifest = running
+    done = subprocess.run([sys.executable, "-c", PROBE, *command], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "AUTHSTAGE_HOME": manifest["home"]})
+    loaded = set(json.loads(done.stderr.strip().splitlines()[-1]))
+    assert loaded <= allowed, (command, loaded - allowed, done.stderr[-500:])
+    if command == ["token"]:
+        assert done.stdout.count(".") == 2  # a token, from the running stack
+
+
+def test_replay_on_workers_and_in_shards_runs_the_same_catalog(tmp_path) -> None:
+    """`--jobs 2` gives what `--jobs 1` gives, in the same order; `--shard i/n` slices it, all shards together
+    covering it once."""
+    def runs(*args: str) -> list[tuple[str, str, bool, list[str]]]:
+        done = run_cli("replay", "scenarios", "-k", "audience", "--json", *args)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return [(r["scenario"], r["mode"], r["passed"], r["problems"]) for r in json.loads(done.stdout)["runs"]]
+
+    one, two = runs("--jobs", "1"), runs("--jobs", "2")
+    assert one == two and len(one) >= 4
+    shards = [runs("--shard", f"{i}/3") for i in (1, 2, 3)]
+    assert [run for shard in shards for run in shard] == one
+    assert all(shards)
+    empty = run_cli("replay", "scenarios", "-k", "audience", "--shard", "1/40")  # 11 scenarios, 40 slices
+    assert empty.returncode == 0 and "is empty" in empty.stderr
+    for bad, why in ((["--shard", "3/2"], "shard 3/2: i must be between 1 and n"),
+                     (["--shard", "two"], "'two' is not i/n"), (["--jobs", "0"], "'0': use a number of workers")):
+        refused = run_cli("replay", "scenarios", *bad)
+        assert refused.returncode == 2 and why in refused.stderr, refused.stderr

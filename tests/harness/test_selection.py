@@ -70,3 +70,18 @@ def test_select_filters_by_keyword_and_refuses_two_scenarios_of_one_name(tmp_pat
 def test_modes() -> None:
     assert modes() == ("broken", "fixed")
     assert modes(fixed_only=True) == ("fixed",) and modes(broken_only=True) == ("broken",)
+
+
+def test_shards_are_contiguous_balanced_slices_that_cover_the_catalog_once() -> None:
+    from harness._selection import parse_shard, shard
+
+    items = list(range(10))
+    for count in (1, 3, 4, 10, 13):
+        slices = [shard(items, index, count) for index in range(1, count + 1)]  # type: ignore[arg-type]
+        assert [x for s in slices for x in s] == items
+        assert max(map(len, slices)) - min(map(len, slices)) <= 1
+    assert shard(items, 2, 4) == [2, 3, 4]  # type: ignore[arg-type]
+    assert parse_shard("2/4") == (2, 4) and parse_shard(" 1 / 1 ") == (1, 1)
+    for bad in ("0/4", "5/4", "2", "a/b", "-1/3", "1/0"):
+        with pytest.raises(ValueError):
+            parse_shard(bad)
