@@ -145,12 +145,15 @@ def _client_snippets(gateway_mcp: str) -> list[str]:
 
 
 def _behind(manifest: dict[str, Any]) -> str:
-    """What the sample server is to the gateway: the demo's target, or what a pasted gateway maps to it."""
-    notices = manifest.get("gateway", {}).get("notices") or []
-    if not notices:
-        return "behind the gateway as target `search-server`"
-    mapped = any(n["kind"] == "mapped" and "mcpServer" in n["path"] for n in notices)
-    return "serves the pasted gateway's MCP server targets" if mapped else "not a target of the pasted gateway"
+    """What the sample server is to the gateway: the targets whose endpoint it is (the demo's `search-server`, or
+    what a pasted gateway's MCP server targets were mapped to), or nothing."""
+    targets = manifest.get("gateway", {}).get("sample_targets")
+    if targets is None:
+        return "behind the gateway"
+    if not targets:
+        return "not a target of the gateway"
+    names = ", ".join(f"`{name}`" for name in targets)
+    return f"behind the gateway as target{'s' if len(targets) > 1 else ''} {names}"
 
 
 def _notice_lines(notices: list[dict[str, str]]) -> list[str]:
@@ -193,12 +196,14 @@ def summary(manifest: dict[str, Any]) -> str:
         "-d '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}'"
     )
     users = ", ".join(f"{email} / {u['password']}" for email, u in manifest["users"].items())
+    dialect = manifest.get("gateway", {}).get("dialect")
+    gateway_title = f"  Gateway ({'agentgateway' if dialect == 'agentgateway' else 'AgentCore'})"
     lines = [
         "authstage is up (Ctrl-C stops it)",
         "",
         f"  IdP (Auth0-style)      {idp['url']}    issuer {idp['issuer']}",
         f"                         discovery {idp['discovery_url']}",
-        f"  Gateway (AgentCore)    {gateway_mcp}",
+        f"{gateway_title:<25}{gateway_mcp}",
         f"                         protected-resource metadata {gateway['prm_url']}",
         f"  MCP server (sample)    {manifest['services']['mcp']['mcp_url']}   ({_behind(manifest)})",
         *_console_lines(manifest),

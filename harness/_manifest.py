@@ -44,12 +44,14 @@ def build_manifest(
     *,
     control_token: str | None = None,
     gateway_notices: list[dict[str, str]] | None = None,
+    sample_targets: list[str] | None = None,
     tls: dict[str, str] | None = None,
     region: str = "us-east-1",
     aws: bool = True,
 ) -> dict[str, Any]:
     """The manifest of a stack: `tenant` is the IdP's document, `services` each service's `url` and named URLs;
-    `control_token` the token its control planes require (only when it listens beyond loopback); `tls` the
+    `control_token` the token its control planes require (only when it listens beyond loopback); `sample_targets`
+    the gateway's targets that the sample server serves (None: not known for this dialect); `tls` the
     stack CA's files when it serves HTTPS; `env` every line `authstage up` prints (harness/_env.py)."""
     clients = {
         client["name"]: {key: client[key] for key in CLIENT_KEYS if client.get(key) is not None}
@@ -70,7 +72,8 @@ def build_manifest(
         "services": services,
         "idp": {"url": idp["url"], "issuer": idp["issuer"], "discovery_url": idp["discovery_url"]},
         "gateway": {"url": gateway["url"], "mcp_url": gateway["mcp_url"], "prm_url": gateway["prm_url"],
-                    "notices": list(gateway_notices or [])},
+                    "dialect": "agentcore" if aws else "agentgateway", "notices": list(gateway_notices or []),
+                    **({"sample_targets": sample_targets} if sample_targets is not None else {})},
         "mcp": {"url": mcp["url"], "mcp_url": mcp["mcp_url"]},
         "apis": apis,
         "clients": clients,

@@ -320,17 +320,29 @@ class Stack:
         tls = _tls_files(self.tls)
         region = str(self.documents.get("gateway", {}).get("emulator", {}).get("region", "us-east-1"))
         manifest = build_manifest(self.documents.get("idp", {}), services, control_token=self.access.token,
-                                  gateway_notices=self.gateway_notices(), tls=tls, region=region,
+                                  gateway_notices=self.gateway_notices(), sample_targets=self.sample_targets(),
+                                  tls=tls, region=region,
                                   aws=self.dialect == "agentcore")
         if self.console_server is not None:
             manifest["console"] = {"url": self.console_server.url}
         return manifest
 
+    def _gateway_config(self) -> Any:
+        control = getattr(getattr(self.gateway, "app", None), "state", None)
+        return control.control.config if control is not None and hasattr(control, "control") else None
+
+    def sample_targets(self) -> list[str] | None:
+        """The running AgentCore gateway's targets the sample server serves (their endpoint is its URL); None for a
+        dialect without AgentCore targets. The summary says what the sample server is to the gateway from this."""
+        view = getattr(self._gateway_config(), "view", None)
+        if view is None:
+            return None
+        sample = self.mcp.urls["mcp_url"].rstrip("/")
+        return [t.name for t in view.targets if t.endpoint and t.endpoint.rstrip("/") == sample]
+
     def gateway_notices(self) -> list[dict[str, str]]:
         """What loading the gateway config converted, mapped, ignored or warns about (nothing silently)."""
-        control = getattr(getattr(self.gateway, "app", None), "state", None)
-        config = control.control.config if control is not None and hasattr(control, "control") else None
-        running = getattr(config, "notices", [])  # AgentCore documents have notices; agentgateway configs warn apart
+        running = getattr(self._gateway_config(), "notices", [])  # AgentCore documents have notices; agentgateway configs warn apart
         return [n.to_dict() for n in [*self.paste_notices, *running]]
 
     def log(self) -> list[dict[str, Any]]:

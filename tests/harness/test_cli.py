@@ -63,6 +63,8 @@ def running(tmp_path_factory) -> Iterator[tuple[subprocess.Popen[str], str, dict
 def test_up_prints_a_summary_whose_curl_lines_work_as_printed(running) -> None:
     _, summary, manifest = running
     assert manifest["gateway"]["mcp_url"] in summary
+    assert "  Gateway (AgentCore)    http" in summary
+    assert "(behind the gateway as target `search-server`)" in summary
     assert "client_secret=demo-secret-not-for-production" in summary
     for snippet in ('"type": "http"', "mcp-remote@0.15", "authstage-browser"):
         assert snippet in summary

@@ -24,7 +24,7 @@ from authstage_kit.runner import ServerThread
 from fake_gateway.shapes.text import parse_text
 from harness import ConfigError, Stack, StackFile
 from harness._config import stack_variables, tenant_variables
-from harness._demo import demo_documents
+from harness._demo import demo_documents, summary
 from harness._paste import paste_gateway
 from tests.fake_gateway.shapes.mutations import mutated
 from tests.harness import paste_handlers
@@ -80,8 +80,23 @@ def test_a_pasted_document_is_not_merged_over_the_demo(stack: Stack) -> None:
     config = stack.gateway.config()
     assert config["authorizerType"] == "NONE" and "authorizerConfiguration" not in config
     assert "protocolConfiguration" not in config and "targets" not in config  # no demo versions, no demo target
+    assert "(not a target of the gateway)" in summary(stack.manifest)  # the summary does not claim the demo's
     stack.apply(StackFile(gateway={"emulator": {"leewaySeconds": 30}}))  # an overlay still merges
     assert stack.gateway.config()["targets"][0]["name"] == "search-server"
+
+
+def test_the_summary_names_the_targets_the_sample_server_serves(stack: Stack) -> None:
+    """`authstage up` says what the sample server is to the gateway from the running targets, not from whether
+    loading printed notices (the demo has notices too: roleArn is not evaluated)."""
+    stack.apply(StackFile())  # the demo
+    assert stack.manifest["gateway"]["notices"]  # the demo's own notices
+    assert "(behind the gateway as target `search-server`)" in summary(stack.manifest)
+    stack.apply(_stack_file(_entry("get-gateway-header-propagation.json")))
+    mapped = [n for n in stack.manifest["gateway"]["notices"] if n["kind"] == "mapped" and "mcpServer" in n["path"]]
+    assert mapped, stack.manifest["gateway"]["notices"]
+    names = [t["name"] for t in stack.gateway.config()["targets"]]
+    assert stack.manifest["gateway"]["sample_targets"] == names
+    assert f"(behind the gateway as target `{names[0]}`)" in summary(stack.manifest)
 
 
 def test_a_foreign_discovery_url_is_served_under_its_issuer_path(stack: Stack) -> None:

@@ -291,3 +291,12 @@ def test_admin_stats_and_readiness_surfaces(stack: Stack) -> None:
     assert "routes" in asyncio.run(get("admin", "/config_dump")).json()["config"]
     assert "agentgateway_sessions" in asyncio.run(get("stats", "/metrics")).text
     assert asyncio.run(get("readiness", "/healthz/ready")).status_code == 200
+
+
+def test_up_summary_names_the_agentgateway_dialect(stack: Stack) -> None:
+    """`authstage up --gateway agentgateway` says which gateway runs (the manifest's `gateway.dialect`)."""
+    from harness._demo import summary
+
+    assert stack.manifest["gateway"]["dialect"] == "agentgateway"
+    text = summary(stack.manifest)
+    assert "  Gateway (agentgateway) http" in text and "AgentCore" not in text.split("Clients:")[0]
