@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -609,35 +609,38 @@ class Faults(_Model):
     )
 
 
+_Count = Annotated[int, Field(ge=1, le=10_000_000)]  # a bound of StateLimits
+
+
 class StateLimits(_Model):
     """How much runtime state the tenant keeps (docs/performance.md "Memory"). Auth0 keeps its own limits and
     documents one (refresh tokens per user and app); the others are INFERRED bounds that a test never reaches but a
     long-running `authstage up` under load does. Beyond a count the oldest entries go first; an expired entry is
     kept `forget_expired_after` seconds longer (its refusal still says why), then forgotten."""
 
-    authorization_codes: int = Field(default=10_000, ge=1, le=10_000_000,
-                                     description="Codes kept (issued, used or expired); the oldest go first.")
-    refresh_tokens: int = Field(default=100_000, ge=1, le=10_000_000,
-                                description="Refresh-token records kept, rotated and revoked ones included.")
+    authorization_codes: _Count = Field(default=10_000,
+                                        description="Codes kept (issued, used or expired); the oldest go first.")
+    refresh_tokens: _Count = Field(default=100_000,
+                                   description="Refresh-token records kept, rotated and revoked ones included.")
     refresh_tokens_per_user_per_app: int = Field(
         default=200, ge=1, le=100_000,
         description="DOC refresh-tokens.mdx: 200 active refresh tokens per user per application; issuing one more "
         "revokes the oldest.",
     )
-    sessions: int = Field(default=10_000, ge=1, le=10_000_000, description="Login sessions kept.")
-    login_transactions: int = Field(default=10_000, ge=1, le=10_000_000,
-                                    description="Pending /authorize transactions (login and consent pages) kept.")
-    opaque_tokens: int = Field(
-        default=10_000, ge=1, le=10_000_000,
+    sessions: _Count = Field(default=10_000, description="Login sessions kept.")
+    login_transactions: _Count = Field(default=10_000,
+                                       description="Pending /authorize transactions (login and consent pages) kept.")
+    opaque_tokens: _Count = Field(
+        default=10_000,
         description="Short random userinfo tokens, and the ID-token custom claims /userinfo returns per access token.",
     )
-    dcr_clients: int = Field(
-        default=10_000, ge=1, le=10_000_000,
+    dcr_clients: _Count = Field(
+        default=10_000,
         description="Dynamically registered clients; at the cap /oidc/register answers too_many_entities, as a "
         "tenant at its entity limit does (they never expire: Auth0 keeps them).",
     )
-    cimd_clients: int = Field(
-        default=10_000, ge=1, le=10_000_000,
+    cimd_clients: _Count = Field(
+        default=10_000,
         description="Clients resolved from client ID metadata documents kept in the cache (the oldest go first; a "
         "forgotten one is fetched again on its next use).",
     )
