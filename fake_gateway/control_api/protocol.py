@@ -21,8 +21,7 @@ from urllib.parse import unquote
 from botocore.model import OperationModel, Shape, StructureShape
 from botocore.serialize import create_serializer
 
-from fake_gateway.control_api.errors import AwsError, serialization_error, validation_error
-from fake_gateway.errors import Issue
+from fake_gateway.control_api.errors import AwsError, serialization_error
 from fake_gateway.validation import service_model
 
 __all__ = ["Route", "bind_input", "find_route", "render_error", "render_output", "routes"]
@@ -139,12 +138,6 @@ def _body(body: bytes) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise serialization_error("Request body must be a JSON object")
     return document
-
-
-def check_input(operation: OperationModel, params: dict[str, Any], issues: list[Issue]) -> None:
-    """Raise the ValidationException AWS answers when `issues` (from the model validator) is not empty."""
-    if issues:
-        raise validation_error(issues, operation.name)
 
 
 def render_output(operation: OperationModel, result: Mapping[str, Any]) -> tuple[int, dict[str, str], bytes]:
