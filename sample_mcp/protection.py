@@ -57,8 +57,12 @@ def read_call(body: bytes) -> Call:
 
 
 async def buffered(receive: Receive) -> tuple[bytes, Callable[[], Awaitable[Message]]]:
-    """The whole request body, and a `receive` that replays it to the app behind."""
+    """The request body up to just past `MAX_PEEK` bytes (a larger one is not inspected: `read_call` gives up on it,
+    and the token is checked without the rest being read), and a `receive` that replays what was read, then passes
+    the remainder through to the app behind."""
     chunks: list[bytes] = []
+    size = 0
+    more = False
     pending: Message | None = None
     while True:
         message = await receive()
@@ -66,7 +70,9 @@ async def buffered(receive: Receive) -> tuple[bytes, Callable[[], Awaitable[Mess
             pending = message
             break
         chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
+        size += len(chunks[-1])
+        more = bool(message.get("more_body", False))
+        if not more or size > MAX_PEEK:
             break
     body = b"".join(chunks)
     replayed = False
@@ -75,7 +81,7 @@ async def buffered(receive: Receive) -> tuple[bytes, Callable[[], Awaitable[Mess
         nonlocal replayed, pending
         if not replayed:
             replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": more}
         if pending is not None:
             message, pending = pending, None
             return message

@@ -121,3 +121,21 @@ def test_colocated_authorization_server_forwards_with_the_clients_host(serve, is
         assert document["path"] == "/.well-known/oauth-authorization-server" and document["ua"] is None
     finally:
         upstream.stop()
+
+
+def test_per_call_scopes_read_at_most_the_peek_before_the_token_is_checked(serve, issuer) -> None:
+    """With per-call scopes the method is read from the body first, but only up to `MAX_PEEK`: an anonymous POST
+    that announces a larger body gets its 401 once that much has arrived, the rest never read (issue 18)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    from sample_mcp.protection import MAX_PEEK
+
+    server = start(serve, issuer, **STEP_UP)
+    parts = urlsplit(server.url)
+    head = (f"POST /mcp HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: application/json\r\n"
+            f"Accept: application/json, text/event-stream\r\nContent-Length: {8 * MAX_PEEK}\r\n\r\n").encode()
+    with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
+        sock.sendall(head + b'{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"x":"' + b"x" * (MAX_PEEK + 1024))
+        answer = sock.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 401 "), answer[:200]
