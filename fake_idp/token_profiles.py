@@ -55,9 +55,10 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def entra_app_id(api: Api) -> str:
-    """The API's application (client) ID, which Entra v2 puts in ``aud``: ``api://<GUID>`` -> ``<GUID>``."""
-    identifier = api.identifier
+def entra_app_id(api: Api | str) -> str:
+    """The API's (or API identifier's) application (client) ID, which Entra v2 puts in ``aud``: ``api://<GUID>`` ->
+    ``<GUID>``, any other identifier a stable GUID of its own."""
+    identifier = api if isinstance(api, str) else api.identifier
     if identifier.startswith("api://"):
         head = identifier[len("api://") :].split("/", 1)[0]
         if _GUID.match(head):

@@ -109,7 +109,9 @@ def cmd_token(args: argparse.Namespace) -> int:
     if manifest is not None:  # the running stack: one POST (no stack code, no web framework, no MCP SDK)
         from harness._manifest import local_client, token_request
 
-        request = token_request(manifest, args.client, audience=args.audience, resource=args.resource,
+        first_call = manifest.get("gateway", {}).get("first_call") or {}  # a pasted gateway's allowedClients
+        client = args.client or first_call.get("client") or "demo-m2m"
+        request = token_request(manifest, client, audience=args.audience, resource=args.resource,
                                 scope=args.scope)
         with local_client(request.url, manifest) as http:
             response = http.post(request.url, data=request.data, auth=request.auth)
@@ -118,7 +120,7 @@ def cmd_token(args: argparse.Namespace) -> int:
 
     stack = Stack().start()
     try:
-        response = stack.token_response(args.client, audience=args.audience, resource=args.resource, scope=args.scope)
+        response = stack.token_response(args.client or "demo-m2m", audience=args.audience, resource=args.resource, scope=args.scope)
         return _print_token(response, args, fresh=True)
     finally:
         stack.stop()
@@ -463,7 +465,8 @@ def build_parser() -> argparse.ArgumentParser:
     _gateway_parser(sub)
 
     token = sub.add_parser("token", help="mint an access token from a running (or a fresh) stack")
-    token.add_argument("--client", default="demo-m2m", help="client name in the tenant (default demo-m2m)")
+    token.add_argument("--client", help="client name in the tenant (default: the one the gateway's allowedClients "
+                       "names, else demo-m2m)")
     target = token.add_mutually_exclusive_group()
     target.add_argument("--audience", help="Auth0 `audience` (default: the gateway's resource URL)")
     target.add_argument("--resource", help="RFC 8707 `resource` instead of `audience`")

@@ -183,18 +183,26 @@ def _console_lines(manifest: dict[str, Any]) -> list[str]:
 def summary(manifest: dict[str, Any]) -> str:
     """What `authstage up` prints for a person: URLs, credentials, a curl that works, client snippets."""
     idp, gateway = manifest["services"]["idp"], manifest["services"]["gateway"]
-    m2m = manifest["clients"].get("demo-m2m", {})
+    first = manifest.get("gateway", {}).get("first_call") or {}
+    client = manifest["clients"].get(first.get("client", "demo-m2m"), {})
     gateway_mcp = gateway["mcp_url"]
+    secret = f"-d client_secret={client['client_secret']} " if client.get("client_secret") else ""
     token_cmd = (
         f"TOKEN=$(curl -s {idp['token_endpoint']} -d grant_type=client_credentials "
-        f"-d client_id={m2m.get('client_id', '')} -d client_secret={m2m.get('client_secret', '')} "
-        f"--data-urlencode audience={gateway_mcp} | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')"
+        f"-d client_id={client.get('client_id', '')} {secret}"
+        f"--data-urlencode audience={shlex.quote(first.get('audience', gateway_mcp))} "
+        "| python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')"
     )
-    list_cmd = (
-        f"curl -s {gateway_mcp} -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' "
-        "-H 'Accept: application/json, text/event-stream' -H 'MCP-Protocol-Version: 2025-11-25' "
-        "-d '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}'"
-    )
+    version = first.get("protocol_version", "2025-11-25")
+    headers = (f"-H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' "
+               f"-H 'Accept: application/json, text/event-stream' -H 'MCP-Protocol-Version: {version}'")
+    list_cmd = f"curl -s {gateway_mcp} {headers} -d '{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}}'"
+    if manifest.get("gateway", {}).get("dialect") == "agentgateway":  # a stateful MCP session: initialize first
+        initialize = ('{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"' + version
+                      + '","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}')
+        list_cmd = (f"SESSION=$(curl -s -D - -o /dev/null {gateway_mcp} {headers} -d '{initialize}' "
+                    "| awk 'tolower($1)==\"mcp-session-id:\" {print $2}' | tr -d '\\r')\n    "
+                    + list_cmd.replace(" -d '", " -H \"Mcp-Session-Id: $SESSION\" -d '", 1))
     users = ", ".join(f"{email} / {u['password']}" for email, u in manifest["users"].items())
     dialect = manifest.get("gateway", {}).get("dialect")
     gateway_title = f"  Gateway ({'agentgateway' if dialect == 'agentgateway' else 'AgentCore'})"

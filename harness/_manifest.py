@@ -45,13 +45,15 @@ def build_manifest(
     control_token: str | None = None,
     gateway_notices: list[dict[str, str]] | None = None,
     sample_targets: list[str] | None = None,
+    first_call: dict[str, str] | None = None,
     tls: dict[str, str] | None = None,
     region: str = "us-east-1",
     aws: bool = True,
 ) -> dict[str, Any]:
     """The manifest of a stack: `tenant` is the IdP's document, `services` each service's `url` and named URLs;
     `control_token` the token its control planes require (only when it listens beyond loopback); `sample_targets`
-    the gateway's targets that the sample server serves (None: not known for this dialect); `tls` the
+    the gateway's targets that the sample server serves (None: not known for this dialect); `first_call` the client,
+    audience and protocol version a first call to the gateway needs (`Stack.first_call`); `tls` the
     stack CA's files when it serves HTTPS; `env` every line `authstage up` prints (harness/_env.py)."""
     clients = {
         client["name"]: {key: client[key] for key in CLIENT_KEYS if client.get(key) is not None}
@@ -73,7 +75,8 @@ def build_manifest(
         "idp": {"url": idp["url"], "issuer": idp["issuer"], "discovery_url": idp["discovery_url"]},
         "gateway": {"url": gateway["url"], "mcp_url": gateway["mcp_url"], "prm_url": gateway["prm_url"],
                     "dialect": "agentcore" if aws else "agentgateway", "notices": list(gateway_notices or []),
-                    **({"sample_targets": sample_targets} if sample_targets is not None else {})},
+                    **({"sample_targets": sample_targets} if sample_targets is not None else {}),
+                    **({"first_call": first_call} if first_call is not None else {})},
         "mcp": {"url": mcp["url"], "mcp_url": mcp["mcp_url"]},
         "apis": apis,
         "clients": clients,
@@ -126,7 +129,8 @@ def token_request(
     if resource is not None:
         body["resource"] = resource
     if audience is None and resource is None and grant_type == "client_credentials":
-        body["audience"] = manifest["services"]["gateway"]["mcp_url"]
+        first = manifest.get("gateway", {}).get("first_call") or {}
+        body["audience"] = first.get("audience") or manifest["services"]["gateway"]["mcp_url"]
     if scope is not None:
         body["scope"] = scope
     return TokenRequest(manifest["services"]["idp"]["token_endpoint"], body, basic)

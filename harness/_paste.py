@@ -184,6 +184,8 @@ def _map_discovery(paste: Pasted, variables: dict[str, str], notice: Any) -> Non
 def _idp_for(paste: Pasted, jwt: dict[str, Any], vendor: str, variables: dict[str, str], notice: Any) -> None:
     """APIs for allowedAudience, clients for allowedClients, the scopes allowedScopes names: what the pasted
     authorizer needs from the local IdP to accept its tokens."""
+    from fake_idp.token_profiles import entra_app_id
+
     tenant = paste.idp
     scopes = [s for s in jwt.get("allowedScopes") or [] if isinstance(s, str)] \
         if isinstance(jwt.get("allowedScopes"), list) else []
@@ -206,6 +208,12 @@ def _idp_for(paste: Pasted, jwt: dict[str, Any], vendor: str, variables: dict[st
         paste.notices.append(notice("mapped", "authorizerConfiguration.customJWTAuthorizer",
                                     f"local IdP API {audience!r} ({vendor} tokens, scopes {scopes}); mint with "
                                     f"`authstage token --audience {audience}`"))
+        if vendor == "entra_v2" and (app_id := entra_app_id(audience)) not in audiences:
+            paste.notices.append(notice(
+                "warning", "authorizerConfiguration.customJWTAuthorizer.allowedAudience",
+                f"Entra v2 access tokens carry the application ID in aud ({app_id!r} for {audience!r} here), not "
+                f"the App ID URI: the gateway refuses them, as AgentCore does with a real Entra tenant; add "
+                f"{app_id!r} to allowedAudience"))
 
 
 def _pasted_clients(tenant: dict[str, Any], jwt: Mapping[str, Any]) -> list[str]:

@@ -46,6 +46,8 @@ from harness._public import check_public_url, reachable_url
 if TYPE_CHECKING:
     from mcp import ClientSession
 
+CURL_VERSION = "2025-11-25"  # the newest MCP version whose requests need no `_meta` envelope (Stack.first_call)
+
 __all__ = ["ProcessStack", "Service", "Stack"]
 
 DEFAULT_CLIENT = "demo-m2m"
@@ -321,6 +323,7 @@ class Stack:
         region = str(self.documents.get("gateway", {}).get("emulator", {}).get("region", "us-east-1"))
         manifest = build_manifest(self.documents.get("idp", {}), services, control_token=self.access.token,
                                   gateway_notices=self.gateway_notices(), sample_targets=self.sample_targets(),
+                                  first_call=self.first_call(),
                                   tls=tls, region=region,
                                   aws=self.dialect == "agentcore")
         if self.console_server is not None:
@@ -339,6 +342,24 @@ class Stack:
             return None
         sample = self.mcp.urls["mcp_url"].rstrip("/")
         return [t.name for t in view.targets if t.endpoint and t.endpoint.rstrip("/") == sample]
+
+    def first_call(self) -> dict[str, str] | None:
+        """What a first call to the running AgentCore gateway needs, from its own config: the client its
+        `allowedClients` names (else demo-m2m), the audience its `allowedAudience` names first (else its MCP URL) and
+        the newest protocol version it supports up to 2025-11-25 (a later one needs the per-request `_meta` envelope
+        a plain curl line does not carry). None for a dialect without AgentCore's authorizer."""
+        view = getattr(self._gateway_config(), "view", None)
+        if view is None:
+            return None
+        jwt = view.jwt
+        by_id = {c.get("client_id"): c.get("name") for c in self.documents.get("idp", {}).get("clients", [])}
+        client = next((by_id[c] for c in (jwt.clients or ()) if c in by_id), None) if jwt else None
+        stable = [v for v in view.mcp.versions if v <= CURL_VERSION]
+        version = max(stable) if stable else min(view.mcp.versions, default=CURL_VERSION)
+        call = {"client": client or "demo-m2m", "protocol_version": version}
+        if jwt and jwt.audiences:
+            call["audience"] = jwt.audiences[0]
+        return call
 
     def gateway_notices(self) -> list[dict[str, str]]:
         """What loading the gateway config converted, mapped, ignored or warns about (nothing silently)."""

@@ -244,3 +244,46 @@ def test_mutated_pastes_are_refused_by_name_never_with_a_traceback(document: Any
         paste_gateway(StackFile(gateway=document), documents, variables)
     except ConfigError as exc:
         assert "gateway" in str(exc)
+
+
+def _run_printed_curl(text: str) -> dict[str, Any]:
+    import subprocess
+
+    lines = [line.strip() for line in text.splitlines()
+             if line.strip().startswith(("TOKEN=$(curl", "SESSION=$(curl", "curl -s"))]
+    done = subprocess.run(["bash", "-c", "\n".join(lines)], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    data = done.stdout.split("data: ", 1)[-1]  # JSON, or one SSE event
+    return dict(json.loads(data))
+
+
+@pytest.mark.parametrize("files", [("get-gateway-cognito.json", "get-gateway-target-lambda.json"),
+                                   ("get-gateway-header-propagation.json",)])
+def test_the_printed_curl_lines_follow_the_pasted_gateway(stack: Stack, files: tuple[str, ...]) -> None:
+    """The summary's token and tools/list lines use the client `allowedClients` names, the audience
+    `allowedAudience` names and a protocol version the gateway supports (a stranger's paste, run as printed);
+    `authstage token`'s defaults follow the same manifest entry."""
+    from harness._manifest import token_request
+
+    stack.apply(_stack_file(_entry(*files)))
+    first = stack.manifest["gateway"]["first_call"]
+    answer = _run_printed_curl(summary(stack.manifest))
+    assert "result" in answer and "tools" in answer["result"], answer
+    request = token_request(stack.manifest, first["client"])
+    assert request.data.get("audience") == first.get("audience", stack.gateway.mcp_url)
+
+
+def test_an_entra_v2_paste_whose_audience_is_an_app_id_uri_warns(stack: Stack) -> None:
+    """Entra v2 access tokens carry the application ID in `aud`: an `api://name` allowedAudience refuses them (as
+    with a real tenant), and loading says so with the value to add."""
+    document = json.loads((CORPUS / "update-gateway-entra.json").read_text())
+    jwt_config = document["authorizerConfiguration"]["customJWTAuthorizer"]
+    jwt_config["allowedAudience"] = ["api://inventory-gateway"]
+    stack.apply(StackFile(gateway=document))
+    warning = next(n for n in stack.manifest["gateway"]["notices"] if n["path"].endswith("allowedAudience"))
+    assert warning["kind"] == "warning" and "Entra v2 access tokens carry the application ID in aud" in warning["message"]
+    token = stack.token("demo-m2m", audience="api://inventory-gateway")
+    app_id = pyjwt.decode(token, options={"verify_signature": False})["aud"]
+    assert f"add {app_id!r} to allowedAudience" in warning["message"]
+    assert stack.http.post(stack.gateway.mcp_url, headers={"authorization": f"Bearer {token}"},
+                           json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).status_code == 401

@@ -300,3 +300,9 @@ def test_up_summary_names_the_agentgateway_dialect(stack: Stack) -> None:
     assert stack.manifest["gateway"]["dialect"] == "agentgateway"
     text = summary(stack.manifest)
     assert "  Gateway (agentgateway) http" in text and "AgentCore" not in text.split("Clients:")[0]
+    import subprocess
+
+    lines = [line.strip() for line in text.splitlines() if line.strip().startswith(("TOKEN=", "SESSION=", "curl -s"))]
+    assert len(lines) == 3  # a token, a session (agentgateway's MCP sessions are stateful), the tools/list
+    done = subprocess.run(["bash", "-c", "\n".join(lines)], capture_output=True, text=True, timeout=30)
+    assert '"tools"' in done.stdout, (done.stdout[-300:], done.stderr[-300:])
