@@ -220,7 +220,7 @@ def summary(manifest: dict[str, Any]) -> str:
         "  Clients:",
         *(
             f"    {name:<17} client_id={c.get('client_id')}"
-            + (f"  client_secret={c['client_secret']}  ({c.get('token_endpoint_auth_method')})"
+            + (f"  client_secret={c['client_secret']}  ({c.get('token_endpoint_auth_method') or 'client_secret_post'})"
                if c.get("client_secret") else "  (public, PKCE)")
             for name, c in manifest["clients"].items()
         ),
