@@ -301,8 +301,13 @@ class ClientCheck:
         if context is not None:
             env["MCP_CONFORMANCE_CONTEXT"] = json.dumps({"name": scenario.name, **context})
         out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115  # closed by _wait, after exit
-        process = subprocess.Popen([*self.command, server_url], stdin=subprocess.PIPE, stdout=out, stderr=err,
-                                   env=env, start_new_session=True)
+        try:
+            process = subprocess.Popen([*self.command, server_url], stdin=subprocess.PIPE, stdout=out, stderr=err,
+                                       env=env, start_new_session=True)
+        except OSError as exc:  # found but not runnable: a data file, a wrong interpreter line
+            out.close()
+            err.close()
+            raise AuthstageError(f"cannot run the client {self.command[0]!r}: {exc.strerror or exc}") from None
         launch = Launch(scenario, process, server_url, gate, out, err)
         launch.watch()
         return launch
@@ -353,7 +358,11 @@ class ClientCheck:
             result.checks = [check("stack-setup", f"The scenario could not be set up: {exc}", "FAILURE",
                                    name="StackSetup")]
             return result
-        self._wait(launch, result)
+        try:
+            self._wait(launch, result)
+        except BaseException:  # interrupted (Ctrl-C, SIGTERM): the running client goes too, its group with it
+            _kill(launch.process)
+            raise
         if idp_gate is not None:
             idp_gate.close()
         records = self.collector.finish()

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
+import shutil
+import signal
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from harness._client_check import ClientCheck, ScenarioResult, write_result
 from harness._client_report import dumps, junit_xml, load_baseline, markdown_report, results_json, text_report
@@ -21,6 +25,10 @@ __all__ = ["command"]
 
 def _listing(scenarios: list[ClientScenario]) -> str:
     return "\n".join(f"{s.name:<48} {s.suite:<11} {s.summary}" for s in scenarios)
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def command(args: argparse.Namespace) -> int:
@@ -37,6 +45,13 @@ def command(args: argparse.Namespace) -> int:
     if not scenarios:
         print("authstage client-check: no scenario matched", file=sys.stderr)
         return 2
+    if shutil.which(client[0]) is None:
+        why = "not executable" if os.path.exists(client[0]) else "no such file or command on PATH"
+        print(f"authstage client-check: cannot run the client {client[0]!r}: {why}", file=sys.stderr)
+        return 2
+    # `timeout`, CI cancellation: SIGTERM ends the run as Ctrl-C does, so the clients (each in its own session) and
+    # the stack are stopped on the way out instead of being left behind.
+    signal.signal(signal.SIGTERM, _terminated)
     baseline = load_baseline(args.expected_failures) if args.expected_failures else None
     output = Path(args.output_dir) if args.output_dir else None
     live = sys.stderr.isatty() and not args.json
@@ -44,9 +59,11 @@ def command(args: argparse.Namespace) -> int:
     def progress(result: ScenarioResult) -> None:
         if output is not None:
             write_result(output, result)
+        verdict = f"{'ok' if result.passed else 'FAIL'} {result.scenario.name}"
         if live:
-            print(f"\r\033[K{'ok' if result.passed else 'FAIL'} {result.scenario.name}", end="", file=sys.stderr,
-                  flush=True)
+            print(f"\r\033[K{verdict}", end="", file=sys.stderr, flush=True)
+        elif not args.json:  # a log (CI): one line per scenario as it ends, not silence until the summary
+            print(verdict, file=sys.stderr, flush=True)
 
     started = time.perf_counter()
     with contextlib.closing(ClientCheck(client, timeout=args.timeout, prestart=args.prestart)) as runner:

@@ -35,7 +35,11 @@ def text_report(results: list[ScenarioResult], seconds: float) -> str:
     lines = ["", "=== CLIENT CHECK SUMMARY ===", ""]
     for result in results:
         lines.append(_line(result))
-        lines += [f"    - {c['name']}: {c['description']}" for c in result.failures]
+        lines += [f"    - {c['name']}" + (f": {c['description']}" if c["description"] != c["name"] else "")
+                  for c in result.failures]
+        if result.failures and result.exit_code not in (0, None) and not result.timed_out:
+            said = [line.strip() for line in result.stderr.splitlines() if line.strip()]
+            lines.append(f"    (the client exited {result.exit_code}" + (f": {said[-1][:200]})" if said else ")"))
         if result.stopped:
             lines.append(f"    ({result.stopped})")
     graded = [r for r in results if not r.skipped]

@@ -189,3 +189,51 @@ def test_the_docs_name_every_scenario() -> None:
     text = (ROOT / "docs" / "client-check.md").read_text()
     for scenario in SCENARIOS:
         assert f"| `{scenario.name}` | {scenario.suite} |" in text, scenario.name
+
+
+def test_a_client_command_that_cannot_run_is_a_usage_error(tmp_path: Path, capsys) -> None:
+    """A typo in the command, or a file that is not a program: exit 2 with what is wrong, never a traceback."""
+    assert main(["client-check", "-k", "metadata-default", "--", "mcp-clinet-no-such"]) == 2
+    assert "cannot run the client 'mcp-clinet-no-such': no such file or command on PATH" in capsys.readouterr().err
+    data = tmp_path / "client.json"
+    data.write_text("{}")
+    data.chmod(0o755)
+    assert main(["client-check", "-k", "metadata-default", "--", str(data)]) == 2
+    assert "cannot run the client" in capsys.readouterr().err
+
+
+def test_sigterm_ends_the_run_and_its_clients(tmp_path: Path) -> None:
+    """`timeout`, a cancelled CI job: the client (in its own session) is ended with the run, not left holding its
+    callback port."""
+    import signal
+    import subprocess
+    import time
+
+    marker = tmp_path / "alive"
+    client = tmp_path / "client.sh"
+    client.write_text(f"#!/bin/sh\ntouch {marker}\nexec sleep 120\n")
+    client.chmod(0o755)
+    run = subprocess.Popen([sys.executable, "-m", "harness", "client-check", "-k", "metadata-default",
+                            "--timeout", "60", "--", str(client)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert marker.exists(), run.stderr.read() if run.poll() is not None else "client never started"
+    run.send_signal(signal.SIGTERM)
+    run.wait(30)
+    time.sleep(0.5)
+    left = subprocess.run(["pgrep", "-f", str(client)], capture_output=True, text=True)
+    assert left.stdout.strip() == "", left.stdout
+
+
+def test_the_text_report_says_a_missing_check_once_and_why_the_client_exited() -> None:
+    from harness._client_grading import missing
+    from harness._client_report import text_report
+
+    scenario = next(s for s in SCENARIOS if s.name == "auth/metadata-default")
+    result = ScenarioResult(scenario, exit_code=1,
+                            stderr="Traceback ...\nOSError: [Errno 98] Address already in use\n")
+    result.checks = [missing("token-request")]
+    text = text_report([result], 1.0)
+    assert "    - Expected Check Missing: token-request\n" in text
+    assert "(the client exited 1: OSError: [Errno 98] Address already in use)" in text
