@@ -51,7 +51,10 @@ def expand_policy_files(document: dict[str, Any], base_dir: Path | None) -> tupl
     """Replace every `policyEngines[].policyFiles` with the policies it holds (in place)."""
     notices: list[Notice] = []
     issues: list[Issue] = []
-    for index, engine in enumerate(document.get("policyEngines") or []):
+    engines = document.get("policyEngines")
+    if not isinstance(engines, list):  # absent, or a shape the settings model refuses with its own message
+        return notices, issues
+    for index, engine in enumerate(engines):
         if not isinstance(engine, dict) or "policyFiles" not in engine:
             continue
         files = engine.pop("policyFiles")
