@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fake_idp.errors import CIMD_LOG_PREFIX
+from fake_idp.pkce import s256
 from harness._client_grading import (
     Check,
     Grader,
@@ -188,6 +189,9 @@ def _verifier_verdict(record: dict[str, Any], challenge: str | None) -> tuple[bo
         return True, "code_verifier correctly matches code_challenge (S256)"
     if is_verifier_mismatch(record):
         return False, "code_verifier does not match code_challenge"
+    if s256(str(body(record)["code_verifier"])) == challenge:  # refused for another reason, graded by its own check
+        return True, (f"code_verifier correctly matches code_challenge (S256); the exchange was refused for "
+                      f"another reason: {record.get('reason')}")
     return False, f"the authorization server refused the code: {record.get('reason')}"
 
 
