@@ -29,7 +29,8 @@ ul{font-size:14px}details{margin-top:24px;font-size:13px}code{background:#f2f3f5
 def _page(title: str, body: str) -> str:
     return (
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
-        f'<meta name="viewport" content="width=device-width,initial-scale=1"><style>{_STYLE}</style></head>'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1"><link rel="icon" href="data:,">'
+        f"<style>{_STYLE}</style></head>"
         f"<body><main>{body}</main></body></html>"
     )
 
