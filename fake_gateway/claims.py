@@ -385,11 +385,21 @@ def check_scope(claims: dict[str, Any], jwt: JwtConfig, knobs: Emulator | None =
             "scope",
             False,
             f"the token has no scope/scp claim; allowedScopes is {allowed}",
-            f"request scope {allowed[0]!r} when getting the token",
+            f"request scope {allowed[0]!r} when getting the token" + _granted_to_user(claims),
         )
     return Check(
-        "scope", False, f"scopes {have} share none with allowedScopes {allowed}", _scope_fix(have, allowed)
+        "scope", False, f"scopes {have} share none with allowedScopes {allowed}",
+        _scope_fix(have, allowed) + _granted_to_user(claims),
     )
+
+
+def _granted_to_user(claims: dict[str, Any]) -> str:
+    """A user's token may lack a scope its client asked for: the IdP left it out (Auth0 RBAC grants a user only the
+    scopes it has permissions for), so asking again changes nothing."""
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or sub.endswith("@clients") or claims.get("gty") == "client-credentials":
+        return ""
+    return "; if the client did ask for it, the IdP left it out for this user: give the user that permission"
 
 
 def _scope_fix(have: list[str], allowed: list[str]) -> str:

@@ -183,3 +183,14 @@ def test_numeric_dates_stay_in_the_calendar_unless_the_knob_takes_any_number(val
     lenient = knobs(numericDates="any")
     assert check_exp({"exp": value}, lenient, NOW, verified=True).passed is (value > NOW)
     assert check_exp({"exp": NOW + 60}, knobs(), NOW, verified=True).passed is True
+
+
+def test_a_users_missing_scope_points_at_the_users_permissions() -> None:
+    """The workshop's bob: the client asked for the scope, Auth0 RBAC left it out of his token; the fix says so
+    (a client-credentials token keeps the plain advice)."""
+    jwt = config(scopes=("mcp:tools",))
+    user = check_scope({"sub": "auth0|bob", "scope": "openid"}, jwt)
+    assert user.passed is False and (user.fix or "").endswith("the IdP left it out for this user: give the user "
+                                                               "that permission")
+    m2m = check_scope({"sub": "client-a@clients", "gty": "client-credentials"}, jwt)
+    assert m2m.fix == "request scope 'mcp:tools' when getting the token"
