@@ -24,8 +24,11 @@ AGENTGATEWAY_KEYS = frozenset({
 
 
 def detect(document: Any) -> Dialect:
-    """`agentgateway` when the document has one of agentgateway's own top-level keys, else `agentcore`."""
-    if isinstance(document, dict) and AGENTGATEWAY_KEYS & set(document):
+    """`agentgateway` when the document has one of agentgateway's own top-level keys and is no AgentCore shape
+    (a Pulumi YAML program has `config:` too), else `agentcore`."""
+    from fake_gateway.shapes.detect import detect as shape
+
+    if isinstance(document, dict) and AGENTGATEWAY_KEYS & set(document) and shape(document) == "overlay":
         return "agentgateway"
     return "agentcore"
 

@@ -31,3 +31,8 @@ def test_agentgateway_text_with_references_in_flow_syntax() -> None:
 ])
 def test_agentcore_documents_and_cloudformation_short_tags(text: str) -> None:
     assert detect_text(text) == "agentcore"
+
+
+def test_a_pulumi_yaml_program_with_config_is_not_agentgateway() -> None:
+    text = "config: {region: us-east-1}\nresources:\n  gw: {type: 'aws:bedrockagentcore:Gateway', properties: {}}\n"
+    assert detect_text(text) == "agentcore"
