@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from authstage_kit.runner import serve_main, service_parser
 from fake_gateway.app import create_app
-from fake_gateway.dialect import detect
+from fake_gateway.dialect import detect_text
 from fake_gateway.settings import Gateway
 from fake_gateway.shapes import Options
 
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     options = Options(select=args.select, parameters=dict(p.partition("=")[::2] for p in args.param))
     try:
         text = Path(args.config[0]).read_text(encoding="utf-8")
-        dialect = detect(yaml.safe_load(text.replace("${", "$_{")))
+        dialect = detect_text(text)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         print(f"{args.config[0]}: {exc}", file=sys.stderr)
         return 2

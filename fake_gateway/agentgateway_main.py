@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from authstage_kit.errors import ServerStartError
 from authstage_kit.runner import ServerThread, serve_main
 from fake_gateway.agentgateway.app import admin_apps, create_app
+from fake_gateway.agentgateway.config import mcp_paths
 from fake_gateway.agentgateway.settings import AgentGateway
 
 __all__ = ["serve"]
@@ -76,13 +77,17 @@ def serve(args: argparse.Namespace, text: str) -> int:
         extras.extend(_admin_servers(app, gateway.loaded.startup))
         return app
 
+    paths = mcp_paths(gateway.loaded)  # the config's MCP routes (`/crm/mcp`), not a fixed /mcp
+
     def ready(url: str, app: Any) -> dict[str, Any]:
-        return {"service": "fake_gateway", "dialect": "agentgateway", "url": url, "mcp_url": f"{url}/mcp",
-                "prm_url": f"{url}/.well-known/oauth-protected-resource/mcp",
+        return {"service": "fake_gateway", "dialect": "agentgateway", "url": url, "mcp_url": f"{url}{paths[0]}",
+                "mcp_urls": [f"{url}{path}" for path in paths],
+                "prm_url": f"{url}/.well-known/oauth-protected-resource{paths[0]}",
                 "admin": {s.name.removeprefix("agentgateway-"): s.url for s in extras}}
 
     def summary(url: str, app: Any) -> str:
-        return f"fake_gateway (agentgateway) listening on {url} (MCP endpoint {url}/mcp)"
+        endpoints = ", ".join(f"{url}{path}" for path in paths)
+        return f"fake_gateway (agentgateway) listening on {url} (MCP endpoint{'s' if len(paths) > 1 else ''} {endpoints})"
 
     try:
         return serve_main(partial(build), service="fake_gateway", args=args, ready=ready, summary=summary)

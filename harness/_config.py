@@ -107,9 +107,11 @@ class StackFile:
             sections = {name: document.get(name) or {} for name in SECTIONS}
             # an agentgateway `gateway:` section, or a pasted gateway document (taken as written, any shape), is
             # checked by its own loader when the stack starts (with its notices)
+            from fake_gateway.dialect import detect as dialect
             from fake_gateway.shapes import detect
 
-            pasted = GATEWAY_CONFIG in document or detect(sections["gateway"]) != "overlay"
+            pasted = (GATEWAY_CONFIG in document or detect(sections["gateway"]) != "overlay"
+                      or dialect(sections["gateway"]) == "agentgateway")
             skip = ("gateway",) if document.get("dialect") == "agentgateway" or pasted else ()
             problems = section_problems([(sections, source.line_of)], skip=skip)
         if problems:

@@ -21,6 +21,7 @@ import copy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,7 +29,7 @@ from authstage_kit.merge import merge_patch
 from harness._config import StackFile, render
 from harness._exceptions import ConfigError
 
-__all__ = ["IssuerPaths", "Pasted", "is_paste", "paste_gateway"]
+__all__ = ["IssuerPaths", "Pasted", "dialect_of", "is_paste", "paste_gateway"]
 
 OUTBOUND_CLIENT = "gateway-outbound"
 DEMO_PROVIDER = "authstage-demo-idp"
@@ -81,7 +82,37 @@ def is_paste(stack_file: StackFile) -> bool:
     """Is the gateway given as a document (taken as written) rather than an overlay of the demo gateway?"""
     from fake_gateway.shapes import detect
 
-    return bool(stack_file.gateway_config) or detect(stack_file.sections["gateway"]) != "overlay"
+    return (bool(stack_file.gateway_config) or detect(stack_file.sections["gateway"]) != "overlay"
+            or _agentgateway_section(stack_file))
+
+
+def _agentgateway_section(stack_file: StackFile) -> bool:
+    """A `gateway:` section that is a whole agentgateway config: one with agentgateway's top-level keys and no
+    `dialect:` line, or (with `dialect: agentgateway`, whose demo is `gateways` + `routes`) one in another
+    topology (`binds`, the simplified `mcp:`) that cannot patch the demo; `routes:` under `dialect:` stays an
+    overlay of the demo."""
+    from fake_gateway.dialect import detect
+
+    section = stack_file.sections["gateway"]
+    if detect(section) != "agentgateway":
+        return False
+    return stack_file.dialect is None or bool({"binds", "mcp"} & set(section))
+
+
+def dialect_of(stack_file: StackFile) -> str | None:
+    """The dialect the gateway document itself says (`gateway-config:` files, or a `gateway:` section with
+    agentgateway's top-level keys), None when it says nothing (the stack's `dialect:` / `--gateway` decide)."""
+    import yaml
+
+    from fake_gateway.dialect import detect, detect_text
+
+    config = stack_file.gateway_config
+    if config:
+        try:
+            return detect_text(Path(config["files"][0]).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            return None  # the AgentCore reader names the problem
+    return "agentgateway" if detect(stack_file.sections["gateway"]) == "agentgateway" else None
 
 
 def paste_gateway(stack_file: StackFile, documents: Mapping[str, dict[str, Any]],
@@ -93,6 +124,8 @@ def paste_gateway(stack_file: StackFile, documents: Mapping[str, dict[str, Any]]
 
     if not is_paste(stack_file):
         return None
+    if dialect_of(stack_file) == "agentgateway":
+        return _paste_agentgateway(stack_file, documents, variables)
     section = stack_file.sections["gateway"]
     config = stack_file.gateway_config
     options = Options(select=config.get("select") if config else None,
@@ -309,3 +342,136 @@ def _local_provider(kind: str, name: str, variables: dict[str, str], client: Map
         "customOauth2ProviderConfig": {"oauthDiscovery": {"authorizationServerMetadata": metadata},
                                        "clientId": client.get("client_id"),
                                        "clientSecret": client.get("client_secret")}}}
+
+
+# --- agentgateway -------------------------------------------------------------------------------------------------
+
+
+def _paste_agentgateway(stack_file: StackFile, documents: Mapping[str, dict[str, Any]],
+                        variables: Mapping[str, str]) -> Pasted:
+    """An agentgateway config, served as written: `gateway-config:` file text has the stack's `${idp.issuer}`-style
+    variables rendered, then `${VAR}` expanded over the raw text before YAML (as agentgateway does, so flow syntax
+    like `audiences: [${AUD}]` loads); a `gateway:` section keeps its `${VAR}`s for the gateway's own expansion."""
+    from fake_gateway.notices import Notice
+
+    config = stack_file.gateway_config
+    if config:
+        if stack_file.sections["gateway"]:
+            raise ConfigError(f"{stack_file.source}: an agentgateway config is given whole: as `gateway-config:` "
+                              "files or as a `gateway:` document, not both", key="gateway")
+        if len(config["files"]) != 1:
+            raise ConfigError("an agentgateway config is one file", key="gateway")
+        document = _agentgateway_file(config["files"][0], dict(variables))
+    else:
+        document = render(stack_file.sections["gateway"], dict(variables), where="gateway")
+    paste = Pasted(document, copy.deepcopy(documents["idp"]), copy.deepcopy(documents["mcp"]))
+    _map_agentgateway(paste, dict(variables), Notice)
+    _check_agentgateway(paste.gateway)
+    return paste
+
+
+def _agentgateway_file(path: str, variables: dict[str, str]) -> dict[str, Any]:
+    import os
+
+    import yaml
+
+    from fake_gateway.agentgateway.expand import ExpansionError, expand_text
+
+    try:
+        text = render(Path(path).read_text(encoding="utf-8"), variables, where=path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}", key="gateway") from exc
+    try:
+        document = yaml.safe_load(expand_text(text, os.environ))
+    except ExpansionError as exc:
+        try:  # perhaps `emulator.env` names it: the gateway's own loader expands the parsed document
+            document = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise ConfigError(f"{path}: {exc}", key="gateway") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: {exc}", key="gateway") from exc
+    if not isinstance(document, dict):
+        raise ConfigError(f"{path}: an agentgateway config is a mapping", key="gateway")
+    return document
+
+
+def _agentgateway_routes(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Every route of every topology (binds/listeners/routes, gateways + routes, the simplified `mcp:`), by path;
+    the simplified form as a route whose dicts are the document's own (mapping it maps the document)."""
+    found = []
+    for b, bind in enumerate(_items(document.get("binds"))):
+        for li, listener in enumerate(_items(bind.get("listeners"))):
+            for r, route in enumerate(_items(listener.get("routes"))):
+                found.append((f"binds[{b}].listeners[{li}].routes[{r}]", route))
+    for r, route in enumerate(_items(document.get("routes"))):
+        found.append((f"routes[{r}]", route))
+    mcp = document.get("mcp")
+    if isinstance(mcp, dict):
+        found.append(("mcp", {"policies": mcp.get("policies"), "backends": [{"mcp": mcp}]}))
+    return found
+
+
+def _map_agentgateway(paste: Pasted, variables: dict[str, str], notice: Any) -> None:
+    """A foreign `mcpAuthentication` issuer/JWKS is the local IdP (its audiences become IdP APIs with RBAC, the
+    resource metadata's scopes their permissions); a foreign MCP target host is the sample server."""
+    for where, route in _agentgateway_routes(paste.gateway):
+        authn = _obj(route.get("policies")).get("mcpAuthentication")
+        if isinstance(authn, dict):
+            _map_agw_authn(paste, authn, f"{where}.policies.mcpAuthentication", variables, notice)
+        for b, backend in enumerate(_items(route.get("backends"))):
+            for t, target in enumerate(_items(_obj(backend.get("mcp")).get("targets"))):
+                spec = target.get("mcp")
+                if isinstance(spec, dict) and _foreign(spec.get("host")):
+                    original, spec["host"] = spec["host"], variables["mcp.mcp_url"]
+                    paste.notices.append(notice(
+                        "mapped", f"{where}.backends[{b}].mcp.targets[{t}].mcp.host",
+                        f"target {target.get('name')!r}: {original} is served by the sample MCP server at {spec['host']}"))
+
+
+def _map_agw_authn(paste: Pasted, authn: dict[str, Any], where: str, variables: dict[str, str], notice: Any) -> None:
+    jwks = authn.get("jwks")
+    if _foreign(authn.get("issuer")):
+        original, authn["issuer"] = authn["issuer"], variables["idp.issuer"]
+        paste.notices.append(notice("mapped", f"{where}.issuer",
+                                    f"{original} is the local IdP (issuer {authn['issuer']}, auth0-shaped tokens)"))
+        scopes = [s for s in _obj(authn.get("resourceMetadata")).get("scopesSupported") or [] if isinstance(s, str)]
+        audiences = [a for a in _list(authn.get("audiences")) if isinstance(a, str)]
+        for audience in audiences:
+            _rbac_api(paste.idp, audience, scopes)
+            paste.notices.append(notice("mapped", f"{where}.audiences",
+                                        f"local IdP API {audience!r} (RBAC, permissions {scopes} for demo-m2m); mint "
+                                        f"with `authstage token --audience {audience}`"))
+    if isinstance(jwks, dict) and _foreign(jwks.get("url")):
+        original, jwks["url"] = jwks["url"], variables["idp.jwks_uri"]
+        paste.notices.append(notice("mapped", f"{where}.jwks.url", f"{original} is the local IdP's {jwks['url']}"))
+
+
+def _rbac_api(tenant: dict[str, Any], audience: str, scopes: list[str]) -> None:
+    """`audience` as an IdP API with Auth0 RBAC (permissions in the token), `scopes` granted to demo-m2m."""
+    apis = tenant.setdefault("apis", [])
+    api = next((a for a in apis if a.get("identifier") == audience), None)
+    if api is None:
+        api = {"name": f"pasted-audience-{len(apis)}", "identifier": audience,
+               "token_dialect": "rfc9068_profile_authz", "enforce_policies": True}
+        apis.append(api)
+    known = {s.get("value") if isinstance(s, dict) else s for s in api.get("scopes") or []}
+    api["scopes"] = [*(api.get("scopes") or []), *({"value": s} for s in scopes if s not in known)]
+    m2m: dict[str, Any] = next((c for c in tenant.get("clients", []) if c.get("name") == "demo-m2m"), {})
+    if m2m.get("client_id"):
+        _grant(tenant, str(m2m["client_id"]), audience, scopes)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _check_agentgateway(document: dict[str, Any]) -> None:
+    from pydantic import ValidationError
+
+    from fake_gateway.agentgateway import AgentGateway
+    from harness._demo import invalid_section
+
+    try:
+        AgentGateway.from_document(document)
+    except ValidationError as exc:
+        raise invalid_section("gateway", exc) from exc

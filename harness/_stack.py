@@ -40,7 +40,7 @@ from harness._config import (
 )
 from harness._exceptions import AuthstageError, ConfigError, ServerStartError
 from harness._manifest import build_manifest, token_request
-from harness._paste import IssuerPaths, is_paste, paste_gateway
+from harness._paste import IssuerPaths, dialect_of, is_paste, paste_gateway
 from harness._public import check_public_url, reachable_url
 
 if TYPE_CHECKING:
@@ -149,7 +149,11 @@ class Stack:
         if gateway_files:  # `authstage up --gateway-config FILE`: as the stack file's `gateway-config:` key
             self.stack_file.gateway_config = gateway_config(gateway_files, "<command line>")
         # which gateway runs: --gateway, else the stack file's `dialect:`, else the AgentCore demo
-        self.dialect = gateway or self.stack_file.dialect or "agentcore"
+        # (or what the gateway document is: agentgateway's top-level keys in a --gateway-config file or `gateway:`)
+        said = dialect_of(self.stack_file)
+        if gateway and said and gateway != said:
+            raise ConfigError(f"--gateway {gateway}, but the gateway config is an {said} document", key="gateway")
+        self.dialect = gateway or self.stack_file.dialect or said or "agentcore"
         self.use_tls = tls
         self.tls: StackTls | None = None
         self.host = host
@@ -386,9 +390,9 @@ class Stack:
 
     def apply(self, stack_file: StackFile) -> None:
         """Reset, then run with `stack_file`'s sections merged over the demo default (not over the start config)."""
-        if (stack_file.dialect or "agentcore") != self.dialect:
-            raise AuthstageError(f"{stack_file.source} is for the {stack_file.dialect or 'agentcore'} gateway; this "
-                                 f"stack runs {self.dialect}")
+        dialect = stack_file.dialect or dialect_of(stack_file) or "agentcore"
+        if dialect != self.dialect:
+            raise AuthstageError(f"{stack_file.source} is for the {dialect} gateway; this stack runs {self.dialect}")
         documents = self._compose(stack_file)
         self.reset()
         for service in (self.idp, self.mcp, self.gateway):

@@ -34,6 +34,7 @@ __all__ = [
     "Rule",
     "TargetSpec",
     "load",
+    "mcp_paths",
 ]
 
 AUTH_CLAIMS = re.compile(r"\bauth\.claims\b")
@@ -316,3 +317,19 @@ def _target_url(spec: dict[str, Any], kind: str) -> str | None:
         return f"http://{host}:{spec['port']}{spec.get('path') or ''}"
     return host if "://" in host else f"http://{host}"
 
+
+
+def mcp_paths(loaded: Loaded) -> list[str]:
+    """The paths a client reaches the MCP backends at: each MCP route's `exact`/`pathPrefix` matches (not its
+    `/.well-known` ones, nor regexes); a route taking every path answers at `/mcp` as well as anywhere."""
+    paths: list[str] = []
+    for route in loaded.routes:
+        if route.backend is None:
+            continue
+        for match in route.matches:
+            if match.kind == "regex" or match.value.startswith("/.well-known"):
+                continue
+            path = "/mcp" if match.value.rstrip("/") == "" else match.value
+            if path not in paths:
+                paths.append(path)
+    return paths or ["/mcp"]

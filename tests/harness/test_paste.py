@@ -287,3 +287,71 @@ def test_an_entra_v2_paste_whose_audience_is_an_app_id_uri_warns(stack: Stack) -
     assert f"add {app_id!r} to allowedAudience" in warning["message"]
     assert stack.http.post(stack.gateway.mcp_url, headers={"authorization": f"Bearer {token}"},
                            json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).status_code == 401
+
+
+# --- agentgateway configs (detected by their top-level keys) ----------------------------------------------------
+
+AGW_CONFIG = """\
+binds:
+- port: 3100
+  listeners:
+  - routes:
+    - matches:
+      - path: {exact: /crm/mcp}
+      - path: {exact: /.well-known/oauth-protected-resource/crm/mcp}
+      policies:
+        mcpAuthentication:
+          mode: strict
+          issuer: https://northwind-crm.eu.auth0.com/
+          audiences: [${CRM_AUDIENCE:-https://crm.northwind.example/mcp}]
+          jwks: {url: https://northwind-crm.eu.auth0.com/.well-known/jwks.json}
+          resourceMetadata: {resource: http://localhost:3100/crm/mcp, scopesSupported: [read:contacts]}
+        mcpAuthorization:
+          rules: ['"read:contacts" in jwt.permissions']
+      backends:
+      - mcp:
+          targets:
+          - {name: contacts, mcp: {host: ${CONTACTS_MCP_URL:-https://contacts.northwind.example/mcp}}}
+"""
+AGW_INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
+AGW_HEADERS = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
+
+
+def _agw_serves_crm(running: Stack) -> None:
+    assert running.dialect == "agentgateway"
+    document = running.gateway.config()
+    assert "binds" in document and "routes" not in document  # as written, not merged over the demo's routes
+    authn = document["binds"][0]["listeners"][0]["routes"][0]["policies"]["mcpAuthentication"]
+    assert authn["issuer"] == running.idp.issuer and authn["jwks"]["url"] == running.idp.jwks_uri
+    token = running.token("demo-m2m", audience="https://crm.northwind.example/mcp")
+    url = running.gateway.url + "/crm/mcp"
+    assert running.http.post(url, json=AGW_INIT, headers=AGW_HEADERS).status_code == 401
+    answer = running.http.post(url, json=AGW_INIT, headers={**AGW_HEADERS, "authorization": f"Bearer {token}"})
+    assert answer.status_code == 200, answer.text
+    assert any(n["kind"] == "mapped" for n in running.manifest["gateway"]["notices"])
+
+
+def test_an_agentgateway_file_is_detected_and_served_as_written(tmp_path: Path) -> None:
+    config = tmp_path / "agw.yaml"
+    config.write_text(AGW_CONFIG)  # `[${VAR:-...}]` in flow syntax: expanded over the text, as agentgateway does
+    with Stack(gateway_files=[str(config)]) as running:
+        _agw_serves_crm(running)
+
+
+def test_an_agentgateway_gateway_section_without_dialect_is_a_paste(tmp_path: Path) -> None:
+    document = yaml.safe_load(AGW_CONFIG.replace("[${CRM_AUDIENCE:-https://crm.northwind.example/mcp}]",
+                                                 "[https://crm.northwind.example/mcp]")
+                              .replace("{host: ${CONTACTS_MCP_URL:-https://contacts.northwind.example/mcp}}",
+                                       "{host: 'https://contacts.northwind.example/mcp'}"))
+    stack_file = tmp_path / "stack.yaml"
+    stack_file.write_text(yaml.safe_dump({"gateway": document}))
+    with Stack(StackFile.load(stack_file)) as running:
+        _agw_serves_crm(running)
+
+
+def test_gateway_agentcore_with_an_agentgateway_file_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "agw.yaml"
+    config.write_text(AGW_CONFIG)
+    with pytest.raises(ConfigError, match="agentgateway document"):
+        Stack(gateway="agentcore", gateway_files=[str(config)])

@@ -148,3 +148,17 @@ def test_a_cel_syntax_error_refuses_the_config() -> None:
 def test_dialect_detection() -> None:
     assert detect(old_page()) == "agentgateway"
     assert detect({"name": "gw", "authorizerType": "CUSTOM_JWT"}) == "agentcore"
+
+
+def test_mcp_paths_are_the_routes_matches() -> None:
+    from fake_gateway.agentgateway.config import mcp_paths
+
+    target = {"mcp": {"targets": [{"name": "s", "mcp": {"host": "http://127.0.0.1:9/mcp"}}]}}
+    crm = {"binds": [{"port": 3100, "listeners": [{"routes": [{
+        "matches": [{"path": {"exact": "/crm/mcp"}}, {"path": {"exact": "/.well-known/oauth-protected-resource/crm/mcp"}}],
+        "backends": [target]}]}]}]}
+    assert mcp_paths(AgentGateway.from_document(crm).loaded) == ["/crm/mcp"]
+    anywhere = {"binds": [{"port": 3100, "listeners": [{"routes": [{"backends": [target]}]}]}]}
+    assert mcp_paths(AgentGateway.from_document(anywhere).loaded) == ["/mcp"]
+    simple = {"mcp": {"port": 3000, "targets": target["mcp"]["targets"]}}
+    assert mcp_paths(AgentGateway.from_document(simple).loaded) == ["/mcp", "/sse"]
