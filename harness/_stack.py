@@ -323,6 +323,12 @@ class Stack:
     def manifest(self) -> dict[str, Any]:
         """URLs, issuer, demo clients and users with credentials: what `authstage up --json` prints."""
         services = {service.name: {"url": service.url, **service.urls} for service in self.services}
+        loaded = getattr(self._gateway_config(), "loaded", None)  # an agentgateway config: its own MCP routes
+        if loaded is not None:
+            from fake_gateway.agentgateway.config import mcp_paths
+
+            path, url = mcp_paths(loaded)[0], services["gateway"]["url"]
+            services["gateway"] |= {"mcp_url": url + path, "prm_url": f"{url}/.well-known/oauth-protected-resource{path}"}
         tls = _tls_files(self.tls)
         region = str(self.documents.get("gateway", {}).get("emulator", {}).get("region", "us-east-1"))
         manifest = build_manifest(self.documents.get("idp", {}), services, control_token=self.access.token,
@@ -351,8 +357,15 @@ class Stack:
         """What a first call to the running AgentCore gateway needs, from its own config: the client its
         `allowedClients` names (else demo-m2m), the audience its `allowedAudience` names first (else its MCP URL) and
         the newest protocol version it supports up to 2025-11-25 (a later one needs the per-request `_meta` envelope
-        a plain curl line does not carry). None for a dialect without AgentCore's authorizer."""
-        view = getattr(self._gateway_config(), "view", None)
+        a plain curl line does not carry); for agentgateway, the audience its first MCP route's mcpAuthentication
+        names. None when the gateway's config is not known."""
+        config = self._gateway_config()
+        loaded = getattr(config, "loaded", None)
+        if loaded is not None:  # agentgateway: the audience its first MCP route's mcpAuthentication names
+            authn = next((r.authentication for r in loaded.routes if r.backend and r.authentication), None)
+            return {"client": "demo-m2m", "protocol_version": CURL_VERSION,
+                    **({"audience": authn.audiences[0]} if authn and authn.audiences else {})}
+        view = getattr(config, "view", None)
         if view is None:
             return None
         jwt = view.jwt

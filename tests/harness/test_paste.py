@@ -330,6 +330,9 @@ def _agw_serves_crm(running: Stack) -> None:
     answer = running.http.post(url, json=AGW_INIT, headers={**AGW_HEADERS, "authorization": f"Bearer {token}"})
     assert answer.status_code == 200, answer.text
     assert any(n["kind"] == "mapped" for n in running.manifest["gateway"]["notices"])
+    assert running.manifest["services"]["gateway"]["mcp_url"] == url  # the config's route, not a fixed /mcp
+    answer = _run_printed_curl(summary(running.manifest))  # token for the route's audience, a session, tools/list
+    assert "tools" in answer["result"], answer
 
 
 def test_an_agentgateway_file_is_detected_and_served_as_written(tmp_path: Path) -> None:
