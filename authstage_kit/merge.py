@@ -14,6 +14,7 @@ alone replaces the whole list with the other elements.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -112,9 +113,12 @@ def _merge_list(
             raise MergeError(f"an item of `{path[-1]}` is an object with {names}", at)
         identity = _identity(item, keys)
         if identity is None:
+            fields = sorted({f for group in keys for f in group})
+            typos = [f"`{k}` (did you mean `{near[0]}`?)" for k in item if isinstance(k, str) and k not in fields
+                     and (near := difflib.get_close_matches(k, fields, n=1, cutoff=0.8))]
             raise MergeError(
                 f"an item of `{path[-1]}` needs {names} to merge by (or replace the whole list: "
-                f"put {{{DIRECTIVE}: replace}} first)",
+                f"put {{{DIRECTIVE}: replace}} first)" + (f"; it has {', '.join(typos)}" if typos else ""),
                 at,
             )
         found = next((i for i, old in enumerate(result) if isinstance(old, dict) and all(

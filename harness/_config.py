@@ -103,17 +103,17 @@ class StackFile:
                 problems.append((source.line_of((key,)), f"unknown section `{key}`{hint}", str(key)))
             elif value is not None and not isinstance(value, dict):
                 problems.append((source.line_of((key,)), f"section `{key}` must be a mapping", key))
-        if not problems:
-            sections = {name: document.get(name) or {} for name in SECTIONS}
-            # an agentgateway `gateway:` section, or a pasted gateway document (taken as written, any shape), is
-            # checked by its own loader when the stack starts (with its notices)
-            from fake_gateway.dialect import detect as dialect
-            from fake_gateway.shapes import detect
+        # the sections are checked beside an unknown one: every problem of the file at once
+        sections = {name: v if isinstance(v := document.get(name), dict) else {} for name in SECTIONS}
+        # an agentgateway `gateway:` section, or a pasted gateway document (taken as written, any shape), is
+        # checked by its own loader when the stack starts (with its notices)
+        from fake_gateway.dialect import detect as dialect
+        from fake_gateway.shapes import detect
 
-            pasted = (GATEWAY_CONFIG in document or detect(sections["gateway"]) != "overlay"
-                      or dialect(sections["gateway"]) == "agentgateway")
-            skip = ("gateway",) if document.get("dialect") == "agentgateway" or pasted else ()
-            problems = section_problems([(sections, source.line_of)], skip=skip)
+        pasted = (GATEWAY_CONFIG in document or detect(sections["gateway"]) != "overlay"
+                  or dialect(sections["gateway"]) == "agentgateway")
+        skip = ("gateway",) if document.get("dialect") == "agentgateway" or pasted else ()
+        problems += section_problems([(sections, source.line_of)], skip=skip)
         if problems:
             raise ConfigError.of(source.path, problems)
         return cls.from_dict(document, source=source.path)

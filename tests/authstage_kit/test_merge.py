@@ -126,3 +126,11 @@ def test_without_named_lists_it_is_rfc_7396() -> None:
     for original, patch, result in APPENDIX_A:
         assert merge_named(original, patch, {}) == result
     assert merge_named(BASE, {"clients": [{"name": "x"}]}, {}) == {**BASE, "clients": [{"name": "x"}]}
+
+
+def test_an_item_without_its_identity_names_the_misspelled_key() -> None:
+    """`- nme: my-app` in a stack file's `clients:`: the error says which key was meant (issue 18)."""
+    with pytest.raises(MergeError) as caught:
+        merge_named({"clients": [{"name": "a"}]}, {"clients": [{"nme": "b", "client_secret": "s"}]},
+                    {("clients",): (("name",), ("client_id",))})
+    assert str(caught.value).endswith("; it has `nme` (did you mean `name`?)")
