@@ -162,3 +162,15 @@ def test_mcp_paths_are_the_routes_matches() -> None:
     assert mcp_paths(AgentGateway.from_document(anywhere).loaded) == ["/mcp"]
     simple = {"mcp": {"port": 3000, "targets": target["mcp"]["targets"]}}
     assert mcp_paths(AgentGateway.from_document(simple).loaded) == ["/mcp", "/sse"]
+
+
+@pytest.mark.parametrize(("era", "mode"), [("B", "optional"), ("C", "strict"), ("D", "strict")])
+def test_mode_defaults_by_era_when_not_given(era: str, mode: str) -> None:
+    document = old_page()
+    policies = document["binds"][0]["listeners"][0]["routes"][0]["policies"]
+    del policies["mcpAuthentication"]["mode"]
+    policies["mcpAuthentication"]["resourceMetadata"] = {}
+    policies["authorization"]["rules"] = ['"read:tools" in jwt.permissions']
+    gateway = AgentGateway.from_document({**document, "emulator": {"era": era, "loader": "strict"}})
+    authn = gateway.loaded.routes[0].authentication
+    assert authn is not None and authn.mode == mode  # #997 made strict the default in v1.0

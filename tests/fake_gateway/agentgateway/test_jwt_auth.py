@@ -4,6 +4,7 @@ refresh by max-age (the kernel's RemoteJwks)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
@@ -15,7 +16,13 @@ from joserfc.jwk import ECKey, OctKey, OKPKey, RSAKey
 
 from authstage_kit.jwks import Keys, RemoteJwks
 from fake_gateway.agentgateway.config import Authn
-from fake_gateway.agentgateway.jwt_auth import JwtKnobs, derived_jwks_url, load_keys, validate_token
+from fake_gateway.agentgateway.jwt_auth import (
+    JwtKnobs,
+    derived_jwks_url,
+    load_keys,
+    local_jwks,
+    validate_token,
+)
 
 ISSUER = "https://example-tenant.auth0.test/"
 AUD = "https://api.example.test"
@@ -159,3 +166,20 @@ def test_jwks_refresh_follows_max_age_with_floor_default_and_retry() -> None:
 
     asyncio.run(run())
     assert time.time() > 0
+
+
+@pytest.mark.parametrize("kind", ["file", "inline"])
+def test_a_file_or_inline_jwks_verifies_its_key_and_refuses_another(kind: str, tmp_path: Any) -> None:
+    document = json.dumps({"keys": [RSA.as_dict(private=False)]})
+    if kind == "file":
+        (path := tmp_path / "jwks.json").write_text(document, encoding="utf-8")
+        value = str(path)
+    else:
+        value = document
+    local = Authn(ISSUER, (AUD,), None, {}, (kind, value), "strict", None, "p")
+    jwks = local_jwks(local)
+    assert jwks is not None
+    assert validate_token(f"Bearer {token()}", local, Keys(None, jwks, None), JwtKnobs(), NOW).ok
+    other = RSAKey.generate_key(2048, parameters={"kid": "rsa-1"})
+    refused = validate_token(f"Bearer {token(other)}", local, Keys(None, jwks, None), JwtKnobs(), NOW)
+    assert refused.error == "the token is invalid or malformed: Error(InvalidSignature)"
